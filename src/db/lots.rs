@@ -1,0 +1,276 @@
+//! Lots and their running balance. `on_hand` is kept in step with the movement ledger by
+//! `apply_delta`, inside the same transaction as the movement it mirrors.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+
+use super::scaled::{from_db, to_db};
+use super::schema::lots;
+use super::Conn;
+
+#[derive(Debug, Clone)]
+pub struct Lot {
+    pub id: String,
+    pub clinic_id: String,
+    pub product_id: String,
+    pub lot_number: String,
+    pub expires_on: NaiveDate,
+    pub supplier_id: Option<String>,
+    pub containers: i64,
+    pub received_quantity: Decimal,
+    pub unit_cost: Decimal,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub on_hand: Decimal,
+    pub received_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = lots)]
+struct Row {
+    id: String,
+    clinic_id: String,
+    product_id: String,
+    lot_number: String,
+    expires_on: NaiveDate,
+    supplier_id: Option<String>,
+    containers: i64,
+    received_quantity: i64,
+    unit_cost: i64,
+    status: String,
+    status_reason: Option<String>,
+    on_hand: i64,
+    received_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<Row> for Lot {
+    fn from(r: Row) -> Self {
+        Lot {
+            received_quantity: from_db(r.received_quantity),
+            unit_cost: from_db(r.unit_cost),
+            on_hand: from_db(r.on_hand),
+            id: r.id,
+            clinic_id: r.clinic_id,
+            product_id: r.product_id,
+            lot_number: r.lot_number,
+            expires_on: r.expires_on,
+            supplier_id: r.supplier_id,
+            containers: r.containers,
+            status: r.status,
+            status_reason: r.status_reason,
+            received_at: r.received_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Inserts a lot with `on_hand` 0; its receive movement then raises it through
+/// `apply_delta`, like every other change of stock.
+pub fn insert(conn: &mut Conn, lot: &Lot) -> QueryResult<()> {
+    let r = Row {
+        id: lot.id.clone(),
+        clinic_id: lot.clinic_id.clone(),
+        product_id: lot.product_id.clone(),
+        lot_number: lot.lot_number.clone(),
+        expires_on: lot.expires_on,
+        supplier_id: lot.supplier_id.clone(),
+        containers: lot.containers,
+        received_quantity: to_db(lot.received_quantity)?,
+        unit_cost: to_db(lot.unit_cost)?,
+        status: lot.status.clone(),
+        status_reason: lot.status_reason.clone(),
+        on_hand: 0,
+        received_at: lot.received_at,
+        updated_at: lot.updated_at,
+    };
+    diesel::insert_into(lots::table)
+        .values(&r)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Adds `delta` to a lot's on-hand stock unless that would take it below zero. Returns
+/// false (and changes nothing) when there is not enough. The check and the write are one
+/// statement, so concurrent writers on several instances can never oversell.
+pub fn apply_delta(
+    conn: &mut Conn,
+    clinic_id: &str,
+    lot_id: &str,
+    delta: Decimal,
+) -> QueryResult<bool> {
+    let d = to_db(delta)?;
+    let n = diesel::update(
+        lots::table
+            .filter(lots::clinic_id.eq(clinic_id))
+            .filter(lots::id.eq(lot_id))
+            .filter(lots::on_hand.ge(-d)),
+    )
+    .set((
+        lots::on_hand.eq(lots::on_hand + d),
+        lots::updated_at.eq(super::now()),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records another delivery of a lot that is already known.
+pub fn add_received(
+    conn: &mut Conn,
+    clinic_id: &str,
+    lot_id: &str,
+    containers: i64,
+    quantity: Decimal,
+) -> QueryResult<()> {
+    let q = to_db(quantity)?;
+    diesel::update(
+        lots::table
+            .filter(lots::clinic_id.eq(clinic_id))
+            .filter(lots::id.eq(lot_id)),
+    )
+    .set((
+        lots::containers.eq(lots::containers + containers),
+        lots::received_quantity.eq(lots::received_quantity + q),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn set_status(
+    conn: &mut Conn,
+    clinic_id: &str,
+    lot_id: &str,
+    status: &str,
+    reason: &str,
+) -> QueryResult<()> {
+    diesel::update(
+        lots::table
+            .filter(lots::clinic_id.eq(clinic_id))
+            .filter(lots::id.eq(lot_id)),
+    )
+    .set((
+        lots::status.eq(status),
+        lots::status_reason.eq(reason),
+        lots::updated_at.eq(super::now()),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Lot>> {
+    lots::table
+        .filter(lots::clinic_id.eq(clinic_id))
+        .filter(lots::id.eq(id))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+        .map(|r| r.map(Lot::from))
+}
+
+pub fn find_by_number(
+    conn: &mut Conn,
+    clinic_id: &str,
+    product_id: &str,
+    lot_number: &str,
+) -> QueryResult<Option<Lot>> {
+    lots::table
+        .filter(lots::clinic_id.eq(clinic_id))
+        .filter(lots::product_id.eq(product_id))
+        .filter(lots::lot_number.eq(lot_number))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+        .map(|r| r.map(Lot::from))
+}
+
+pub fn any_for_product(conn: &mut Conn, clinic_id: &str, product_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        lots::table
+            .filter(lots::clinic_id.eq(clinic_id))
+            .filter(lots::product_id.eq(product_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Filters of `GET /lots`; every one optional.
+#[derive(Debug, Default, Clone)]
+pub struct LotFilter {
+    pub product_id: Option<String>,
+    pub lot_number: Option<String>,
+    /// Stored status to match.
+    pub status: Option<String>,
+    /// Only lots that still hold stock.
+    pub in_stock: bool,
+    pub expires_from: Option<NaiveDate>,
+    pub expires_before: Option<NaiveDate>,
+    pub expires_to: Option<NaiveDate>,
+}
+
+pub fn list(conn: &mut Conn, clinic_id: &str, f: &LotFilter) -> QueryResult<Vec<Lot>> {
+    let mut q = lots::table
+        .filter(lots::clinic_id.eq(clinic_id))
+        .select(Row::as_select())
+        .order((lots::expires_on, lots::lot_number))
+        .into_boxed();
+    if let Some(p) = &f.product_id {
+        q = q.filter(lots::product_id.eq(p.clone()));
+    }
+    if let Some(n) = &f.lot_number {
+        q = q.filter(lots::lot_number.eq(n.clone()));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(lots::status.eq(s.clone()));
+    }
+    if f.in_stock {
+        q = q.filter(lots::on_hand.gt(0));
+    }
+    if let Some(d) = f.expires_from {
+        q = q.filter(lots::expires_on.ge(d));
+    }
+    if let Some(d) = f.expires_before {
+        q = q.filter(lots::expires_on.lt(d));
+    }
+    if let Some(d) = f.expires_to {
+        q = q.filter(lots::expires_on.le(d));
+    }
+    let rows: Vec<Row> = q.load(conn)?;
+    Ok(rows.into_iter().map(Lot::from).collect())
+}
+
+/// Per-product sums for the stock view, one query over the running balances.
+#[derive(Debug, QueryableByName)]
+pub struct StockRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub product_id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub on_hand: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub available: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub expired_on_hand: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub next_expiry: Option<NaiveDate>,
+}
+
+pub fn stock_by_product(
+    conn: &mut Conn,
+    clinic_id: &str,
+    today: NaiveDate,
+) -> QueryResult<Vec<StockRow>> {
+    use diesel::sql_types::{Date, Text};
+    let sql = super::portable_sql(
+        conn,
+        "SELECT product_id, \
+           CAST(SUM(on_hand) AS BIGINT) AS on_hand, \
+           CAST(SUM(CASE WHEN status = 'available' AND expires_on >= $2 THEN on_hand ELSE 0 END) AS BIGINT) AS available, \
+           CAST(SUM(CASE WHEN expires_on < $2 THEN on_hand ELSE 0 END) AS BIGINT) AS expired_on_hand, \
+           MIN(CASE WHEN status = 'available' AND expires_on >= $2 THEN expires_on END) AS next_expiry \
+         FROM lots WHERE clinic_id = $1 AND on_hand > 0 GROUP BY product_id",
+    );
+    diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .bind::<Date, _>(today)
+        .load(conn)
+}

@@ -1,0 +1,196 @@
+//! Storage: one connection type over SQLite and PostgreSQL, the pool, migrations and
+//! the write-transaction helper. Repository functions live in the submodules; they take
+//! `&mut Conn` and return diesel's `QueryResult`.
+
+pub mod lots;
+pub mod movements;
+pub mod products;
+pub mod scaled;
+pub mod schema;
+pub mod staff;
+pub mod suppliers;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use diesel::result::Error as DbError;
+pub use diesel::QueryResult;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type for both databases. Only SQL types both backends share are used
+/// (BigInt, Text, Bool, Date, Timestamp): ids are UUID text, decimals scaled integers.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnManager>;
+
+/// Which database a `DATABASE_URL` names. Chosen from the scheme ourselves, because the
+/// derived `establish` tries each variant in turn and hides libpq's real error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> DbUrl {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DbUrl::Postgres(url.to_string())
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            DbUrl::Sqlite(path.to_string())
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbUrl::Postgres(_))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnManager {
+    url: DbUrl,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// How long a SQLite writer waits for the write lock before giving up. Writers queue on
+/// `BEGIN IMMEDIATE`, so under load this is a queueing delay, not a failure mode.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
+
+pub fn establish(url: &DbUrl) -> Result<Conn, ConnError> {
+    match url {
+        DbUrl::Postgres(u) => Ok(Conn::Pg(PgConnection::establish(u)?)),
+        DbUrl::Sqlite(path) => {
+            let mut c = SqliteConnection::establish(path)?;
+            c.batch_execute(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+            ))?;
+            Ok(Conn::Sqlite(c))
+        }
+    }
+}
+
+impl ManageConnection for ConnManager {
+    type Connection = Conn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<Conn, ConnError> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnError> {
+        diesel::sql_query("SELECT 1").execute(conn)?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut Conn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool and runs pending migrations, so a fresh SQLite file or an empty
+/// PostgreSQL database is ready to serve.
+pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Pool> {
+    let url = DbUrl::parse(url);
+    // Fail fast with the driver's own message instead of r2d2's 30 s timeout.
+    let mut first = establish(&url)?;
+    migrate(&mut first)?;
+    drop(first);
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(ConnManager { url })?;
+    Ok(pool)
+}
+
+pub fn migrate(conn: &mut Conn) -> anyhow::Result<()> {
+    let result = match conn {
+        Conn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        Conn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so it
+/// takes the write lock up front and concurrent writers queue on the busy timeout instead
+/// of failing half-way with "database is locked". On PostgreSQL it is a normal
+/// transaction; the guarded updates inside make concurrent writers safe.
+pub fn write_tx<T, E, F>(conn: &mut Conn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E>,
+    E: From<DbError>,
+{
+    match conn {
+        Conn::Sqlite(c) => {
+            // Nested calls become savepoints; only the outermost takes the write lock.
+            let depth =
+                AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?;
+            if depth.is_none() {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            } else {
+                AnsiTransactionManager::begin_transaction(c)?
+            }
+        }
+        Conn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    type Tm = <Conn as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = Tm::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            Tm::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// A new random id, stored as text in both databases.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The current time, truncated to microseconds: PostgreSQL keeps microseconds and SQLite
+/// nanoseconds, and values read back must compare equal on both.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Raw SQL written with PostgreSQL's `$1` placeholders, made to run on both backends.
+/// SQLite numbers `$name` parameters by first appearance, not by the digits, so a query
+/// that uses `$2` before `$1` would bind the values swapped; `?1` is SQLite's explicit
+/// numbered form. Queries must not contain a literal `$`.
+pub fn portable_sql(conn: &Conn, sql: &str) -> String {
+    match conn {
+        Conn::Sqlite(_) => sql.replace('$', "?"),
+        Conn::Pg(_) => sql.to_string(),
+    }
+}

@@ -1,0 +1,95 @@
+//! Clinics and their staff (with hashed bearer tokens).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{clinics, staff};
+use super::Conn;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = clinics)]
+pub struct Clinic {
+    pub id: String,
+    pub name: String,
+    pub expiry_warning_days: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = staff)]
+pub struct Staff {
+    pub id: String,
+    pub clinic_id: Option<String>,
+    pub name: String,
+    pub role: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_clinic(conn: &mut Conn, clinic: &Clinic) -> QueryResult<()> {
+    diesel::insert_into(clinics::table)
+        .values((
+            clinics::id.eq(&clinic.id),
+            clinics::name.eq(&clinic.name),
+            clinics::expiry_warning_days.eq(clinic.expiry_warning_days),
+            clinics::created_at.eq(clinic.created_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_clinic(conn: &mut Conn, id: &str) -> QueryResult<Option<Clinic>> {
+    clinics::table
+        .find(id)
+        .select(Clinic::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_clinics(conn: &mut Conn) -> QueryResult<Vec<Clinic>> {
+    clinics::table
+        .select(Clinic::as_select())
+        .order(clinics::name)
+        .load(conn)
+}
+
+pub fn insert_staff(conn: &mut Conn, member: &Staff) -> QueryResult<()> {
+    diesel::insert_into(staff::table)
+        .values((
+            staff::id.eq(&member.id),
+            staff::clinic_id.eq(&member.clinic_id),
+            staff::name.eq(&member.name),
+            staff::role.eq(&member.role),
+            staff::token_hash.eq(&member.token_hash),
+            staff::created_at.eq(member.created_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find_by_token_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<Staff>> {
+    staff::table
+        .filter(staff::token_hash.eq(hash))
+        .select(Staff::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn any_staff(conn: &mut Conn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(staff::table.select(staff::id))).get_result(conn)
+}
+
+pub fn list_staff(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Staff>> {
+    staff::table
+        .filter(staff::clinic_id.eq(clinic_id))
+        .select(Staff::as_select())
+        .order(staff::created_at)
+        .load(conn)
+}
+
+pub fn set_token_hash(conn: &mut Conn, staff_id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(staff::table.find(staff_id))
+        .set(staff::token_hash.eq(hash))
+        .execute(conn)
+        .map(|_| ())
+}

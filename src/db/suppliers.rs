@@ -1,0 +1,63 @@
+//! Suppliers of a clinic.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::suppliers;
+use super::Conn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = suppliers, treat_none_as_null = true)]
+pub struct Supplier {
+    pub id: String,
+    pub clinic_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub lead_time_days: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut Conn, s: &Supplier) -> QueryResult<()> {
+    diesel::insert_into(suppliers::table)
+        .values(s)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn update(conn: &mut Conn, s: &Supplier) -> QueryResult<()> {
+    diesel::update(
+        suppliers::table
+            .find(&s.id)
+            .filter(suppliers::clinic_id.eq(&s.clinic_id)),
+    )
+    .set(s)
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Supplier>> {
+    suppliers::table
+        .filter(suppliers::clinic_id.eq(clinic_id))
+        .filter(suppliers::id.eq(id))
+        .select(Supplier::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_name(conn: &mut Conn, clinic_id: &str, name: &str) -> QueryResult<Option<Supplier>> {
+    suppliers::table
+        .filter(suppliers::clinic_id.eq(clinic_id))
+        .filter(suppliers::name.eq(name))
+        .select(Supplier::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Supplier>> {
+    suppliers::table
+        .filter(suppliers::clinic_id.eq(clinic_id))
+        .select(Supplier::as_select())
+        .order(suppliers::name)
+        .load(conn)
+}

@@ -1,0 +1,150 @@
+//! Lots: the manufacturer's lot number, expiry and status, and the rules that decide
+//! whether a lot may be used.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::product::text_enum;
+
+/// GS1 AI (10): at most 20 characters from GS1 character set 82, which has no space.
+pub const LOT_NUMBER_MAX: usize = 20;
+
+pub fn parse_lot_number(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.chars().count() > LOT_NUMBER_MAX {
+        return Err(format!(
+            "a GS1 lot number has at most {LOT_NUMBER_MAX} characters, this one has {}",
+            s.chars().count()
+        ));
+    }
+    if let Some(bad) = s.chars().find(|c| !is_cset82(*c)) {
+        return Err(format!(
+            "{bad:?} is not allowed in a GS1 lot number (letters, digits and !\"%&'()*+,-./:;<=>?_ only)"
+        ));
+    }
+    Ok(s.to_string())
+}
+
+fn is_cset82(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!\"%&'()*+,-./:;<=>?_".contains(c)
+}
+
+text_enum!(
+    /// The status a manager sets. `expired` and `depleted` are derived, never stored.
+    LotStatus {
+        Available => "available",
+        Quarantined => "quarantined",
+        Recalled => "recalled",
+    }
+);
+
+text_enum!(
+    /// A manager's status change.
+    StatusChange {
+        Quarantine => "quarantine",
+        Release => "release",
+        Recall => "recall",
+    }
+);
+
+/// The status after `change`, or why the change is not allowed. A recall is final.
+pub fn apply_status_change(current: LotStatus, change: StatusChange) -> Result<LotStatus, String> {
+    use LotStatus as S;
+    use StatusChange as C;
+    match (current, change) {
+        (S::Recalled, _) => Err("the lot is recalled; a recall is final".into()),
+        (S::Available, C::Quarantine) => Ok(S::Quarantined),
+        (S::Quarantined, C::Quarantine) => Err("the lot is already quarantined".into()),
+        (S::Quarantined, C::Release) => Ok(S::Available),
+        (S::Available, C::Release) => Err("the lot is not quarantined".into()),
+        (_, C::Recall) => Ok(S::Recalled),
+    }
+}
+
+/// A lot is expired after its expiry date: the printed date is the last day of use.
+pub fn is_expired(expires_on: NaiveDate, today: NaiveDate) -> bool {
+    expires_on < today
+}
+
+/// Why a lot cannot be used today, if it cannot.
+pub fn unusable_reason(
+    status: LotStatus,
+    expires_on: NaiveDate,
+    today: NaiveDate,
+) -> Option<String> {
+    match status {
+        LotStatus::Quarantined => Some("quarantined".into()),
+        LotStatus::Recalled => Some("recalled".into()),
+        LotStatus::Available if is_expired(expires_on, today) => {
+            Some(format!("expired on {expires_on}"))
+        }
+        LotStatus::Available => None,
+    }
+}
+
+/// Stock that counts as available: usable and on the shelf.
+pub fn available_quantity(
+    status: LotStatus,
+    expires_on: NaiveDate,
+    on_hand: Decimal,
+    today: NaiveDate,
+) -> Decimal {
+    if unusable_reason(status, expires_on, today).is_none() {
+        on_hand
+    } else {
+        Decimal::ZERO
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn lot_numbers_follow_gs1() {
+        assert_eq!(parse_lot_number(" ABC-123/7 ").unwrap(), "ABC-123/7");
+        assert_eq!(parse_lot_number("=1+2").unwrap(), "=1+2");
+        assert!(parse_lot_number("A B").is_err());
+        assert!(parse_lot_number(&"X".repeat(21)).is_err());
+        assert!(parse_lot_number("").is_err());
+        assert!(parse_lot_number("LOTé").is_err());
+    }
+
+    #[test]
+    fn status_changes() {
+        use LotStatus as S;
+        use StatusChange as C;
+        assert_eq!(
+            apply_status_change(S::Available, C::Quarantine),
+            Ok(S::Quarantined)
+        );
+        assert_eq!(
+            apply_status_change(S::Quarantined, C::Release),
+            Ok(S::Available)
+        );
+        assert_eq!(
+            apply_status_change(S::Quarantined, C::Recall),
+            Ok(S::Recalled)
+        );
+        assert!(apply_status_change(S::Recalled, C::Release).is_err());
+        assert!(apply_status_change(S::Available, C::Release).is_err());
+    }
+
+    #[test]
+    fn expiry_day_is_still_usable() {
+        let d = day("2026-11-24");
+        assert_eq!(unusable_reason(LotStatus::Available, d, d), None);
+        assert!(unusable_reason(LotStatus::Available, day("2026-11-23"), d).is_some());
+        assert_eq!(
+            unusable_reason(LotStatus::Recalled, day("2030-01-01"), d).as_deref(),
+            Some("recalled")
+        );
+    }
+}

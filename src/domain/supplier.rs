@@ -1,0 +1,47 @@
+//! Suppliers: who delivers, and how long an order takes to arrive.
+
+use serde::Deserialize;
+
+use super::{optional_text, quantity, required_text, Checks, FieldError};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierInput {
+    pub name: String,
+    /// Days from order to delivery; drives reorder timing.
+    pub lead_time_days: i64,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidSupplier {
+    pub name: String,
+    pub lead_time_days: i64,
+    pub email: Option<String>,
+}
+
+impl TryFrom<SupplierInput> for ValidSupplier {
+    type Error = Vec<FieldError>;
+
+    fn try_from(s: SupplierInput) -> Result<Self, Self::Error> {
+        let mut c = Checks::new();
+        let name = c.take("name", required_text(&s.name, 200));
+        let lead_time_days = c.take("lead_time_days", quantity::count(s.lead_time_days, 0, 365));
+        let email = c.take("email", optional_text(s.email.as_deref(), 254));
+        if let Some(Some(e)) = &email {
+            if !e.contains('@') || e.contains(char::is_whitespace) {
+                c.fail("email", "is not an email address");
+            }
+        }
+        c.into_result()?;
+        match (name, lead_time_days, email) {
+            (Some(name), Some(lead_time_days), Some(email)) => Ok(ValidSupplier {
+                name,
+                lead_time_days,
+                email,
+            }),
+            _ => Err(vec![FieldError::new("body", "invalid supplier")]),
+        }
+    }
+}

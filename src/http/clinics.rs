@@ -1,0 +1,111 @@
+//! Clinics, staff and the caller's identity.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{run, AppState, Json};
+use crate::error::AppResult;
+use crate::services::{auth, Actor};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClinic {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClinicView {
+    pub id: String,
+    pub name: String,
+    /// Days before expiry from which a lot is flagged `expiring`.
+    pub expiry_warning_days: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    pub name: String,
+    /// `manager`, `practitioner` or `auditor`.
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffView {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub clinic_id: Option<String>,
+    /// The bearer token: shown in this answer only, stored hashed.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub staff_id: String,
+    pub name: String,
+    pub role: String,
+    pub clinic_id: Option<String>,
+}
+
+/// Create a clinic (admin).
+#[utoipa::path(tag = "clinics", request_body = NewClinic,
+    responses((status = 201, body = ClinicView), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/clinics")]
+pub async fn create_clinic(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<NewClinic>,
+) -> AppResult<HttpResponse> {
+    let name = body.0.name;
+    let c = run(&state, move |conn| auth::create_clinic(conn, &actor, &name)).await?;
+    Ok(HttpResponse::Created().json(ClinicView {
+        id: c.id,
+        name: c.name,
+        expiry_warning_days: c.expiry_warning_days,
+        created_at: c.created_at.and_utc(),
+    }))
+}
+
+/// Add a staff member to a clinic (admin, or a manager of that clinic). The answer holds
+/// their token, shown once.
+#[utoipa::path(tag = "clinics", request_body = NewStaff, params(("id" = String, Path, description = "clinic id")),
+    responses((status = 201, body = StaffView), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/clinics/{id}/staff")]
+pub async fn create_staff(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: Json<NewStaff>,
+) -> AppResult<HttpResponse> {
+    let clinic_id = path.into_inner();
+    let NewStaff { name, role } = body.0;
+    let (member, token) = run(&state, move |conn| {
+        auth::create_staff(conn, &actor, &clinic_id, &name, &role)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(StaffView {
+        id: member.id,
+        name: member.name,
+        role: member.role,
+        clinic_id: member.clinic_id,
+        token,
+    }))
+}
+
+/// Who the token belongs to.
+#[utoipa::path(tag = "clinics", responses((status = 200, body = Me), (status = 401, body = super::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/me")]
+pub async fn me(actor: Actor) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(Me {
+        staff_id: actor.staff_id,
+        name: actor.name,
+        role: actor.role.as_str().to_string(),
+        clinic_id: actor.clinic_id,
+    }))
+}

@@ -1,0 +1,185 @@
+//! Request plumbing: the JSON body extractor that tells malformed JSON (400) from invalid
+//! fields (422), the bearer-token caller, and running diesel work off the async threads.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::Header;
+use actix_web::{web, FromRequest, HttpRequest};
+use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::db::{Conn, Pool};
+use crate::domain::FieldError;
+use crate::error::{AppError, AppResult};
+use crate::services::{auth, Actor};
+
+/// Shared state of every worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+}
+
+/// Runs blocking diesel work on actix's blocking pool with a pooled connection.
+pub async fn run<T, F>(state: &AppState, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// A JSON body. Not JSON at all → 400; JSON of the wrong shape → 422 naming the field.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body
+                .await
+                .map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))?;
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::BadRequest(
+            "the body is empty; send a JSON object".into(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        json_error(&path, &inner)
+    })?;
+    de.end().map_err(|e| json_error(".", &e))?;
+    Ok(value)
+}
+
+fn json_error(path: &str, e: &serde_json::Error) -> AppError {
+    use serde_json::error::Category;
+    // serde_json appends " at line L column C"; the position helps for syntax only.
+    let full = e.to_string();
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            AppError::BadRequest(format!("the body is not valid JSON: {full}"))
+        }
+        Category::Data => {
+            let message = full.split(" at line ").next().unwrap_or(&full).to_string();
+            let mut field = if path == "." {
+                String::new()
+            } else {
+                path.to_string()
+            };
+            if let Some(name) = message
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split('`').next())
+            {
+                field = if field.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{field}.{name}")
+                };
+            }
+            if field.is_empty() {
+                if path == "." && message.starts_with("invalid type") {
+                    return AppError::BadRequest(format!(
+                        "the body must be a JSON object: {message}"
+                    ));
+                }
+                field = "body".into();
+            }
+            let message = if message.contains("Decimal") {
+                format!("{message}; send decimals as strings, e.g. \"2.5\"")
+            } else {
+                message
+            };
+            AppError::Invalid(vec![FieldError::new(&field, message)])
+        }
+    }
+}
+
+impl FromRequest for Actor {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token =
+            Authorization::<Bearer>::parse(req).map(|a| a.into_scheme().token().to_string());
+        Box::pin(async move {
+            let token = token.map_err(|_| {
+                AppError::Unauthenticated("send the header Authorization: Bearer <token>".into())
+            })?;
+            let state = state.ok_or_else(|| AppError::Internal("app state missing".into()))?;
+            run(&state, move |conn| auth::authenticate(conn, &token)).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        #[serde(default)]
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: i64,
+    }
+
+    fn status(r: AppResult<Body>) -> (u16, String) {
+        use actix_web::ResponseError;
+        match r {
+            Ok(_) => (200, String::new()),
+            Err(e) => {
+                let field = match &e {
+                    AppError::Invalid(errs) => errs[0].field.clone(),
+                    _ => String::new(),
+                };
+                (e.status_code().as_u16(), field)
+            }
+        }
+    }
+
+    #[test]
+    fn tells_malformed_from_invalid() {
+        assert_eq!(status(parse_json(b"{\"name\": ")), (400, "".into()));
+        assert_eq!(status(parse_json(b"")), (400, "".into()));
+        assert_eq!(status(parse_json(b"[1]")), (400, "".into()));
+        assert_eq!(status(parse_json(b"{}")), (422, "name".into()));
+        assert_eq!(status(parse_json(b"{\"name\": 3}")), (422, "name".into()));
+        assert_eq!(
+            status(parse_json(
+                b"{\"name\": \"a\", \"inner\": {\"count\": \"x\"}}"
+            )),
+            (422, "inner.count".into())
+        );
+        assert_eq!(
+            status(parse_json(b"{\"name\": \"a\", \"nmae\": 1}")),
+            (422, "body".into())
+        );
+        assert_eq!(status(parse_json(b"{\"name\": \"a\"}")), (200, "".into()));
+    }
+}

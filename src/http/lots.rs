@@ -1,0 +1,221 @@
+//! Lots: receiving, reading, and status changes.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::Problem;
+use super::extract::{run, AppState, Json};
+use crate::db::lots::Lot;
+use crate::domain::lot::{is_expired, unusable_reason, LotStatus, StatusChange};
+use crate::error::AppResult;
+use crate::services::stock::{self, ReceiveLot};
+use crate::services::{today, Actor};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LotView {
+    pub id: String,
+    pub product_id: String,
+    pub lot_number: String,
+    pub expires_on: NaiveDate,
+    pub supplier_id: Option<String>,
+    /// Containers received, all deliveries together.
+    pub containers: i64,
+    /// In the product's stock unit.
+    pub received_quantity: Decimal,
+    pub unit_cost: Decimal,
+    /// Set by managers: `available`, `quarantined` or `recalled`.
+    pub status: String,
+    pub status_reason: Option<String>,
+    /// In the stock unit; the sum of the lot's movements.
+    pub on_hand: Decimal,
+    /// Derived: past its expiry date.
+    pub expired: bool,
+    /// Derived: nothing left.
+    pub depleted: bool,
+    /// Derived: may be used today (available, not expired, in stock).
+    pub usable: bool,
+    /// Why it may not be used, when it may not.
+    pub blocked_reason: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<Lot> for LotView {
+    fn from(l: Lot) -> Self {
+        let today = today();
+        let status = LotStatus::parse(&l.status).unwrap_or(LotStatus::Quarantined);
+        let blocked_reason = unusable_reason(status, l.expires_on, today);
+        LotView {
+            expired: is_expired(l.expires_on, today),
+            depleted: l.on_hand <= Decimal::ZERO,
+            usable: blocked_reason.is_none() && l.on_hand > Decimal::ZERO,
+            blocked_reason,
+            id: l.id,
+            product_id: l.product_id,
+            lot_number: l.lot_number,
+            expires_on: l.expires_on,
+            supplier_id: l.supplier_id,
+            containers: l.containers,
+            received_quantity: l.received_quantity,
+            unit_cost: l.unit_cost,
+            status: l.status,
+            status_reason: l.status_reason,
+            on_hand: l.on_hand,
+            received_at: l.received_at.and_utc(),
+        }
+    }
+}
+
+/// Receive a delivery: a new lot, or more of a lot already held (same number and expiry).
+#[utoipa::path(tag = "lots", request_body = ReceiveLot,
+    responses((status = 201, body = LotView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/lots")]
+pub async fn receive(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<ReceiveLot>,
+) -> AppResult<HttpResponse> {
+    let lot = run(&state, move |conn| stock::receive_lot(conn, &actor, body.0)).await?;
+    Ok(HttpResponse::Created().json(LotView::from(lot)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LotQuery {
+    pub product_id: Option<String>,
+    pub lot_number: Option<String>,
+    /// `available`, `quarantined`, `recalled`, or derived `expired` / `usable`.
+    pub status: Option<String>,
+    /// Lots with stock whose expiry falls between today and today + N days.
+    pub expiring_within_days: Option<i64>,
+}
+
+#[utoipa::path(tag = "lots", params(LotQuery), responses((status = 200, body = Vec<LotView>)), security(("bearer" = [])))]
+#[get("/lots")]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<LotQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let all = run(&state, move |conn| {
+        stock::list_lots(
+            conn,
+            &actor,
+            q.product_id,
+            q.lot_number,
+            q.status.as_deref(),
+            q.expiring_within_days,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(all.into_iter().map(LotView::from).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(tag = "lots", params(("id" = String, Path)),
+    responses((status = 200, body = LotView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[get("/lots/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let lot = run(&state, move |conn| stock::get_lot(conn, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(LotView::from(lot)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusReason {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecallView {
+    #[serde(flatten)]
+    pub lot: LotView,
+    /// Sessions that used the lot (with patient codes), to contact.
+    pub affected_sessions: Vec<serde_json::Value>,
+}
+
+async fn change(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: String,
+    change: StatusChange,
+    reason: String,
+) -> AppResult<LotView> {
+    let lot = run(&state, move |conn| {
+        stock::change_status(conn, &actor, &id, change, &reason)
+    })
+    .await?;
+    Ok(LotView::from(lot))
+}
+
+/// Put a lot aside: it may not be used until released.
+#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = StatusReason,
+    responses((status = 200, body = LotView), (status = 409, body = Problem)), security(("bearer" = [])))]
+#[post("/lots/{id}/quarantine")]
+pub async fn quarantine(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<StatusReason>,
+) -> AppResult<HttpResponse> {
+    let lot = change(
+        state,
+        actor,
+        id.into_inner(),
+        StatusChange::Quarantine,
+        body.0.reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(lot))
+}
+
+/// Release a quarantined lot back into use.
+#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = StatusReason,
+    responses((status = 200, body = LotView), (status = 409, body = Problem)), security(("bearer" = [])))]
+#[post("/lots/{id}/release")]
+pub async fn release(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<StatusReason>,
+) -> AppResult<HttpResponse> {
+    let lot = change(
+        state,
+        actor,
+        id.into_inner(),
+        StatusChange::Release,
+        body.0.reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(lot))
+}
+
+/// Recall a lot: final; it is never used again. Answers the sessions that used it.
+#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = StatusReason,
+    responses((status = 200, body = RecallView), (status = 409, body = Problem)), security(("bearer" = [])))]
+#[post("/lots/{id}/recall")]
+pub async fn recall(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<StatusReason>,
+) -> AppResult<HttpResponse> {
+    let lot = change(
+        state,
+        actor,
+        id.into_inner(),
+        StatusChange::Recall,
+        body.0.reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(RecallView {
+        lot,
+        affected_sessions: Vec::new(),
+    }))
+}

@@ -1,0 +1,89 @@
+//! HTTP: actix-web handlers, one file per resource, the error mapping, and the OpenAPI
+//! document built from the handlers' annotations.
+
+pub mod clinics;
+pub mod error;
+pub mod extract;
+pub mod lots;
+pub mod meta;
+pub mod movements;
+pub mod products;
+pub mod stock;
+pub mod suppliers;
+
+use actix_web::{error::QueryPayloadError, web, HttpRequest, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::AppError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "mesoledger", description = "Stock, lot traceability and cocktail formulations for a mesotherapy clinic."),
+    servers((url = "/api/v1")),
+    paths(
+        clinics::create_clinic, clinics::create_staff, clinics::me,
+        suppliers::create, suppliers::list, suppliers::get, suppliers::update,
+        products::create, products::list, products::get, products::update,
+        lots::receive, lots::list, lots::get, lots::quarantine, lots::release, lots::recall,
+        movements::list, movements::create,
+        stock::list,
+    ),
+    components(schemas(error::Problem, crate::domain::FieldError)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Routes under `/api/v1`.
+pub fn api(cfg: &mut web::ServiceConfig) {
+    cfg.service(clinics::create_clinic)
+        .service(clinics::create_staff)
+        .service(clinics::me)
+        .service(suppliers::create)
+        .service(suppliers::list)
+        .service(suppliers::get)
+        .service(suppliers::update)
+        .service(products::create)
+        .service(products::list)
+        .service(products::get)
+        .service(products::update)
+        .service(lots::receive)
+        .service(lots::list)
+        .service(lots::get)
+        .service(lots::quarantine)
+        .service(lots::release)
+        .service(lots::recall)
+        .service(movements::list)
+        .service(movements::create)
+        .service(stock::list);
+}
+
+/// Bad query strings are invalid fields, in the same problem shape as everything else.
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let message = err.to_string();
+    let message = message
+        .strip_prefix("Query deserialize error: ")
+        .unwrap_or(&message)
+        .to_string();
+    AppError::invalid("query", message).into()
+}
+
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found(format!(
+        "{} {}",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,104 @@
+//! The stock ledger: read it, and record waste or an adjustment.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::Problem;
+use super::extract::{run, AppState, Json};
+use crate::db::movements::{Movement, MovementFilter};
+use crate::error::AppResult;
+use crate::services::stock::{self, parse_time, ManualMovement};
+use crate::services::Actor;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementView {
+    pub id: String,
+    pub lot_id: String,
+    pub product_id: String,
+    /// `receive`, `consume`, `waste`, `adjust` or `reversal`.
+    pub kind: String,
+    /// Signed, in the product's stock unit.
+    pub quantity: Decimal,
+    pub actor_id: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub session_id: Option<String>,
+    pub reverses_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<(Movement, String)> for MovementView {
+    fn from((m, actor): (Movement, String)) -> Self {
+        MovementView {
+            id: m.id,
+            lot_id: m.lot_id,
+            product_id: m.product_id,
+            kind: m.kind,
+            quantity: m.quantity,
+            actor_id: m.actor_id,
+            actor,
+            reason: m.reason,
+            session_id: m.session_id,
+            reverses_id: m.reverses_id,
+            created_at: m.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MovementQuery {
+    pub lot_id: Option<String>,
+    pub session_id: Option<String>,
+    /// RFC 3339 time or `YYYY-MM-DD`, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339 time or `YYYY-MM-DD`, exclusive.
+    pub to: Option<String>,
+}
+
+/// Ledger rows, oldest first (manager, auditor).
+#[utoipa::path(tag = "ledger", params(MovementQuery), responses((status = 200, body = Vec<MovementView>)), security(("bearer" = [])))]
+#[get("/movements")]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<MovementQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let filter = MovementFilter {
+        lot_id: q.lot_id,
+        session_id: q.session_id,
+        from: q
+            .from
+            .as_deref()
+            .map(|v| parse_time("from", v))
+            .transpose()?,
+        to: q.to.as_deref().map(|v| parse_time("to", v)).transpose()?,
+        limit: None,
+    };
+    let rows = run(&state, move |conn| {
+        stock::list_movements(conn, &actor, filter)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(MovementView::from).collect::<Vec<_>>()))
+}
+
+/// Record waste (positive amount thrown away) or a signed adjustment, with a reason.
+#[utoipa::path(tag = "ledger", request_body = ManualMovement,
+    responses((status = 201, body = MovementView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/movements")]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<ManualMovement>,
+) -> AppResult<HttpResponse> {
+    let name = actor.name.clone();
+    let m = run(&state, move |conn| {
+        stock::record_manual(conn, &actor, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(MovementView::from((m, name))))
+}

@@ -1,0 +1,114 @@
+//! The product catalog.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::Problem;
+use super::extract::{run, AppState, Json};
+use crate::db::products::Product;
+use crate::domain::product::ProductInput;
+use crate::error::AppResult;
+use crate::services::catalog::{self, ProductPatch};
+use crate::services::Actor;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    pub kind: String,
+    pub ingredients: Vec<String>,
+    /// GTIN-14.
+    pub gtin: Option<String>,
+    pub stock_unit: String,
+    /// ml per container for liquids; pieces per box otherwise.
+    pub content: Decimal,
+    pub single_use: bool,
+    pub beyond_use_days: Option<i64>,
+    pub storage: String,
+    pub reorder_point: Decimal,
+    pub reorder_quantity: i64,
+    pub supplier_id: Option<String>,
+    pub unit_cost: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Product> for ProductView {
+    fn from(p: Product) -> Self {
+        ProductView {
+            id: p.id,
+            sku: p.sku,
+            name: p.name,
+            kind: p.kind,
+            ingredients: p.ingredients,
+            gtin: p.gtin,
+            stock_unit: p.stock_unit,
+            content: p.content,
+            single_use: p.single_use,
+            beyond_use_days: p.beyond_use_days,
+            storage: p.storage,
+            reorder_point: p.reorder_point,
+            reorder_quantity: p.reorder_quantity,
+            supplier_id: p.supplier_id,
+            unit_cost: p.unit_cost,
+            created_at: p.created_at.and_utc(),
+            updated_at: p.updated_at.and_utc(),
+        }
+    }
+}
+
+#[utoipa::path(tag = "catalog", request_body = ProductInput,
+    responses((status = 201, body = ProductView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/products")]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<ProductInput>,
+) -> AppResult<HttpResponse> {
+    let p = run(&state, move |conn| {
+        catalog::create_product(conn, &actor, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(ProductView::from(p)))
+}
+
+#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<ProductView>)), security(("bearer" = [])))]
+#[get("/products")]
+pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let all = run(&state, move |conn| catalog::list_products(conn, &actor)).await?;
+    Ok(HttpResponse::Ok().json(all.into_iter().map(ProductView::from).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = ProductView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[get("/products/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let p = run(&state, move |conn| catalog::get_product(conn, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(ProductView::from(p)))
+}
+
+#[utoipa::path(tag = "catalog", params(("id" = String, Path)), request_body = ProductPatch,
+    responses((status = 200, body = ProductView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[patch("/products/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<ProductPatch>,
+) -> AppResult<HttpResponse> {
+    let p = run(&state, move |conn| {
+        catalog::update_product(conn, &actor, &id, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ProductView::from(p)))
+}

@@ -1,0 +1,114 @@
+//! Tokens, the bootstrap admin, clinics and staff.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::Actor;
+use crate::db::staff::{self as repo, Clinic, Staff};
+use crate::db::{self, Conn};
+use crate::domain::role::{assignable, Action, Role};
+use crate::domain::stock::DEFAULT_EXPIRY_WARNING_DAYS;
+use crate::domain::{required_text, Checks};
+use crate::error::{AppError, AppResult};
+
+/// A new bearer token: 256 random bits. Only its hash is stored.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("msl_{}", hex::encode(bytes))
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn authenticate(conn: &mut Conn, token: &str) -> AppResult<Actor> {
+    let member = repo::find_by_token_hash(conn, &hash_token(token))?
+        .ok_or_else(|| AppError::Unauthenticated("the bearer token is not valid".into()))?;
+    let role = Role::parse(&member.role).map_err(AppError::Internal)?;
+    Ok(Actor {
+        staff_id: member.id,
+        name: member.name,
+        role,
+        clinic_id: member.clinic_id,
+    })
+}
+
+/// On an empty database, creates the admin. Returns the token to print when it was made
+/// up here (it is shown once and never again).
+pub fn bootstrap_admin(conn: &mut Conn, configured: Option<&str>) -> AppResult<Option<String>> {
+    db::write_tx(conn, |conn| {
+        if repo::any_staff(conn)? {
+            return Ok(None);
+        }
+        let (token, generated) = match configured.filter(|t| !t.trim().is_empty()) {
+            Some(t) => (t.trim().to_string(), false),
+            None => (new_token(), true),
+        };
+        repo::insert_staff(
+            conn,
+            &Staff {
+                id: db::new_id(),
+                clinic_id: None,
+                name: "admin".into(),
+                role: Role::Admin.as_str().into(),
+                token_hash: hash_token(&token),
+                created_at: db::now(),
+            },
+        )?;
+        Ok(generated.then_some(token))
+    })
+}
+
+pub fn create_clinic(conn: &mut Conn, actor: &Actor, name: &str) -> AppResult<Clinic> {
+    actor.require(Action::ManageClinics)?;
+    let name = required_text(name, 200).map_err(|e| AppError::invalid("name", e))?;
+    let clinic = Clinic {
+        id: db::new_id(),
+        name,
+        expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
+        created_at: db::now(),
+    };
+    repo::insert_clinic(conn, &clinic)?;
+    Ok(clinic)
+}
+
+/// A new staff member and their token, which the caller sees this once.
+pub fn create_staff(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic_id: &str,
+    name: &str,
+    role: &str,
+) -> AppResult<(Staff, String)> {
+    actor.require(Action::ManageStaff)?;
+    // A manager works in their own clinic only; any other clinic does not exist for them.
+    let visible = actor.role == Role::Admin || actor.clinic_id.as_deref() == Some(clinic_id);
+    if !visible || repo::find_clinic(conn, clinic_id)?.is_none() {
+        return Err(AppError::not_found(format!("clinic {clinic_id}")));
+    }
+    let mut c = Checks::new();
+    let name = c.take("name", required_text(name, 200));
+    let role = c.take("role", Role::parse(role));
+    if let Some(r) = role.filter(|r| !assignable(*r)) {
+        c.fail(
+            "role",
+            format!("{r} cannot be given to clinic staff; use manager, practitioner or auditor"),
+        );
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(name), Some(role)) = (name, role) else {
+        return Err(AppError::invalid("body", "invalid staff member"));
+    };
+    let token = new_token();
+    let member = Staff {
+        id: db::new_id(),
+        clinic_id: Some(clinic_id.to_string()),
+        name,
+        role: role.as_str().into(),
+        token_hash: hash_token(&token),
+        created_at: db::now(),
+    };
+    repo::insert_staff(conn, &member)?;
+    Ok((member, token))
+}

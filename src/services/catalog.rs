@@ -1,0 +1,204 @@
+//! Suppliers and products: create, change, read. Every query is scoped to the caller's
+//! clinic; a row of another clinic is "not found".
+
+use serde::Deserialize;
+
+use super::Actor;
+use crate::db::products::{self, Product};
+use crate::db::suppliers::{self, Supplier};
+use crate::db::{self, Conn};
+use crate::domain::product::{ProductInput, ValidProduct};
+use crate::domain::role::Action;
+use crate::domain::supplier::{SupplierInput, ValidSupplier};
+use crate::error::{AppError, AppResult};
+use rust_decimal::Decimal;
+
+/// A partial change; absent fields stay as they are. For optional text fields (email,
+/// gtin, supplier_id) an empty string clears the value.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierPatch {
+    pub name: Option<String>,
+    pub lead_time_days: Option<i64>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatch {
+    pub sku: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub ingredients: Option<Vec<String>>,
+    pub gtin: Option<String>,
+    pub stock_unit: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub content: Option<Decimal>,
+    pub single_use: Option<bool>,
+    pub beyond_use_days: Option<i64>,
+    pub storage: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub reorder_point: Option<Decimal>,
+    pub reorder_quantity: Option<i64>,
+    pub supplier_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub unit_cost: Option<Decimal>,
+}
+
+pub fn create_supplier(
+    conn: &mut Conn,
+    actor: &Actor,
+    input: SupplierInput,
+) -> AppResult<Supplier> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    let valid = ValidSupplier::try_from(input).map_err(AppError::Invalid)?;
+    let now = db::now();
+    let s = Supplier {
+        id: db::new_id(),
+        clinic_id: clinic.to_string(),
+        name: valid.name,
+        email: valid.email,
+        lead_time_days: valid.lead_time_days,
+        created_at: now,
+        updated_at: now,
+    };
+    suppliers::insert(conn, &s)
+        .map_err(|e| duplicate_as(e, "name", "a supplier with this name already exists"))?;
+    Ok(s)
+}
+
+pub fn update_supplier(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    patch: SupplierPatch,
+) -> AppResult<Supplier> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    let existing = get_supplier_in(conn, clinic, id)?;
+    let input = SupplierInput {
+        name: patch.name.unwrap_or(existing.name.clone()),
+        lead_time_days: patch.lead_time_days.unwrap_or(existing.lead_time_days),
+        email: patch.email.or(existing.email.clone()),
+    };
+    let valid = ValidSupplier::try_from(input).map_err(AppError::Invalid)?;
+    let s = Supplier {
+        name: valid.name,
+        email: valid.email,
+        lead_time_days: valid.lead_time_days,
+        updated_at: db::now(),
+        ..existing
+    };
+    suppliers::update(conn, &s)
+        .map_err(|e| duplicate_as(e, "name", "a supplier with this name already exists"))?;
+    Ok(s)
+}
+
+pub fn get_supplier(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Supplier> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    get_supplier_in(conn, clinic, id)
+}
+
+fn get_supplier_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<Supplier> {
+    suppliers::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("supplier {id}")))
+}
+
+pub fn list_suppliers(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<Supplier>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    Ok(suppliers::list(conn, clinic)?)
+}
+
+pub fn create_product(conn: &mut Conn, actor: &Actor, input: ProductInput) -> AppResult<Product> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    let valid = validate_product(conn, clinic, input)?;
+    products::insert(conn, &db::new_id(), clinic, &valid).map_err(product_duplicate)
+}
+
+pub fn update_product(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    patch: ProductPatch,
+) -> AppResult<Product> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    let existing = get_product_in(conn, clinic, id)?;
+    // Turning a product single-use drops its beyond-use days unless new ones are given.
+    let beyond_use_days = match (patch.single_use, patch.beyond_use_days) {
+        (_, Some(d)) => Some(d),
+        (Some(true), None) => None,
+        (_, None) => existing.beyond_use_days,
+    };
+    let input = ProductInput {
+        sku: patch.sku.unwrap_or(existing.sku.clone()),
+        name: patch.name.unwrap_or(existing.name.clone()),
+        kind: patch.kind.unwrap_or(existing.kind.clone()),
+        ingredients: patch.ingredients.unwrap_or(existing.ingredients.clone()),
+        gtin: patch.gtin.or(existing.gtin.clone()),
+        stock_unit: patch.stock_unit.unwrap_or(existing.stock_unit.clone()),
+        content: patch.content.or(Some(existing.content)),
+        single_use: patch.single_use.unwrap_or(existing.single_use),
+        beyond_use_days,
+        storage: patch.storage.unwrap_or(existing.storage.clone()),
+        reorder_point: patch.reorder_point.unwrap_or(existing.reorder_point),
+        reorder_quantity: patch.reorder_quantity.unwrap_or(existing.reorder_quantity),
+        supplier_id: patch.supplier_id.or(existing.supplier_id.clone()),
+        unit_cost: patch.unit_cost.unwrap_or(existing.unit_cost),
+    };
+    let valid = validate_product(conn, clinic, input)?;
+    if valid.stock_unit.as_str() != existing.stock_unit || valid.content != existing.content {
+        let has_lots = crate::db::lots::any_for_product(conn, clinic, &existing.id)?;
+        if has_lots {
+            return Err(AppError::invalid(
+                "content",
+                "the stock unit and content per container cannot change once lots were received; create a new product",
+            ));
+        }
+    }
+    products::update(conn, &existing, &valid).map_err(product_duplicate)
+}
+
+fn validate_product(conn: &mut Conn, clinic: &str, input: ProductInput) -> AppResult<ValidProduct> {
+    let valid = ValidProduct::try_from(input).map_err(AppError::Invalid)?;
+    if let Some(sid) = &valid.supplier_id {
+        if suppliers::get(conn, clinic, sid)?.is_none() {
+            return Err(AppError::invalid(
+                "supplier_id",
+                format!("no supplier {sid} in this clinic"),
+            ));
+        }
+    }
+    Ok(valid)
+}
+
+fn product_duplicate(e: diesel::result::Error) -> AppError {
+    duplicate_as(
+        e,
+        "sku",
+        "another product of this clinic has the same sku or gtin",
+    )
+}
+
+/// A unique violation on a named field reads better as a conflict that names it.
+fn duplicate_as(e: diesel::result::Error, field: &str, message: &str) -> AppError {
+    match AppError::from(e) {
+        AppError::Conflict { kind, .. } => AppError::Conflict {
+            kind,
+            detail: format!("{message} ({field})"),
+            extra: Some(serde_json::json!({ "field": field })),
+        },
+        other => other,
+    }
+}
+
+pub fn get_product(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Product> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    get_product_in(conn, clinic, id)
+}
+
+pub fn get_product_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<Product> {
+    products::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("product {id}")))
+}
+
+pub fn list_products(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<Product>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    Ok(products::list(conn, clinic)?)
+}

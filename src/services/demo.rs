@@ -1,0 +1,138 @@
+//! `serve --demo`: a realistic mesotherapy clinic (fixtures/demo.json, built into the
+//! binary) loaded through the same use cases as the API, so demo data obeys every rule.
+
+use serde::Deserialize;
+
+use super::{auth, catalog, stock, today, Actor};
+use crate::db::staff::{self as staff_repo, Staff};
+use crate::db::{self, Conn};
+use crate::domain::product::ProductInput;
+use crate::domain::role::Role;
+use crate::domain::supplier::SupplierInput;
+use crate::error::{AppError, AppResult};
+
+pub const DEMO_FIXTURE: &str = include_str!("../../fixtures/demo.json");
+
+#[derive(Deserialize)]
+struct Fixture {
+    clinic: String,
+    suppliers: Vec<SupplierInput>,
+    products: Vec<serde_json::Value>,
+    lots: Vec<FixtureLot>,
+}
+
+#[derive(Deserialize)]
+struct FixtureLot {
+    sku: String,
+    lot_number: String,
+    /// Relative to today, so "expiring soon" and "expired" stay true whenever it is loaded.
+    expires_in_days: i64,
+    containers: i64,
+}
+
+/// The demo clinic and a fresh token for each of its roles.
+#[derive(Debug)]
+pub struct DemoLogin {
+    pub clinic_id: String,
+    pub tokens: Vec<(Role, String)>,
+}
+
+const DEMO_ROLES: [(Role, &str); 3] = [
+    (Role::Manager, "Camille (manager)"),
+    (Role::Practitioner, "Dr Inès (practitioner)"),
+    (Role::Auditor, "Paul (auditor)"),
+];
+
+/// Loads the demo clinic into the database unless it is there already. Either way the
+/// demo staff get new tokens, because tokens are shown only once and the previous run's
+/// are gone.
+pub fn load(conn: &mut Conn) -> AppResult<DemoLogin> {
+    let fixture: Fixture = serde_json::from_str(DEMO_FIXTURE)?;
+    let existing = staff_repo::list_clinics(conn)?
+        .into_iter()
+        .find(|c| c.name == fixture.clinic);
+    match existing {
+        Some(clinic) => rotate_tokens(conn, &clinic.id),
+        None => db::write_tx(conn, |conn| create(conn, fixture)),
+    }
+}
+
+fn rotate_tokens(conn: &mut Conn, clinic_id: &str) -> AppResult<DemoLogin> {
+    let mut tokens = Vec::new();
+    for member in staff_repo::list_staff(conn, clinic_id)? {
+        let token = auth::new_token();
+        staff_repo::set_token_hash(conn, &member.id, &auth::hash_token(&token))?;
+        tokens.push((
+            Role::parse(&member.role).map_err(AppError::Internal)?,
+            token,
+        ));
+    }
+    Ok(DemoLogin {
+        clinic_id: clinic_id.to_string(),
+        tokens,
+    })
+}
+
+fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
+    let system = Actor {
+        staff_id: String::new(),
+        name: "demo loader".into(),
+        role: Role::Admin,
+        clinic_id: None,
+    };
+    let clinic = auth::create_clinic(conn, &system, &fixture.clinic)?;
+    let mut tokens = Vec::new();
+    let mut manager = None;
+    for (role, name) in DEMO_ROLES {
+        let (member, token): (Staff, String) =
+            auth::create_staff(conn, &system, &clinic.id, name, role.as_str())?;
+        if role == Role::Manager {
+            manager = Some(Actor {
+                staff_id: member.id.clone(),
+                name: member.name.clone(),
+                role,
+                clinic_id: Some(clinic.id.clone()),
+            });
+        }
+        tokens.push((role, token));
+    }
+    let manager = manager.ok_or_else(|| AppError::Internal("demo manager missing".into()))?;
+    let mut supplier_ids = std::collections::HashMap::new();
+    for s in fixture.suppliers {
+        let created = catalog::create_supplier(conn, &manager, s)?;
+        supplier_ids.insert(created.name.clone(), created.id);
+    }
+    let mut product_ids = std::collections::HashMap::new();
+    for mut value in fixture.products {
+        let supplier = value
+            .as_object_mut()
+            .and_then(|o| o.remove("supplier"))
+            .and_then(|v| v.as_str().map(str::to_string));
+        let mut input: ProductInput = serde_json::from_value(value)?;
+        input.supplier_id = supplier.and_then(|name| supplier_ids.get(&name).cloned());
+        let created = catalog::create_product(conn, &manager, input)?;
+        product_ids.insert(created.sku.clone(), created.id);
+    }
+    for l in fixture.lots {
+        let product_id = product_ids
+            .get(&l.sku)
+            .cloned()
+            .ok_or_else(|| AppError::Internal(format!("demo lot for unknown sku {}", l.sku)))?;
+        stock::receive_lot(
+            conn,
+            &manager,
+            stock::ReceiveLot {
+                product_id,
+                lot_number: l.lot_number,
+                expires_on: today() + chrono::Duration::days(l.expires_in_days),
+                containers: l.containers,
+                unit_cost: None,
+                supplier_id: None,
+            },
+        )?;
+    }
+    Ok(DemoLogin {
+        clinic_id: clinic.id,
+        tokens,
+    })
+}

@@ -1,0 +1,382 @@
+//! Receiving, lot status, the manual ledger entries and the stock view. Every change of
+//! stock is a movement plus the matching change of the lot's running balance, in one
+//! transaction.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::{today, Actor};
+use crate::db::lots::{self, Lot, LotFilter, StockRow};
+use crate::db::movements::{self, Movement, MovementFilter};
+use crate::db::products::{self, Product};
+use crate::db::scaled::from_db;
+use crate::db::staff::find_clinic;
+use crate::db::{self, suppliers, Conn};
+use crate::domain::ledger::{manual_delta, MovementKind};
+use crate::domain::lot::{apply_status_change, parse_lot_number, LotStatus, StatusChange};
+use crate::domain::role::Action;
+use crate::domain::stock::{flags, StockFlag, StockLevels};
+use crate::domain::{quantity, required_text, Checks};
+use crate::error::{AppError, AppResult, ConflictKind};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveLot {
+    pub product_id: String,
+    pub lot_number: String,
+    /// Last day of use, `YYYY-MM-DD`. A lot already past it may be received (to record
+    /// existing stock before wasting it) but is never available.
+    pub expires_on: NaiveDate,
+    /// Whole containers (vials, boxes) received.
+    pub containers: i64,
+    /// Per container; defaults to the product's unit cost.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub unit_cost: Option<Decimal>,
+    /// Defaults to the product's preferred supplier.
+    #[serde(default)]
+    pub supplier_id: Option<String>,
+}
+
+/// Receives a delivery. A lot number the clinic already holds for this product, with the
+/// same expiry, is topped up (a second box of the same lot); with another expiry it is a
+/// conflict, because one lot has one expiry.
+pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut c = Checks::new();
+    let lot_number = c.take("lot_number", parse_lot_number(&input.lot_number));
+    let containers = c.take("containers", quantity::count(input.containers, 1, 100_000));
+    let unit_cost = match input.unit_cost {
+        Some(v) => c.take("unit_cost", quantity::non_negative(v)).map(Some),
+        None => Some(None),
+    };
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(lot_number), Some(containers), Some(unit_cost)) = (lot_number, containers, unit_cost)
+    else {
+        return Err(AppError::invalid("body", "invalid delivery"));
+    };
+    db::write_tx(conn, |conn| {
+        let product = products::get(conn, &clinic, &input.product_id)?.ok_or_else(|| {
+            AppError::invalid(
+                "product_id",
+                format!("no product {} in this clinic", input.product_id),
+            )
+        })?;
+        let supplier_id = input
+            .supplier_id
+            .clone()
+            .filter(|s| !s.is_empty())
+            .or(product.supplier_id.clone());
+        if let Some(sid) = &supplier_id {
+            if suppliers::get(conn, &clinic, sid)?.is_none() {
+                return Err(AppError::invalid(
+                    "supplier_id",
+                    format!("no supplier {sid} in this clinic"),
+                ));
+            }
+        }
+        let quantity = product.content * Decimal::from(containers);
+        let lot_id = match lots::find_by_number(conn, &clinic, &product.id, &lot_number)? {
+            Some(existing) => {
+                if existing.expires_on != input.expires_on {
+                    return Err(AppError::conflict(
+                        ConflictKind::Duplicate,
+                        format!(
+                            "lot {lot_number} of {} is already recorded with expiry {}, not {}; check the label",
+                            product.sku, existing.expires_on, input.expires_on
+                        ),
+                    ));
+                }
+                if existing.status == LotStatus::Recalled.as_str() {
+                    return Err(AppError::conflict(
+                        ConflictKind::LotBlocked,
+                        format!(
+                            "lot {lot_number} of {} is recalled; do not receive it",
+                            product.sku
+                        ),
+                    ));
+                }
+                lots::add_received(conn, &clinic, &existing.id, containers, quantity)?;
+                existing.id
+            }
+            None => {
+                let now = db::now();
+                let lot = Lot {
+                    id: db::new_id(),
+                    clinic_id: clinic.clone(),
+                    product_id: product.id.clone(),
+                    lot_number: lot_number.clone(),
+                    expires_on: input.expires_on,
+                    supplier_id,
+                    containers,
+                    received_quantity: quantity,
+                    unit_cost: unit_cost.unwrap_or(product.unit_cost),
+                    status: LotStatus::Available.as_str().into(),
+                    status_reason: None,
+                    on_hand: Decimal::ZERO,
+                    received_at: now,
+                    updated_at: now,
+                };
+                lots::insert(conn, &lot)?;
+                lot.id
+            }
+        };
+        let reason = format!("received {containers} container(s)");
+        record(
+            conn,
+            actor,
+            &clinic,
+            &product,
+            &lot_id,
+            MovementKind::Receive,
+            quantity,
+            Some(reason),
+            None,
+        )?;
+        get_lot_in(conn, &clinic, &lot_id)
+    })
+}
+
+/// Writes one movement and moves the lot's balance with it, or refuses (and writes
+/// nothing) when the lot would go below zero. Call inside a write transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &str,
+    product: &Product,
+    lot_id: &str,
+    kind: MovementKind,
+    delta: Decimal,
+    reason: Option<String>,
+    session_id: Option<String>,
+) -> AppResult<Movement> {
+    if !lots::apply_delta(conn, clinic, lot_id, delta)? {
+        let lot = get_lot_in(conn, clinic, lot_id)?;
+        return Err(AppError::Conflict {
+            kind: ConflictKind::NotEnoughStock,
+            detail: format!(
+                "not enough stock in lot {} of {}: {} {} on hand, {} {} needed",
+                lot.lot_number,
+                product.sku,
+                lot.on_hand,
+                product.stock_unit,
+                -delta,
+                product.stock_unit
+            ),
+            extra: Some(serde_json::json!({
+                "lot_id": lot.id, "lot_number": lot.lot_number,
+                "on_hand": lot.on_hand.to_string(), "requested": (-delta).to_string(),
+            })),
+        });
+    }
+    let m = Movement {
+        id: db::new_id(),
+        clinic_id: clinic.to_string(),
+        lot_id: lot_id.to_string(),
+        product_id: product.id.clone(),
+        kind: kind.as_str().into(),
+        quantity: delta,
+        actor_id: actor.staff_id.clone(),
+        reason,
+        session_id,
+        reverses_id: None,
+        created_at: db::now(),
+    };
+    movements::insert(conn, &m)?;
+    Ok(m)
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualMovement {
+    pub lot_id: String,
+    /// `waste` (quantity thrown away, positive) or `adjust` (signed correction).
+    pub kind: String,
+    #[schema(value_type = String, example = "1.5")]
+    pub quantity: Decimal,
+    pub reason: String,
+}
+
+pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> AppResult<Movement> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut c = Checks::new();
+    let reason = c.take("reason", required_text(&input.reason, 500));
+    let delta = match MovementKind::parse(&input.kind) {
+        Ok(kind) => match manual_delta(kind, input.quantity) {
+            Ok(d) => Some((kind, d)),
+            Err((field, msg)) => {
+                c.fail(field, msg);
+                None
+            }
+        },
+        Err(e) => {
+            c.fail("kind", e);
+            None
+        }
+    };
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(reason), Some((kind, delta))) = (reason, delta) else {
+        return Err(AppError::invalid("body", "invalid movement"));
+    };
+    db::write_tx(conn, |conn| {
+        let lot = lots::get(conn, &clinic, &input.lot_id)?.ok_or_else(|| {
+            AppError::invalid("lot_id", format!("no lot {} in this clinic", input.lot_id))
+        })?;
+        let product = products::get(conn, &clinic, &lot.product_id)?
+            .ok_or_else(|| AppError::Internal(format!("lot {} has no product", lot.id)))?;
+        record(
+            conn,
+            actor,
+            &clinic,
+            &product,
+            &lot.id,
+            kind,
+            delta,
+            Some(reason),
+            None,
+        )
+    })
+}
+
+pub fn change_status(
+    conn: &mut Conn,
+    actor: &Actor,
+    lot_id: &str,
+    change: StatusChange,
+    reason: &str,
+) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
+    db::write_tx(conn, |conn| {
+        let lot = get_lot_in(conn, &clinic, lot_id)?;
+        let current = LotStatus::parse(&lot.status).map_err(AppError::Internal)?;
+        let next = apply_status_change(current, change).map_err(|e| {
+            AppError::conflict(
+                ConflictKind::InvalidState,
+                format!("cannot {change} lot {}: {e}", lot.lot_number),
+            )
+        })?;
+        lots::set_status(conn, &clinic, &lot.id, next.as_str(), &reason)?;
+        get_lot_in(conn, &clinic, &lot.id)
+    })
+}
+
+pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    get_lot_in(conn, clinic, id)
+}
+
+pub fn get_lot_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<Lot> {
+    lots::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("lot {id}")))
+}
+
+/// `status` filter values: the stored statuses, plus the derived `expired` (past its
+/// expiry, still holding stock) and `usable` (available, not expired, in stock).
+pub fn list_lots(
+    conn: &mut Conn,
+    actor: &Actor,
+    product_id: Option<String>,
+    lot_number: Option<String>,
+    status: Option<&str>,
+    expiring_within_days: Option<i64>,
+) -> AppResult<Vec<Lot>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    let today = today();
+    let mut f = LotFilter {
+        product_id,
+        lot_number,
+        ..Default::default()
+    };
+    match status {
+        None => {}
+        Some("expired") => {
+            f.in_stock = true;
+            f.expires_before = Some(today);
+        }
+        Some("usable") => {
+            f.in_stock = true;
+            f.status = Some(LotStatus::Available.as_str().into());
+            f.expires_from = Some(today);
+        }
+        Some(s) => {
+            let s = LotStatus::parse(s)
+                .map_err(|e| AppError::invalid("status", format!("{e}, expired, usable")))?;
+            f.status = Some(s.as_str().into());
+        }
+    }
+    if let Some(days) = expiring_within_days {
+        let days = quantity::count(days, 0, 3650)
+            .map_err(|e| AppError::invalid("expiring_within_days", e))?;
+        f.in_stock = true;
+        f.expires_from = Some(today);
+        f.expires_to = Some(today + chrono::Duration::days(days));
+    }
+    Ok(lots::list(conn, clinic, &f)?)
+}
+
+pub fn list_movements(
+    conn: &mut Conn,
+    actor: &Actor,
+    filter: MovementFilter,
+) -> AppResult<Vec<(Movement, String)>> {
+    let clinic = actor.clinic_for(Action::Audit)?;
+    Ok(movements::list(conn, clinic, &filter)?)
+}
+
+/// One product's line in the stock view.
+#[derive(Debug, Clone)]
+pub struct StockLine {
+    pub product: Product,
+    pub on_hand: Decimal,
+    pub available: Decimal,
+    pub next_expiry: Option<NaiveDate>,
+    pub flags: Vec<StockFlag>,
+}
+
+pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
+    let clinic_id = actor.clinic_for(Action::ReadStock)?;
+    let clinic = find_clinic(conn, clinic_id)?.ok_or_else(|| AppError::not_found("clinic"))?;
+    let today = today();
+    let sums: std::collections::HashMap<String, StockRow> =
+        lots::stock_by_product(conn, clinic_id, today)?
+            .into_iter()
+            .map(|r| (r.product_id.clone(), r))
+            .collect();
+    let lines = products::list(conn, clinic_id)?
+        .into_iter()
+        .map(|product| {
+            let s = sums.get(&product.id);
+            let levels = StockLevels {
+                on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.on_hand)),
+                available: s.map_or(Decimal::ZERO, |s| from_db(s.available)),
+                reorder_point: product.reorder_point,
+                next_expiry: s.and_then(|s| s.next_expiry),
+                expired_on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.expired_on_hand)),
+            };
+            StockLine {
+                flags: flags(&levels, today, clinic.expiry_warning_days),
+                on_hand: levels.on_hand,
+                available: levels.available,
+                next_expiry: levels.next_expiry,
+                product,
+            }
+        })
+        .collect();
+    Ok(lines)
+}
+
+/// Parses a `from`/`to` query value: an RFC 3339 time or a plain date (its midnight UTC).
+pub fn parse_time(field: &str, value: &str) -> AppResult<NaiveDateTime> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(t.naive_utc());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN));
+    }
+    Err(AppError::invalid(
+        field,
+        format!("{value:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"),
+    ))
+}

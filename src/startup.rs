@@ -1,0 +1,101 @@
+//! Builds the service from settings: pool and migrations, bootstrap, routes, listener.
+//! Binding its own listener lets tests ask for port 0.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::db::{self, Pool};
+use crate::http::{self, extract::AppState, meta};
+use crate::services::{auth, demo};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: String,
+    pub admin_token: Option<String>,
+    pub demo: bool,
+    pub workers: Option<usize>,
+    pub pool_size: u32,
+}
+
+impl Settings {
+    pub fn new(database_url: impl Into<String>, bind: impl Into<String>) -> Self {
+        Settings {
+            database_url: database_url.into(),
+            bind: bind.into(),
+            admin_token: None,
+            demo: false,
+            workers: None,
+            pool_size: 16,
+        }
+    }
+}
+
+pub struct Application {
+    pub port: u16,
+    pub pool: Pool,
+    /// Set when this start created the admin with a generated token.
+    pub admin_token: Option<String>,
+    pub demo: Option<demo::DemoLogin>,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let pool = db::connect(&settings.database_url, settings.pool_size)?;
+        let mut conn = pool.get()?;
+        let admin_token = auth::bootstrap_admin(&mut conn, settings.admin_token.as_deref())
+            .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+        let demo = if settings.demo {
+            Some(
+                demo::load(&mut conn)
+                    .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?,
+            )
+        } else {
+            None
+        };
+        drop(conn);
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { pool: pool.clone() });
+        let metrics = web::Data::new(meta::Metrics::new());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(meta::track))
+                .wrap(Compress::default())
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(metrics.clone())
+                .app_data(web::QueryConfig::default().error_handler(http::query_error))
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                .service(meta::healthz)
+                .service(meta::readyz)
+                .service(meta::metrics)
+                .service(meta::openapi)
+                .service(meta::docs)
+                .service(web::scope("/api/v1").configure(http::api))
+                .default_service(web::to(http::not_found))
+        })
+        .listen(listener)?;
+        if let Some(w) = settings.workers {
+            server = server.workers(w);
+        }
+        Ok(Application {
+            port,
+            pool,
+            admin_token,
+            demo,
+            server: server.run(),
+        })
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests finish first.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
