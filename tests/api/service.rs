@@ -1,0 +1,209 @@
+//! Service basics: health, readiness, metrics, the API documents, migrations on both
+//! backends, and the demo clinic.
+
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+use diesel_migrations::MigrationHarness;
+use mesoledger::db::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use mesoledger::startup::{Application, Settings};
+
+use crate::helpers::{pg_admin_url, spawn_app, with_database, TestApp, TestDb};
+
+#[actix_web::test]
+async fn health_readiness_metrics_and_docs() {
+    let app = spawn_app().await;
+    assert_eq!(app.request("GET", "/healthz", None, None).await.status, 200);
+    let ready = app.request("GET", "/readyz", None, None).await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body["status"], "ready");
+    let metrics = app.request("GET", "/metrics", None, None).await;
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.content_type.starts_with("text/plain"));
+    assert!(
+        metrics
+            .text
+            .contains("mesoledger_http_requests_total{class=\"2xx\"}"),
+        "{}",
+        metrics.text
+    );
+    let spec = app.request("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(spec.status, 200);
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/lots",
+        "/lots/{id}/recall",
+        "/stock",
+        "/movements",
+        "/products/{id}",
+        "/clinics/{id}/staff",
+        "/me",
+    ] {
+        assert!(
+            spec.body["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(spec.body["components"]["schemas"]["LotView"].is_object());
+    let docs = app.request("GET", "/api/v1/docs", None, None).await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.content_type.starts_with("text/html"));
+    assert!(docs.text.contains("/lots/{id}/quarantine"));
+    assert!(
+        !docs.text.contains("<script"),
+        "the docs page works offline"
+    );
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+}
+
+const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name \
+    FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations' \
+    ORDER BY 1, 2";
+
+fn sqlite_columns(conn: &mut SqliteConnection) -> Vec<Column> {
+    diesel::sql_query(SQLITE_COLUMNS).load(conn).unwrap()
+}
+
+/// Both backends' migrations make the same tables and columns, and every migration can
+/// be reverted and run again.
+#[test]
+fn migrations_match_across_backends_and_revert() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let mut lite = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    lite.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    let up = sqlite_columns(&mut lite);
+    assert!(up
+        .iter()
+        .any(|c| c.table_name == "movements" && c.column_name == "reverses_id"));
+    lite.revert_all_migrations(SQLITE_MIGRATIONS).unwrap();
+    assert!(
+        sqlite_columns(&mut lite).is_empty(),
+        "down.sql removes everything"
+    );
+    lite.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    assert_eq!(sqlite_columns(&mut lite), up);
+
+    let Some(admin) = pg_admin_url() else {
+        eprintln!("MESOLEDGER_TEST_DATABASE_URL not set: PostgreSQL side checked by .ci/run");
+        return;
+    };
+    let name = format!("mesoledger_mig_{}", uuid::Uuid::new_v4().simple());
+    let mut admin_conn = PgConnection::establish(&admin).unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin_conn)
+        .unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut pg = PgConnection::establish(&with_database(&admin, &name)).unwrap();
+        pg.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+        let mut pg_cols: Vec<Column> = diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             AND table_name <> '__diesel_schema_migrations' ORDER BY 1, 2",
+        )
+        .load(&mut pg)
+        .unwrap();
+        pg_cols.sort();
+        let mut lite_cols = sqlite_columns(&mut lite);
+        lite_cols.sort();
+        assert_eq!(pg_cols, lite_cols);
+        pg.revert_all_migrations(POSTGRES_MIGRATIONS).unwrap();
+        pg.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+    }));
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin_conn);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[actix_web::test]
+async fn demo_clinic_loads_once_and_reissues_tokens() {
+    let db = TestDb::new();
+    let mut settings = Settings::new(db.url(), "127.0.0.1:0");
+    settings.demo = true;
+    settings.workers = Some(1);
+    let first = Application::build(&settings).unwrap();
+    assert!(
+        first.admin_token.is_some(),
+        "an admin token is generated and printed on an empty database"
+    );
+    let demo = first.demo.as_ref().unwrap();
+    let (demo_clinic, demo_tokens) = (demo.clinic_id.clone(), demo.tokens.clone());
+    assert_eq!(demo_tokens.len(), 3);
+    let manager = demo_tokens[0].1.clone();
+    let address = format!("http://127.0.0.1:{}", first.port);
+    actix_web::rt::spawn(first.run());
+    let app = TestApp {
+        address,
+        client: awc::Client::default(),
+        db,
+    };
+    let stock = app.get("/api/v1/stock", &manager).await;
+    assert_eq!(stock.status, 200);
+    let lines = stock.body.as_array().unwrap();
+    assert!(lines.len() >= 10, "a realistic catalog");
+    let flags: Vec<String> = lines
+        .iter()
+        .flat_map(|l| {
+            l["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(
+        flags.contains(&"expired_stock".into()) && flags.contains(&"expiring".into()),
+        "{flags:?}"
+    );
+    for kind in [
+        "vial",
+        "ampoule",
+        "needle",
+        "roller",
+        "pen_cartridge",
+        "prp_kit",
+    ] {
+        assert!(
+            app.get("/api/v1/products", &manager)
+                .await
+                .text
+                .contains(&format!("\"kind\":\"{kind}\"")),
+            "{kind}"
+        );
+    }
+    assert!(
+        app.get("/api/v1/products", &manager)
+            .await
+            .text
+            .contains("\"single_use\":false"),
+        "a multi-dose vial"
+    );
+
+    // Loading again keeps the data and replaces the tokens.
+    let second = Application::build(&settings).unwrap();
+    assert!(second.admin_token.is_none());
+    let again = second.demo.as_ref().unwrap();
+    assert_eq!(again.clinic_id, demo_clinic);
+    assert_eq!(
+        app.get("/api/v1/me", &manager).await.status,
+        401,
+        "old tokens stop working"
+    );
+    assert_eq!(
+        app.get("/api/v1/stock", &again.tokens[0].1)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        lines.len()
+    );
+}
