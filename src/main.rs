@@ -80,12 +80,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("admin token (shown once, keep it safe): {token}");
     }
     if let Some(demo) = &app.demo {
+        let what = if demo.created {
+            "loaded"
+        } else {
+            "already present; new tokens issued"
+        };
         println!(
-            "demo clinic {} loaded; tokens (shown once):",
+            "demo clinic {} {what}; tokens (shown once):",
             demo.clinic_id
         );
         for (role, token) in &demo.tokens {
-            println!("  {role:<13} {token}");
+            println!("  {:<13} {token}", role.as_str());
         }
     }
     println!(

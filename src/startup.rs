@@ -46,19 +46,18 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Application> {
-        let pool = db::connect(&settings.database_url, settings.pool_size)?;
-        let mut conn = pool.get()?;
-        let admin_token = auth::bootstrap_admin(&mut conn, settings.admin_token.as_deref())
-            .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
-        let demo = if settings.demo {
-            Some(
-                demo::load(&mut conn)
-                    .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?,
-            )
-        } else {
-            None
-        };
-        drop(conn);
+        let mut admin_token = None;
+        let mut demo = None;
+        let pool = db::connect_then(&settings.database_url, settings.pool_size, |conn| {
+            admin_token = auth::bootstrap_admin(conn, settings.admin_token.as_deref())
+                .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+            if settings.demo {
+                let loaded = demo::load(conn)
+                    .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?;
+                demo = Some(loaded);
+            }
+            Ok(())
+        })?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -71,7 +70,6 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(metrics.clone())
-                .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
                 .service(meta::healthz)
                 .service(meta::readyz)

@@ -102,10 +102,13 @@ pub fn apply_delta(
     delta: Decimal,
 ) -> QueryResult<bool> {
     let d = to_db(delta)?;
+    let max = to_db(Decimal::from(crate::domain::quantity::MAX_MAGNITUDE))?;
     let n = diesel::update(
         lots::table
             .filter(lots::clinic_id.eq(clinic_id))
             .filter(lots::id.eq(lot_id))
+            // Keeps the balance far from 64-bit overflow (SQLite would turn it into a float).
+            .filter(lots::on_hand.le(max - d))
             .filter(lots::on_hand.ge(-d)),
     )
     .set((

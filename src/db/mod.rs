@@ -85,9 +85,24 @@ pub fn establish(url: &DbUrl) -> Result<Conn, ConnError> {
         DbUrl::Sqlite(path) => {
             let mut c = SqliteConnection::establish(path)?;
             c.batch_execute(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON;"
             ))?;
+            // Switching a new file to WAL does not wait on the busy handler when another
+            // starting process holds the lock, so retry it for as long as a writer waits.
+            let start = std::time::Instant::now();
+            loop {
+                match c.batch_execute("PRAGMA journal_mode = WAL") {
+                    Ok(()) => break,
+                    Err(e)
+                        if e.to_string().contains("locked")
+                            && start.elapsed().as_millis() < u128::from(SQLITE_BUSY_TIMEOUT_MS) =>
+                    {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             Ok(Conn::Sqlite(c))
         }
     }
@@ -114,16 +129,51 @@ impl ManageConnection for ConnManager {
 /// Builds the pool and runs pending migrations, so a fresh SQLite file or an empty
 /// PostgreSQL database is ready to serve.
 pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Pool> {
+    connect_then(url, max_size, |_| Ok(()))
+}
+
+/// Like `connect`, and runs `startup` (bootstrap, demo data) right after the migrations
+/// while still holding the startup lock, so instances starting together on one
+/// PostgreSQL database neither migrate twice nor create two admins.
+pub fn connect_then<F>(url: &str, max_size: u32, startup: F) -> anyhow::Result<Pool>
+where
+    F: FnOnce(&mut Conn) -> anyhow::Result<()>,
+{
     let url = DbUrl::parse(url);
     // Fail fast with the driver's own message instead of r2d2's 30 s timeout.
     let mut first = establish(&url)?;
-    migrate(&mut first)?;
+    with_startup_lock(&mut first, |conn| {
+        migrate(conn)?;
+        startup(conn)
+    })?;
     drop(first);
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
         .build(ConnManager { url })?;
     Ok(pool)
+}
+
+/// An arbitrary, fixed key for PostgreSQL's session-level advisory lock.
+const STARTUP_LOCK_KEY: i64 = 0x6d65_736f_6c65_6467;
+
+fn with_startup_lock<F>(conn: &mut Conn, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&mut Conn) -> anyhow::Result<()>,
+{
+    match conn {
+        Conn::Pg(_) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))
+                .execute(conn)?;
+            let result = f(conn);
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})"))
+                .execute(conn)?;
+            result
+        }
+        // One write transaction around it all: other starting processes queue on the
+        // file lock, and the migrations' own transactions nest as savepoints.
+        Conn::Sqlite(_) => write_tx(conn, f),
+    }
 }
 
 pub fn migrate(conn: &mut Conn) -> anyhow::Result<()> {

@@ -98,4 +98,151 @@ diesel::joinable!(lots -> products (product_id));
 diesel::joinable!(movements -> lots (lot_id));
 diesel::joinable!(movements -> staff (actor_id));
 
-diesel::allow_tables_to_appear_in_same_query!(clinics, staff, suppliers, products, lots, movements);
+diesel::table! {
+    formulations (id) {
+        id -> Text,
+        clinic_id -> Text,
+        current_version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    formulation_versions (id) {
+        id -> Text,
+        clinic_id -> Text,
+        formulation_id -> Text,
+        version -> BigInt,
+        name -> Text,
+        method -> Text,
+        areas -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    formulation_components (id) {
+        id -> Text,
+        clinic_id -> Text,
+        version_id -> Text,
+        position -> BigInt,
+        product_id -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    contraindication_rules (id) {
+        id -> Text,
+        clinic_id -> Text,
+        ingredient -> Nullable<Text>,
+        product_id -> Nullable<Text>,
+        condition -> Text,
+        message -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        clinic_id -> Text,
+        patient_ref -> Text,
+        practitioner_id -> Text,
+        performed_at -> Timestamp,
+        area -> Text,
+        method -> Text,
+        formulation_id -> Nullable<Text>,
+        formulation_version -> Nullable<BigInt>,
+        conditions -> Text,
+        contraindications -> Text,
+        override_reason -> Nullable<Text>,
+        status -> Text,
+        void_reason -> Nullable<Text>,
+        voided_by -> Nullable<Text>,
+        voided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_usage (id) {
+        id -> Text,
+        clinic_id -> Text,
+        session_id -> Text,
+        product_id -> Text,
+        lot_id -> Text,
+        quantity -> BigInt,
+        wasted -> BigInt,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    session_lines (id) {
+        id -> Text,
+        clinic_id -> Text,
+        session_id -> Text,
+        product_id -> Text,
+        planned -> Nullable<BigInt>,
+        actual -> BigInt,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    open_containers (id) {
+        id -> Text,
+        clinic_id -> Text,
+        lot_id -> Text,
+        product_id -> Text,
+        opened_at -> Timestamp,
+        beyond_use_at -> Timestamp,
+        remaining -> BigInt,
+        closed_at -> Nullable<Timestamp>,
+        opened_in_session -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (clinic_id, staff_id, idem_key) {
+        clinic_id -> Text,
+        staff_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        status -> BigInt,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(formulation_versions -> formulations (formulation_id));
+diesel::joinable!(formulation_components -> formulation_versions (version_id));
+diesel::joinable!(formulation_components -> products (product_id));
+diesel::joinable!(session_usage -> sessions (session_id));
+diesel::joinable!(session_usage -> lots (lot_id));
+diesel::joinable!(session_lines -> sessions (session_id));
+diesel::joinable!(sessions -> staff (practitioner_id));
+diesel::joinable!(open_containers -> lots (lot_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    clinics,
+    staff,
+    suppliers,
+    products,
+    lots,
+    movements,
+    formulations,
+    formulation_versions,
+    formulation_components,
+    contraindication_rules,
+    sessions,
+    session_usage,
+    session_lines,
+    open_containers,
+    idempotency_keys,
+);

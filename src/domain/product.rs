@@ -182,6 +182,13 @@ impl TryFrom<ProductInput> for ValidProduct {
                 );
                 None
             }
+            (_, Some(v)) if v > Decimal::from(quantity::MAX_CONTENT) => {
+                c.fail(
+                    "content",
+                    format!("a container holds at most {}", quantity::MAX_CONTENT),
+                );
+                None
+            }
             (_, Some(v)) => c.take("content", quantity::positive(v)),
             (_, None) => Some(Decimal::ONE),
         };

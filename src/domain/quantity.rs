@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 /// Digits after the decimal point that a quantity or amount of money may carry.
 pub const MAX_DECIMALS: u32 = 6;
 /// No clinic holds a billion ml of anything; the bound keeps sums far from overflow.
-const MAX_MAGNITUDE: i64 = 1_000_000_000;
+pub const MAX_MAGNITUDE: i64 = 1_000_000_000;
+/// The most one container (a vial's ml, a box's pieces) may hold.
+pub const MAX_CONTENT: i64 = 100_000;
 
 fn bounded(value: Decimal) -> Result<Decimal, String> {
     if value.normalize().scale() > MAX_DECIMALS {
@@ -45,6 +47,14 @@ pub fn non_zero(value: Decimal) -> Result<Decimal, String> {
         return Err("must not be 0".into());
     }
     Ok(v)
+}
+
+/// Pieces (needles, rollers, kits) are counted whole; ml may be fractional.
+pub fn in_unit(unit: super::product::StockUnit, value: Decimal) -> Result<Decimal, String> {
+    if unit == super::product::StockUnit::Piece && !value.fract().is_zero() {
+        return Err(format!("{value} is not a whole number of pieces"));
+    }
+    Ok(value)
 }
 
 /// A whole count such as containers received, at least `min`.

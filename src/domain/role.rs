@@ -26,6 +26,18 @@ pub enum Action {
     Audit,
 }
 
+impl Action {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::ManageClinics => "create clinics (admin only)",
+            Action::ManageStaff => "add staff (admin, or a manager of the clinic)",
+            Action::ManageStock => "change the catalog, stock or ledger (managers only)",
+            Action::ReadStock => "read a clinic's catalog and stock (clinic staff only)",
+            Action::Audit => "read the ledger and traceability (managers and auditors)",
+        }
+    }
+}
+
 pub fn allows(role: Role, action: Action) -> bool {
     use Action as A;
     use Role as R;

@@ -117,6 +117,32 @@ fn json_error(path: &str, e: &serde_json::Error) -> AppError {
     }
 }
 
+/// Query parameters. A value of the wrong type is a 422 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> AppResult<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = if field == "." {
+            "query".to_string()
+        } else {
+            field
+        };
+        AppError::Invalid(vec![FieldError::new(&field, message)])
+    })
+}
+
 impl FromRequest for Actor {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
-use super::extract::{run, AppState, Json};
+use super::extract::{run, AppState, Json, Query};
 use crate::db::lots::Lot;
 use crate::domain::lot::{is_expired, unusable_reason, LotStatus, StatusChange};
 use crate::error::AppResult;
@@ -97,9 +97,9 @@ pub struct LotQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<LotQuery>,
+    q: Query<LotQuery>,
 ) -> AppResult<HttpResponse> {
-    let q = q.into_inner();
+    let q = q.0;
     let all = run(&state, move |conn| {
         stock::list_lots(
             conn,

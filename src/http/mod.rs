@@ -11,7 +11,7 @@ pub mod products;
 pub mod stock;
 pub mod suppliers;
 
-use actix_web::{error::QueryPayloadError, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -68,16 +68,6 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(movements::list)
         .service(movements::create)
         .service(stock::list);
-}
-
-/// Bad query strings are invalid fields, in the same problem shape as everything else.
-pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let message = err.to_string();
-    let message = message
-        .strip_prefix("Query deserialize error: ")
-        .unwrap_or(&message)
-        .to_string();
-    AppError::invalid("query", message).into()
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {

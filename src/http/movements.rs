@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
-use super::extract::{run, AppState, Json};
+use super::extract::{run, AppState, Json, Query};
 use crate::db::movements::{Movement, MovementFilter};
 use crate::error::AppResult;
 use crate::services::stock::{self, parse_time, ManualMovement};
@@ -64,9 +64,9 @@ pub struct MovementQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
-    q: web::Query<MovementQuery>,
+    q: Query<MovementQuery>,
 ) -> AppResult<HttpResponse> {
-    let q = q.into_inner();
+    let q = q.0;
     let filter = MovementFilter {
         lot_id: q.lot_id,
         session_id: q.session_id,

@@ -34,6 +34,8 @@ struct FixtureLot {
 #[derive(Debug)]
 pub struct DemoLogin {
     pub clinic_id: String,
+    /// False when the demo clinic was already there and only new tokens were issued.
+    pub created: bool,
     pub tokens: Vec<(Role, String)>,
 }
 
@@ -69,6 +71,7 @@ fn rotate_tokens(conn: &mut Conn, clinic_id: &str) -> AppResult<DemoLogin> {
     }
     Ok(DemoLogin {
         clinic_id: clinic_id.to_string(),
+        created: false,
         tokens,
     })
 }
@@ -133,6 +136,7 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
     }
     Ok(DemoLogin {
         clinic_id: clinic.id,
+        created: true,
         tokens,
     })
 }

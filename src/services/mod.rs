@@ -33,8 +33,9 @@ impl Actor {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
-                "the {} role may not do this ({action:?})",
-                self.role
+                "a {} may not {}",
+                self.role,
+                action.describe()
             )))
         }
     }

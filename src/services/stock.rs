@@ -15,6 +15,7 @@ use crate::db::staff::find_clinic;
 use crate::db::{self, suppliers, Conn};
 use crate::domain::ledger::{manual_delta, MovementKind};
 use crate::domain::lot::{apply_status_change, parse_lot_number, LotStatus, StatusChange};
+use crate::domain::product::StockUnit;
 use crate::domain::role::Action;
 use crate::domain::stock::{flags, StockFlag, StockLevels};
 use crate::domain::{quantity, required_text, Checks};
@@ -77,6 +78,15 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
             }
         }
         let quantity = product.content * Decimal::from(containers);
+        if quantity >= Decimal::from(quantity::MAX_MAGNITUDE) {
+            return Err(AppError::invalid(
+                "containers",
+                format!(
+                    "{containers} containers of {} {} is more than one lot can hold",
+                    product.content, product.stock_unit
+                ),
+            ));
+        }
         let lot_id = match lots::find_by_number(conn, &clinic, &product.id, &lot_number)? {
             Some(existing) => {
                 if existing.expires_on != input.expires_on {
@@ -154,6 +164,15 @@ pub fn record(
 ) -> AppResult<Movement> {
     if !lots::apply_delta(conn, clinic, lot_id, delta)? {
         let lot = get_lot_in(conn, clinic, lot_id)?;
+        if delta > Decimal::ZERO {
+            return Err(AppError::conflict(
+                ConflictKind::InvalidState,
+                format!(
+                    "lot {} cannot hold {delta} {} more",
+                    lot.lot_number, product.stock_unit
+                ),
+            ));
+        }
         return Err(AppError::Conflict {
             kind: ConflictKind::NotEnoughStock,
             detail: format!(
@@ -226,6 +245,8 @@ pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> A
         })?;
         let product = products::get(conn, &clinic, &lot.product_id)?
             .ok_or_else(|| AppError::Internal(format!("lot {} has no product", lot.id)))?;
+        let unit = StockUnit::parse(&product.stock_unit).map_err(AppError::Internal)?;
+        quantity::in_unit(unit, delta).map_err(|e| AppError::invalid("quantity", e))?;
         record(
             conn,
             actor,

@@ -31,7 +31,7 @@ async fn bad_bodies_and_queries_are_4xx_problems() {
         ("POST", "/api/v1/movements".into(), format!("{{\"lot_id\": \"{lid}\", \"kind\": \"consume\", \"quantity\": \"1\", \"reason\": \"x\"}}"), 422, Some("kind")),
         ("POST", "/api/v1/movements".into(), format!("{{\"lot_id\": \"{lid}\", \"kind\": \"adjust\", \"quantity\": \"1\", \"reason\": \" \"}}"), 422, Some("reason")),
         ("POST", format!("/api/v1/lots/{lid}/quarantine"), "{\"reason\": \"\"}".to_string(), 422, Some("reason")),
-        ("GET", "/api/v1/lots?expiring_within_days=soon".into(), "".to_string(), 422, Some("query")),
+        ("GET", "/api/v1/lots?expiring_within_days=soon".into(), "".to_string(), 422, Some("expiring_within_days")),
         ("GET", "/api/v1/lots?status=lost".into(), "".to_string(), 422, Some("status")),
         ("GET", "/api/v1/movements?from=yesterday".into(), "".to_string(), 422, Some("from")),
         ("GET", "/api/v1/nothing-here".into(), "".to_string(), 404, None),

@@ -191,3 +191,54 @@ async fn concurrent_withdrawals_on_two_instances_never_oversell() {
     assert_eq!(sum, Decimal::ZERO);
     assert_eq!(n, 13);
 }
+
+#[actix_web::test]
+async fn pieces_move_whole_and_lots_have_a_ceiling() {
+    let app = spawn_app().await;
+    let c = app.clinic("Units").await;
+    let needles = app
+        .product(
+            &c.manager,
+            json!({"kind": "needle", "stock_unit": "piece", "content": "100"}),
+        )
+        .await;
+    let lot = app
+        .receive(
+            &c.manager,
+            needles["id"].as_str().unwrap(),
+            "N-1",
+            &day(300),
+            1,
+        )
+        .await;
+    let half = app
+        .post(
+            "/api/v1/movements",
+            &c.manager,
+            json!({"lot_id": lot["id"], "kind": "waste", "quantity": "0.5", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(half.status, 422, "{half:?}");
+    assert_eq!(half.body["errors"][0]["field"], "quantity");
+    let huge = app.post("/api/v1/products", &c.manager, json!({"sku": "BIG", "name": "x", "kind": "vial", "stock_unit": "ml", "content": "999999999", "single_use": true, "storage": "room"})).await;
+    assert_eq!(huge.status, 422, "{huge:?}");
+    let big = app.product(&c.manager, json!({"content": "100000"})).await;
+    let too_many = app.post("/api/v1/lots", &c.manager, json!({"product_id": big["id"], "lot_number": "B", "expires_on": day(30), "containers": 100000})).await;
+    assert_eq!(too_many.status, 422, "{too_many:?}");
+    let l = app
+        .receive(&c.manager, big["id"].as_str().unwrap(), "B", &day(30), 3000)
+        .await;
+    for _ in 0..2 {
+        app.receive(&c.manager, big["id"].as_str().unwrap(), "B", &day(30), 3000)
+            .await;
+    }
+    // 9e8 ml on hand; 2e8 more would pass the ceiling of 1e9: refused whole.
+    let over = app.post("/api/v1/lots", &c.manager, json!({"product_id": big["id"], "lot_number": "B", "expires_on": day(30), "containers": 2000})).await;
+    assert_eq!(over.status, 409, "{over:?}");
+    let (sum, _) = ledger_sum(&app, &c.manager, l["id"].as_str().unwrap()).await;
+    assert_eq!(
+        on_hand(&app, &c.manager, l["id"].as_str().unwrap()).await,
+        sum
+    );
+    assert_eq!(sum, Decimal::from(900_000_000));
+}

@@ -207,3 +207,36 @@ async fn demo_clinic_loads_once_and_reissues_tokens() {
         lines.len()
     );
 }
+
+/// Instances starting together on one empty database migrate once and make one admin.
+#[test]
+fn instances_starting_together_make_one_admin() {
+    let db = TestDb::new();
+    let url = db.url().to_string();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let settings = Settings::new(url, "127.0.0.1:0");
+                    Application::build(&settings).map(|app| app.admin_token.is_some())
+                })
+            })
+        })
+        .collect();
+    let generated: Vec<bool> = starts
+        .into_iter()
+        .map(|t| t.join().unwrap().expect("every instance starts"))
+        .collect();
+    assert_eq!(generated.iter().filter(|g| **g).count(), 1, "{generated:?}");
+    let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(&url)).unwrap();
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let admins: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM staff WHERE role = 'admin'")
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(admins.n, 1);
+}

@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE open_containers;
+DROP TABLE session_lines;
+DROP TABLE session_usage;
+DROP TABLE sessions;
+DROP TABLE contraindication_rules;
+DROP TABLE formulation_components;
+DROP TABLE formulation_versions;
+DROP TABLE formulations;
