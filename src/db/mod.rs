@@ -2,11 +2,14 @@
 //! the write-transaction helper. Repository functions live in the submodules; they take
 //! `&mut Conn` and return diesel's `QueryResult`.
 
+pub mod formulations;
 pub mod lots;
 pub mod movements;
 pub mod products;
+pub mod rules;
 pub mod scaled;
 pub mod schema;
+pub mod sessions;
 pub mod staff;
 pub mod suppliers;
 

@@ -1,14 +1,18 @@
 //! Domain rules and types: pure, no I/O. Request bodies are parsed into these types once
 //! at the edge; after that a value is valid by construction.
 
+pub mod formulation;
 pub mod gtin;
 pub mod ledger;
 pub mod lot;
 pub mod product;
 pub mod quantity;
 pub mod role;
+pub mod screening;
 pub mod stock;
 pub mod supplier;
+pub mod treatment;
+pub mod usage;
 
 use serde::Serialize;
 

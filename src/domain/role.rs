@@ -24,6 +24,8 @@ pub enum Action {
     ReadStock,
     /// Read the ledger, traces and exports.
     Audit,
+    /// Log a treatment session, screen a patient.
+    Treat,
 }
 
 impl Action {
@@ -34,6 +36,7 @@ impl Action {
             Action::ManageStock => "change the catalog, stock or ledger (managers only)",
             Action::ReadStock => "read a clinic's catalog and stock (clinic staff only)",
             Action::Audit => "read the ledger and traceability (managers and auditors)",
+            Action::Treat => "log sessions or screen patients (practitioners and managers)",
         }
     }
 }
@@ -47,6 +50,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         A::ManageStock => role == R::Manager,
         A::ReadStock => matches!(role, R::Manager | R::Practitioner | R::Auditor),
         A::Audit => matches!(role, R::Manager | R::Auditor),
+        A::Treat => matches!(role, R::Manager | R::Practitioner),
     }
 }
 
@@ -71,5 +75,6 @@ mod tests {
         assert!(allows(Role::Auditor, Action::Audit));
         assert!(!allows(Role::Practitioner, Action::Audit));
         assert!(!allows(Role::Admin, Action::ReadStock));
+        assert!(!allows(Role::Auditor, Action::Treat));
     }
 }

@@ -3,7 +3,7 @@
 //! and pathological edema; an active infection or acute illness, or aspirin within two
 //! weeks, means no treatment that day. Clinics add their own rules on top.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Conditions every clinic knows. A clinic's own rules may add more names.
 pub const BUILTIN_CONDITIONS: &[&str] = &[
@@ -44,11 +44,26 @@ pub const ORGANIC_SILICON: &str = "organic silicon";
 pub fn builtin_rules() -> Vec<Rule> {
     let mut rules = Vec::new();
     for (condition, why) in [
-        ("diabetes", "organic silicon is contraindicated with diabetes"),
-        ("kidney_disease", "organic silicon is contraindicated with kidney disease"),
-        ("pregnancy", "organic silicon is contraindicated in pregnancy"),
-        ("lactation", "organic silicon is contraindicated while breast-feeding"),
-        ("pathological_edema", "organic silicon is contraindicated with pathological edema"),
+        (
+            "diabetes",
+            "organic silicon is contraindicated with diabetes",
+        ),
+        (
+            "kidney_disease",
+            "organic silicon is contraindicated with kidney disease",
+        ),
+        (
+            "pregnancy",
+            "organic silicon is contraindicated in pregnancy",
+        ),
+        (
+            "lactation",
+            "organic silicon is contraindicated while breast-feeding",
+        ),
+        (
+            "pathological_edema",
+            "organic silicon is contraindicated with pathological edema",
+        ),
     ] {
         rules.push(Rule {
             target: Target::Ingredient(ORGANIC_SILICON.into()),
@@ -57,9 +72,18 @@ pub fn builtin_rules() -> Vec<Rule> {
         });
     }
     for (condition, why) in [
-        ("active_infection", "no treatment during an active infection; reschedule"),
-        ("acute_illness", "no treatment during an acute illness (cough, flu); reschedule"),
-        ("aspirin_within_14_days", "aspirin must be stopped 2 weeks before treatment"),
+        (
+            "active_infection",
+            "no treatment during an active infection; reschedule",
+        ),
+        (
+            "acute_illness",
+            "no treatment during an acute illness (cough, flu); reschedule",
+        ),
+        (
+            "aspirin_within_14_days",
+            "aspirin must be stopped 2 weeks before treatment",
+        ),
     ] {
         rules.push(Rule {
             target: Target::Any,
@@ -78,7 +102,7 @@ pub struct Screened<'a> {
     pub ingredients: &'a [String],
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contraindication {
     /// The ingredient (or product name) that triggers the rule; `any` for rules that
     /// forbid every treatment.
@@ -118,7 +142,11 @@ pub fn parse_conditions(input: &[String], known: &[String]) -> Result<Vec<String
 }
 
 /// Every rule that the declared conditions trigger for these products, each once.
-pub fn screen(conditions: &[String], products: &[Screened<'_>], rules: &[Rule]) -> Vec<Contraindication> {
+pub fn screen(
+    conditions: &[String],
+    products: &[Screened<'_>],
+    rules: &[Rule],
+) -> Vec<Contraindication> {
     let mut found: Vec<Contraindication> = Vec::new();
     let mut push = |c: Contraindication| {
         if !found.contains(&c) {
@@ -168,8 +196,16 @@ mod tests {
         let silicon = vec!["organic silicon".to_string()];
         let ha = vec!["hyaluronic acid".to_string()];
         let products = [
-            Screened { product_id: "p1", name: "Silicon", ingredients: &silicon },
-            Screened { product_id: "p2", name: "HA", ingredients: &ha },
+            Screened {
+                product_id: "p1",
+                name: "Silicon",
+                ingredients: &silicon,
+            },
+            Screened {
+                product_id: "p2",
+                name: "HA",
+                ingredients: &ha,
+            },
         ];
         let found = screen(&["diabetes".into()], &products, &builtin_rules());
         assert_eq!(found.len(), 1);
@@ -182,7 +218,11 @@ mod tests {
     #[test]
     fn clinic_rules_and_unknown_conditions() {
         let ha = vec!["hyaluronic acid".to_string()];
-        let products = [Screened { product_id: "p2", name: "HA", ingredients: &ha }];
+        let products = [Screened {
+            product_id: "p2",
+            name: "HA",
+            ingredients: &ha,
+        }];
         let rules = vec![Rule {
             target: Target::Ingredient("hyaluronic acid".into()),
             condition: "hyaluronic_acid_allergy".into(),

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::lots::Lot;
+use crate::db::sessions::LotUse;
 use crate::domain::lot::{is_expired, unusable_reason, LotStatus, StatusChange};
 use crate::error::AppResult;
 use crate::services::stock::{self, ReceiveLot};
@@ -133,11 +134,58 @@ pub struct StatusReason {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct TracedSession {
+    pub session_id: String,
+    pub performed_at: DateTime<Utc>,
+    pub patient_ref: String,
+    pub practitioner: String,
+    /// `recorded` or `voided`.
+    pub session_status: String,
+    /// Consumed from this lot, in the product's stock unit.
+    pub quantity: Decimal,
+}
+
+impl From<LotUse> for TracedSession {
+    fn from(u: LotUse) -> Self {
+        TracedSession {
+            session_id: u.session_id,
+            performed_at: u.performed_at.and_utc(),
+            patient_ref: u.patient_ref,
+            practitioner: u.practitioner,
+            session_status: u.status,
+            quantity: u.quantity,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TraceView {
+    pub lot: LotView,
+    pub sessions: Vec<TracedSession>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RecallView {
     #[serde(flatten)]
     pub lot: LotView,
     /// Sessions that used the lot (with patient codes), to contact.
-    pub affected_sessions: Vec<serde_json::Value>,
+    pub affected_sessions: Vec<TracedSession>,
+}
+
+/// Forward trace: every session that used the lot (manager, auditor).
+#[utoipa::path(tag = "lots", params(("id" = String, Path)),
+    responses((status = 200, body = TraceView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[get("/lots/{id}/trace")]
+pub async fn trace(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let (lot, uses) = run(&state, move |conn| stock::trace(conn, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(TraceView {
+        lot: LotView::from(lot),
+        sessions: uses.into_iter().map(TracedSession::from).collect(),
+    }))
 }
 
 async fn change(

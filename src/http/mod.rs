@@ -4,10 +4,13 @@
 pub mod clinics;
 pub mod error;
 pub mod extract;
+pub mod formulations;
 pub mod lots;
 pub mod meta;
 pub mod movements;
 pub mod products;
+pub mod rules;
+pub mod sessions;
 pub mod stock;
 pub mod suppliers;
 
@@ -25,9 +28,12 @@ use crate::error::AppError;
         clinics::create_clinic, clinics::create_staff, clinics::me,
         suppliers::create, suppliers::list, suppliers::get, suppliers::update,
         products::create, products::list, products::get, products::update,
-        lots::receive, lots::list, lots::get, lots::quarantine, lots::release, lots::recall,
+        lots::receive, lots::list, lots::get, lots::trace, lots::quarantine, lots::release, lots::recall,
         movements::list, movements::create,
         stock::list,
+        formulations::create, formulations::update, formulations::get, formulations::list, formulations::check,
+        rules::list, rules::create, rules::update,
+        sessions::create, sessions::get, sessions::list, sessions::void,
     ),
     components(schemas(error::Problem, crate::domain::FieldError)),
     modifiers(&BearerAuth),
@@ -62,12 +68,25 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(lots::receive)
         .service(lots::list)
         .service(lots::get)
+        .service(lots::trace)
         .service(lots::quarantine)
         .service(lots::release)
         .service(lots::recall)
         .service(movements::list)
         .service(movements::create)
-        .service(stock::list);
+        .service(stock::list)
+        .service(formulations::create)
+        .service(formulations::update)
+        .service(formulations::list)
+        .service(formulations::get)
+        .service(formulations::check)
+        .service(rules::list)
+        .service(rules::create)
+        .service(rules::update)
+        .service(sessions::create)
+        .service(sessions::list)
+        .service(sessions::get)
+        .service(sessions::void);
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {

@@ -3,9 +3,10 @@
 
 use serde::Deserialize;
 
-use super::{auth, catalog, stock, today, Actor};
+use super::{auth, catalog, formulations, stock, today, Actor};
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
+use crate::domain::formulation::{ComponentInput, FormulationInput};
 use crate::domain::product::ProductInput;
 use crate::domain::role::Role;
 use crate::domain::supplier::SupplierInput;
@@ -19,6 +20,21 @@ struct Fixture {
     suppliers: Vec<SupplierInput>,
     products: Vec<serde_json::Value>,
     lots: Vec<FixtureLot>,
+    formulations: Vec<FixtureFormulation>,
+}
+
+#[derive(Deserialize)]
+struct FixtureFormulation {
+    name: String,
+    method: String,
+    areas: Vec<String>,
+    components: Vec<FixtureComponent>,
+}
+
+#[derive(Deserialize)]
+struct FixtureComponent {
+    sku: String,
+    amount: rust_decimal::Decimal,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +147,31 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
                 containers: l.containers,
                 unit_cost: None,
                 supplier_id: None,
+            },
+        )?;
+    }
+    for f in fixture.formulations {
+        let components = f
+            .components
+            .into_iter()
+            .map(|c| {
+                let product_id = product_ids.get(&c.sku).cloned().ok_or_else(|| {
+                    AppError::Internal(format!("demo cocktail uses unknown sku {}", c.sku))
+                })?;
+                Ok(ComponentInput {
+                    product_id,
+                    amount: c.amount,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        formulations::create(
+            conn,
+            &manager,
+            FormulationInput {
+                name: f.name,
+                method: f.method,
+                areas: f.areas,
+                components,
             },
         )?;
     }

@@ -5,6 +5,8 @@
 pub mod auth;
 pub mod catalog;
 pub mod demo;
+pub mod formulations;
+pub mod sessions;
 pub mod stock;
 
 use crate::domain::role::{allows, Action, Role};

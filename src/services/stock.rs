@@ -11,6 +11,7 @@ use crate::db::lots::{self, Lot, LotFilter, StockRow};
 use crate::db::movements::{self, Movement, MovementFilter};
 use crate::db::products::{self, Product};
 use crate::db::scaled::from_db;
+use crate::db::sessions::{self, LotUse};
 use crate::db::staff::find_clinic;
 use crate::db::{self, suppliers, Conn};
 use crate::domain::ledger::{manual_delta, MovementKind};
@@ -139,29 +140,51 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
             &clinic,
             &product,
             &lot_id,
-            MovementKind::Receive,
-            quantity,
-            Some(reason),
-            None,
+            Entry::new(MovementKind::Receive, quantity, reason),
         )?;
         get_lot_in(conn, &clinic, &lot_id)
     })
 }
 
+/// A ledger line about to be written.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: MovementKind,
+    /// Signed change of the lot's stock.
+    pub delta: Decimal,
+    pub reason: Option<String>,
+    pub session_id: Option<String>,
+    pub reverses_id: Option<String>,
+}
+
+impl Entry {
+    pub fn new(kind: MovementKind, delta: Decimal, reason: impl Into<String>) -> Self {
+        Entry {
+            kind,
+            delta,
+            reason: Some(reason.into()),
+            session_id: None,
+            reverses_id: None,
+        }
+    }
+
+    pub fn in_session(mut self, session_id: &str) -> Self {
+        self.session_id = Some(session_id.to_string());
+        self
+    }
+}
+
 /// Writes one movement and moves the lot's balance with it, or refuses (and writes
 /// nothing) when the lot would go below zero. Call inside a write transaction.
-#[allow(clippy::too_many_arguments)]
 pub fn record(
     conn: &mut Conn,
     actor: &Actor,
     clinic: &str,
     product: &Product,
     lot_id: &str,
-    kind: MovementKind,
-    delta: Decimal,
-    reason: Option<String>,
-    session_id: Option<String>,
+    entry: Entry,
 ) -> AppResult<Movement> {
+    let delta = entry.delta;
     if !lots::apply_delta(conn, clinic, lot_id, delta)? {
         let lot = get_lot_in(conn, clinic, lot_id)?;
         if delta > Decimal::ZERO {
@@ -195,12 +218,12 @@ pub fn record(
         clinic_id: clinic.to_string(),
         lot_id: lot_id.to_string(),
         product_id: product.id.clone(),
-        kind: kind.as_str().into(),
+        kind: entry.kind.as_str().into(),
         quantity: delta,
         actor_id: actor.staff_id.clone(),
-        reason,
-        session_id,
-        reverses_id: None,
+        reason: entry.reason,
+        session_id: entry.session_id,
+        reverses_id: entry.reverses_id,
         created_at: db::now(),
     };
     movements::insert(conn, &m)?;
@@ -253,10 +276,7 @@ pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> A
             &clinic,
             &product,
             &lot.id,
-            kind,
-            delta,
-            Some(reason),
-            None,
+            Entry::new(kind, delta, reason),
         )
     })
 }
@@ -282,6 +302,14 @@ pub fn change_status(
         lots::set_status(conn, &clinic, &lot.id, next.as_str(), &reason)?;
         get_lot_in(conn, &clinic, &lot.id)
     })
+}
+
+/// Every session that used a lot (forward trace): who, when, how much.
+pub fn trace(conn: &mut Conn, actor: &Actor, lot_id: &str) -> AppResult<(Lot, Vec<LotUse>)> {
+    let clinic = actor.clinic_for(Action::Audit)?;
+    let lot = get_lot_in(conn, clinic, lot_id)?;
+    let uses = sessions::sessions_using_lot(conn, clinic, &lot.id)?;
+    Ok((lot, uses))
 }
 
 pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Lot> {

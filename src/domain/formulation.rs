@@ -1,0 +1,125 @@
+//! Cocktails: a named mix of products and amounts per session, for a method and areas.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::treatment::{Area, Method};
+use super::{quantity, required_text, Checks, FieldError};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentInput {
+    pub product_id: String,
+    /// Per session, in the product's stock unit.
+    #[schema(value_type = String, example = "2")]
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormulationInput {
+    pub name: String,
+    /// `injectable`, `roller`, `dermapen` or `prp`.
+    pub method: String,
+    /// Among `face`, `eyes`, `neck`, `scalp`, `neckline`, `hands`, `legs`, `belly`.
+    pub areas: Vec<String>,
+    pub components: Vec<ComponentInput>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidFormulation {
+    pub name: String,
+    pub method: Method,
+    pub areas: Vec<Area>,
+    /// (product id, amount), in the order given, each product once.
+    pub components: Vec<(String, Decimal)>,
+}
+
+impl TryFrom<FormulationInput> for ValidFormulation {
+    type Error = Vec<FieldError>;
+
+    fn try_from(f: FormulationInput) -> Result<Self, Self::Error> {
+        let mut c = Checks::new();
+        let name = c.take("name", required_text(&f.name, 200));
+        let method = c.take("method", Method::parse(&f.method));
+        let mut areas = Vec::new();
+        if f.areas.is_empty() {
+            c.fail("areas", "name at least one area");
+        }
+        for (i, a) in f.areas.iter().enumerate() {
+            if let Some(area) = c.take(&format!("areas[{i}]"), Area::parse(a)) {
+                if !areas.contains(&area) {
+                    areas.push(area);
+                }
+            }
+        }
+        let mut components: Vec<(String, Decimal)> = Vec::new();
+        if f.components.is_empty() {
+            c.fail("components", "a cocktail has at least one component");
+        }
+        for (i, comp) in f.components.into_iter().enumerate() {
+            let amount = c.take(
+                &format!("components[{i}].amount"),
+                quantity::positive(comp.amount),
+            );
+            if components.iter().any(|(p, _)| *p == comp.product_id) {
+                c.fail(
+                    &format!("components[{i}].product_id"),
+                    "this product is already a component; give its total amount once",
+                );
+            } else if let Some(amount) = amount {
+                components.push((comp.product_id, amount));
+            }
+        }
+        c.into_result()?;
+        match (name, method) {
+            (Some(name), Some(method)) => Ok(ValidFormulation {
+                name,
+                method,
+                areas,
+                components,
+            }),
+            _ => Err(vec![FieldError::new("body", "invalid formulation")]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_every_part() {
+        let bad = FormulationInput {
+            name: "".into(),
+            method: "laser".into(),
+            areas: vec!["face".into(), "knee".into()],
+            components: vec![
+                ComponentInput {
+                    product_id: "p".into(),
+                    amount: Decimal::ZERO,
+                },
+                ComponentInput {
+                    product_id: "q".into(),
+                    amount: Decimal::ONE,
+                },
+                ComponentInput {
+                    product_id: "q".into(),
+                    amount: Decimal::ONE,
+                },
+            ],
+        };
+        let errs = ValidFormulation::try_from(bad).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "name",
+                "method",
+                "areas[1]",
+                "components[0].amount",
+                "components[2].product_id"
+            ]
+        );
+    }
+}

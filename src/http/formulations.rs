@@ -1,0 +1,152 @@
+//! Cocktails: create, new versions, read, and screen a patient against one.
+
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::Problem;
+use super::extract::{run, AppState, Json, Query};
+use crate::db::formulations::FormulationVersion;
+use crate::domain::formulation::FormulationInput;
+use crate::domain::screening::Contraindication;
+use crate::error::AppResult;
+use crate::services::{formulations, Actor};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComponentView {
+    pub product_id: String,
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormulationView {
+    pub id: String,
+    pub version: i64,
+    pub latest_version: i64,
+    pub name: String,
+    pub method: String,
+    pub areas: Vec<String>,
+    pub components: Vec<ComponentView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<FormulationVersion> for FormulationView {
+    fn from(f: FormulationVersion) -> Self {
+        FormulationView {
+            id: f.formulation_id,
+            version: f.version,
+            latest_version: f.latest_version,
+            name: f.name,
+            method: f.method,
+            areas: f.areas,
+            components: f
+                .components
+                .into_iter()
+                .map(|(product_id, amount)| ComponentView { product_id, amount })
+                .collect(),
+            created_at: f.created_at.and_utc(),
+        }
+    }
+}
+
+#[utoipa::path(tag = "formulations", request_body = FormulationInput,
+    responses((status = 201, body = FormulationView), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[post("/formulations")]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<FormulationInput>,
+) -> AppResult<HttpResponse> {
+    let f = run(&state, move |conn| {
+        formulations::create(conn, &actor, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(FormulationView::from(f)))
+}
+
+/// Edit a cocktail: answers the new version; earlier versions never change.
+#[utoipa::path(tag = "formulations", params(("id" = String, Path)), request_body = FormulationInput,
+    responses((status = 200, body = FormulationView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[put("/formulations/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<FormulationInput>,
+) -> AppResult<HttpResponse> {
+    let f = run(&state, move |conn| {
+        formulations::update(conn, &actor, &id, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(FormulationView::from(f)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VersionQuery {
+    /// Defaults to the current version.
+    pub version: Option<i64>,
+}
+
+#[utoipa::path(tag = "formulations", params(("id" = String, Path), VersionQuery),
+    responses((status = 200, body = FormulationView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[get("/formulations/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    q: Query<VersionQuery>,
+) -> AppResult<HttpResponse> {
+    let version = q.0.version;
+    let f = run(&state, move |conn| {
+        formulations::get(conn, &actor, &id, version)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(FormulationView::from(f)))
+}
+
+#[utoipa::path(tag = "formulations", responses((status = 200, body = Vec<FormulationView>)), security(("bearer" = [])))]
+#[get("/formulations")]
+pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let all = run(&state, move |conn| formulations::list(conn, &actor)).await?;
+    Ok(HttpResponse::Ok().json(
+        all.into_iter()
+            .map(FormulationView::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    /// Conditions present, e.g. `["diabetes"]`.
+    pub conditions: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckAnswer {
+    pub ok: bool,
+    pub contraindications: Vec<Contraindication>,
+}
+
+/// Screen a patient's conditions against the cocktail's current version.
+#[utoipa::path(tag = "formulations", params(("id" = String, Path)), request_body = CheckRequest,
+    responses((status = 200, body = CheckAnswer), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[post("/formulations/{id}/check")]
+pub async fn check(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<CheckRequest>,
+) -> AppResult<HttpResponse> {
+    let found = run(&state, move |conn| {
+        formulations::check(conn, &actor, &id, &body.0.conditions)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CheckAnswer {
+        ok: found.is_empty(),
+        contraindications: found,
+    }))
+}

@@ -1,0 +1,216 @@
+//! Treatment sessions: log (idempotently), read, list, void.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::Problem;
+use super::extract::{parse_json, run, AppState, Json, Query};
+use super::lots::StatusReason;
+use crate::db::sessions::SessionFilter;
+use crate::domain::screening::Contraindication;
+use crate::error::{AppError, AppResult};
+use crate::services::sessions::{self, NewSession, SessionDetail};
+use crate::services::stock::parse_time;
+use crate::services::Actor;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageView {
+    pub product_id: String,
+    pub sku: String,
+    pub lot_id: String,
+    pub lot_number: String,
+    pub expires_on: NaiveDate,
+    /// Consumed, in the product's stock unit.
+    pub quantity: Decimal,
+    /// Discarded with it (the rest of a single-use container).
+    pub wasted: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineView {
+    pub product_id: String,
+    /// From the formulation; absent when the session had none.
+    pub planned: Option<Decimal>,
+    pub actual: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub patient_ref: String,
+    pub practitioner_id: String,
+    pub practitioner: String,
+    pub performed_at: DateTime<Utc>,
+    pub area: String,
+    pub method: String,
+    pub formulation_id: Option<String>,
+    pub formulation_version: Option<i64>,
+    pub conditions: Vec<String>,
+    /// What screening found; present only when overridden.
+    pub contraindications: Vec<Contraindication>,
+    pub override_reason: Option<String>,
+    /// `recorded` or `voided`.
+    pub status: String,
+    pub void_reason: Option<String>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub usage: Vec<UsageView>,
+    pub lines: Vec<LineView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<SessionDetail> for SessionView {
+    fn from(d: SessionDetail) -> Self {
+        let s = d.session;
+        SessionView {
+            id: s.id,
+            patient_ref: s.patient_ref,
+            practitioner_id: s.practitioner_id,
+            practitioner: d.practitioner,
+            performed_at: s.performed_at.and_utc(),
+            area: s.area,
+            method: s.method,
+            formulation_id: s.formulation_id,
+            formulation_version: s.formulation_version,
+            conditions: d.conditions,
+            contraindications: d.contraindications,
+            override_reason: s.override_reason,
+            status: s.status,
+            void_reason: s.void_reason,
+            voided_at: s.voided_at.map(|t| t.and_utc()),
+            usage: d
+                .usage
+                .into_iter()
+                .map(|u| UsageView {
+                    product_id: u.product_id,
+                    sku: u.sku,
+                    lot_id: u.lot_id,
+                    lot_number: u.lot_number,
+                    expires_on: u.expires_on,
+                    quantity: u.quantity,
+                    wasted: u.wasted,
+                })
+                .collect(),
+            lines: d
+                .lines
+                .into_iter()
+                .map(|l| LineView {
+                    product_id: l.product_id,
+                    planned: l.planned,
+                    actual: l.actual,
+                })
+                .collect(),
+            created_at: s.created_at.and_utc(),
+        }
+    }
+}
+
+/// Log a session. With the same `Idempotency-Key` and body, a retry answers the first
+/// session and records nothing; the same key with another body is a 409.
+#[utoipa::path(tag = "sessions", request_body = NewSession,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses((status = 201, body = SessionView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/sessions")]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let input: NewSession = parse_json(&body)?;
+    let key = match req.headers().get("Idempotency-Key") {
+        None => None,
+        Some(v) => {
+            let k = v
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "Idempotency-Key",
+                        "use 1 to 200 visible ASCII characters, e.g. a UUID",
+                    )
+                })?;
+            let canonical: serde_json::Value = parse_json(&body)?;
+            Some((k.to_string(), sessions::request_hash(&canonical)))
+        }
+    };
+    let detail = run(&state, move |conn| {
+        let logged = sessions::log(conn, &actor, input, key)?;
+        let detail = sessions::get(conn, &actor, &logged.session_id)?;
+        Ok((detail, logged.replayed))
+    })
+    .await?;
+    let (detail, replayed) = detail;
+    let mut res = HttpResponse::Created();
+    if replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.json(SessionView::from(detail)))
+}
+
+#[utoipa::path(tag = "sessions", params(("id" = String, Path)),
+    responses((status = 200, body = SessionView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[get("/sessions/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let d = run(&state, move |conn| sessions::get(conn, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(SessionView::from(d)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SessionQuery {
+    pub patient_ref: Option<String>,
+    /// RFC 3339 or `YYYY-MM-DD`, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339 or `YYYY-MM-DD`, exclusive.
+    pub to: Option<String>,
+    /// At most this many, newest first (default 200, at most 1000).
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(tag = "sessions", params(SessionQuery), responses((status = 200, body = Vec<SessionView>)), security(("bearer" = [])))]
+#[get("/sessions")]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: Query<SessionQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.0;
+    let filter = SessionFilter {
+        patient_ref: q.patient_ref,
+        from: q
+            .from
+            .as_deref()
+            .map(|v| parse_time("from", v))
+            .transpose()?,
+        to: q.to.as_deref().map(|v| parse_time("to", v)).transpose()?,
+        limit: q.limit.unwrap_or(200).clamp(1, 1000),
+    };
+    let all = run(&state, move |conn| sessions::list(conn, &actor, filter)).await?;
+    Ok(HttpResponse::Ok().json(all.into_iter().map(SessionView::from).collect::<Vec<_>>()))
+}
+
+/// Void a session (manager): its movements are reversed by new ones; nothing is deleted.
+#[utoipa::path(tag = "sessions", params(("id" = String, Path)), request_body = StatusReason,
+    responses((status = 200, body = SessionView), (status = 409, body = Problem)), security(("bearer" = [])))]
+#[post("/sessions/{id}/void")]
+pub async fn void(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<StatusReason>,
+) -> AppResult<HttpResponse> {
+    let d = run(&state, move |conn| {
+        sessions::void(conn, &actor, &id, &body.0.reason)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(SessionView::from(d)))
+}

@@ -1,0 +1,292 @@
+//! Cocktails (versioned) and contraindication screening, with the clinic's own rules.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::Actor;
+use crate::db::formulations::{self, FormulationVersion, NewVersion};
+use crate::db::products::{self, Product};
+use crate::db::rules::{self, ClinicRule};
+use crate::db::{self, Conn};
+use crate::domain::formulation::{FormulationInput, ValidFormulation};
+use crate::domain::product::{normalize_ingredient, StockUnit};
+use crate::domain::role::Action;
+use crate::domain::screening::{
+    builtin_rules, normalize_condition, parse_conditions, screen, Contraindication, Rule, Screened,
+    Target, BUILTIN_CONDITIONS,
+};
+use crate::domain::{quantity, required_text, Checks};
+use crate::error::{AppError, AppResult};
+
+pub fn create(
+    conn: &mut Conn,
+    actor: &Actor,
+    input: FormulationInput,
+) -> AppResult<FormulationVersion> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let valid = validate(conn, &clinic, input)?;
+    let id = db::new_id();
+    db::write_tx(conn, |conn| {
+        save_version(conn, actor, &clinic, &id, &valid, 1)?;
+        get_in(conn, &clinic, &id, None)
+    })
+}
+
+/// Editing makes the next version; every earlier version stays as it was, so a session
+/// always points at exactly what was planned.
+pub fn update(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    input: FormulationInput,
+) -> AppResult<FormulationVersion> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let current = formulations::current_version(conn, &clinic, id)?
+        .ok_or_else(|| AppError::not_found(format!("formulation {id}")))?;
+    let valid = validate(conn, &clinic, input)?;
+    db::write_tx(conn, |conn| {
+        save_version(conn, actor, &clinic, id, &valid, current + 1)?;
+        get_in(conn, &clinic, id, None)
+    })
+}
+
+fn save_version(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &str,
+    id: &str,
+    v: &ValidFormulation,
+    version: i64,
+) -> AppResult<()> {
+    let areas: Vec<String> = v.areas.iter().map(|a| a.as_str().to_string()).collect();
+    formulations::insert_version(
+        conn,
+        &NewVersion {
+            clinic_id: clinic,
+            formulation_id: id,
+            name: &v.name,
+            method: v.method.as_str(),
+            areas: &areas,
+            components: &v.components,
+            created_by: &actor.staff_id,
+        },
+        version,
+    )?;
+    Ok(())
+}
+
+fn validate(conn: &mut Conn, clinic: &str, input: FormulationInput) -> AppResult<ValidFormulation> {
+    let valid = ValidFormulation::try_from(input).map_err(AppError::Invalid)?;
+    let mut c = Checks::new();
+    for (i, (product_id, amount)) in valid.components.iter().enumerate() {
+        match products::get(conn, clinic, product_id)? {
+            None => c.fail(
+                &format!("components[{i}].product_id"),
+                format!("no product {product_id} in this clinic"),
+            ),
+            Some(p) => {
+                let unit = StockUnit::parse(&p.stock_unit).map_err(AppError::Internal)?;
+                if let Err(e) = quantity::in_unit(unit, *amount) {
+                    c.fail(&format!("components[{i}].amount"), e);
+                }
+            }
+        }
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    Ok(valid)
+}
+
+pub fn get(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    version: Option<i64>,
+) -> AppResult<FormulationVersion> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    get_in(conn, clinic, id, version)
+}
+
+pub fn get_in(
+    conn: &mut Conn,
+    clinic: &str,
+    id: &str,
+    version: Option<i64>,
+) -> AppResult<FormulationVersion> {
+    formulations::get(conn, clinic, id, version)?.ok_or_else(|| match version {
+        Some(v) => AppError::not_found(format!("version {v} of formulation {id}")),
+        None => AppError::not_found(format!("formulation {id}")),
+    })
+}
+
+pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<FormulationVersion>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    Ok(formulations::list_current(conn, clinic)?)
+}
+
+/// The built-in rules plus the clinic's active ones, and every condition they know.
+pub fn rules_of(conn: &mut Conn, clinic: &str) -> AppResult<(Vec<Rule>, Vec<String>)> {
+    let mut all = builtin_rules();
+    let mut known: Vec<String> = BUILTIN_CONDITIONS.iter().map(|s| s.to_string()).collect();
+    for r in rules::list(conn, clinic)?.into_iter().filter(|r| r.active) {
+        if !known.contains(&r.condition) {
+            known.push(r.condition.clone());
+        }
+        let target = match (r.ingredient, r.product_id) {
+            (Some(i), _) => Target::Ingredient(i),
+            (None, Some(p)) => Target::Product(p),
+            (None, None) => Target::Any,
+        };
+        all.push(Rule {
+            target,
+            condition: r.condition,
+            message: r.message,
+        });
+    }
+    Ok((all, known))
+}
+
+/// Screens products against declared conditions: (normalised conditions, findings).
+pub fn screen_products(
+    conn: &mut Conn,
+    clinic: &str,
+    conditions: &[String],
+    products: &[Product],
+) -> AppResult<(Vec<String>, Vec<Contraindication>)> {
+    let (rules, known) = rules_of(conn, clinic)?;
+    let conditions =
+        parse_conditions(conditions, &known).map_err(|e| AppError::invalid("conditions", e))?;
+    let screened: Vec<Screened<'_>> = products
+        .iter()
+        .map(|p| Screened {
+            product_id: &p.id,
+            name: &p.name,
+            ingredients: &p.ingredients,
+        })
+        .collect();
+    let found = screen(&conditions, &screened, &rules);
+    Ok((conditions, found))
+}
+
+pub fn check(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    conditions: &[String],
+) -> AppResult<Vec<Contraindication>> {
+    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    let f = get_in(conn, &clinic, id, None)?;
+    let mut used = Vec::new();
+    for (product_id, _) in &f.components {
+        used.push(crate::services::catalog::get_product_in(
+            conn, &clinic, product_id,
+        )?);
+    }
+    Ok(screen_products(conn, &clinic, conditions, &used)?.1)
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    /// The ingredient the rule is about (e.g. "hyaluronic acid"); or give `product_id`;
+    /// neither means every treatment.
+    #[serde(default)]
+    pub ingredient: Option<String>,
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// A condition name, e.g. `hyaluronic_acid_allergy`.
+    pub condition: String,
+    pub message: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulePatch {
+    pub message: Option<String>,
+    pub active: Option<bool>,
+    pub condition: Option<String>,
+}
+
+pub fn create_rule(conn: &mut Conn, actor: &Actor, input: RuleInput) -> AppResult<ClinicRule> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut c = Checks::new();
+    let condition = c.take("condition", condition_name(&input.condition));
+    let message = c.take("message", required_text(&input.message, 500));
+    let ingredient = input
+        .ingredient
+        .as_deref()
+        .map(normalize_ingredient)
+        .filter(|s| !s.is_empty());
+    if ingredient.is_some() && input.product_id.is_some() {
+        c.fail("product_id", "give an ingredient or a product, not both");
+    }
+    if let Some(pid) = &input.product_id {
+        if products::get(conn, &clinic, pid)?.is_none() {
+            c.fail("product_id", format!("no product {pid} in this clinic"));
+        }
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(condition), Some(message)) = (condition, message) else {
+        return Err(AppError::invalid("body", "invalid rule"));
+    };
+    let now = db::now();
+    let rule = ClinicRule {
+        id: db::new_id(),
+        clinic_id: clinic,
+        ingredient,
+        product_id: input.product_id,
+        condition,
+        message,
+        active: input.active,
+        created_at: now,
+        updated_at: now,
+    };
+    rules::insert(conn, &rule)?;
+    Ok(rule)
+}
+
+pub fn update_rule(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    patch: RulePatch,
+) -> AppResult<ClinicRule> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    let mut rule =
+        rules::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("rule {id}")))?;
+    if let Some(m) = patch.message {
+        rule.message = required_text(&m, 500).map_err(|e| AppError::invalid("message", e))?;
+    }
+    if let Some(c) = patch.condition {
+        rule.condition = condition_name(&c).map_err(|e| AppError::invalid("condition", e))?;
+    }
+    if let Some(a) = patch.active {
+        rule.active = a;
+    }
+    rule.updated_at = db::now();
+    rules::update(conn, &rule)?;
+    Ok(rule)
+}
+
+pub fn list_rules(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<ClinicRule>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    Ok(rules::list(conn, clinic)?)
+}
+
+fn condition_name(s: &str) -> Result<String, String> {
+    let n = normalize_condition(s);
+    if n.is_empty() || n.len() > 60 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("a condition is a short name of letters, digits and underscores, e.g. hyaluronic_acid_allergy".into());
+    }
+    Ok(n)
+}
+
+/// Amount of each component, for planned-against-actual.
+pub fn planned_amounts(f: &FormulationVersion) -> Vec<(String, Decimal)> {
+    f.components.clone()
+}
