@@ -254,16 +254,14 @@ pub async fn recall(
     id: web::Path<String>,
     body: Json<StatusReason>,
 ) -> AppResult<HttpResponse> {
-    let lot = change(
-        state,
-        actor,
-        id.into_inner(),
-        StatusChange::Recall,
-        body.0.reason,
-    )
+    let id = id.into_inner();
+    let reason = body.0.reason;
+    let (lot, uses) = run(&state, move |conn| {
+        stock::recall(conn, &actor, &id, &reason)
+    })
     .await?;
     Ok(HttpResponse::Ok().json(RecallView {
-        lot,
-        affected_sessions: Vec::new(),
+        lot: LotView::from(lot),
+        affected_sessions: uses.into_iter().map(TracedSession::from).collect(),
     }))
 }

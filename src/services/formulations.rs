@@ -1,6 +1,5 @@
 //! Cocktails (versioned) and contraindication screening, with the clinic's own rules.
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::Actor;
@@ -284,9 +283,4 @@ fn condition_name(s: &str) -> Result<String, String> {
         return Err("a condition is a short name of letters, digits and underscores, e.g. hyaluronic_acid_allergy".into());
     }
     Ok(n)
-}
-
-/// Amount of each component, for planned-against-actual.
-pub fn planned_amounts(f: &FormulationVersion) -> Vec<(String, Decimal)> {
-    f.components.clone()
 }

@@ -304,6 +304,20 @@ pub fn change_status(
     })
 }
 
+/// Recalls a lot and answers every session that used it, read in the same transaction.
+pub fn recall(
+    conn: &mut Conn,
+    actor: &Actor,
+    lot_id: &str,
+    reason: &str,
+) -> AppResult<(Lot, Vec<LotUse>)> {
+    db::write_tx(conn, |conn| {
+        let lot = change_status(conn, actor, lot_id, StatusChange::Recall, reason)?;
+        let uses = sessions::sessions_using_lot(conn, &lot.clinic_id, &lot.id)?;
+        Ok((lot, uses))
+    })
+}
+
 /// Every session that used a lot (forward trace): who, when, how much.
 pub fn trace(conn: &mut Conn, actor: &Actor, lot_id: &str) -> AppResult<(Lot, Vec<LotUse>)> {
     let clinic = actor.clinic_for(Action::Audit)?;

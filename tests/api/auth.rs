@@ -160,6 +160,47 @@ async fn role_matrix() {
         ),
         (
             "POST",
+            "/api/v1/formulations".into(),
+            Some(
+                json!({"name": "F-{role}", "method": "injectable", "areas": ["face"], "components": [{"product_id": pid, "amount": "1"}]}),
+            ),
+            [403, 201, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/formulations".into(),
+            None,
+            [403, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/contraindication-rules".into(),
+            None,
+            [403, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/api/v1/contraindication-rules".into(),
+            Some(json!({"condition": "c_{role}", "message": "m"})),
+            [403, 201, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/sessions".into(),
+            Some(
+                json!({"patient_ref": "P-{role}", "area": "face", "method": "injectable", "items": [{"product_id": pid, "quantity": "1"}]}),
+            ),
+            [403, 201, 201, 403],
+        ),
+        ("GET", "/api/v1/sessions".into(), None, [403, 200, 200, 200]),
+        (
+            "GET",
+            format!("/api/v1/lots/{lid}/trace"),
+            None,
+            [403, 200, 403, 200],
+        ),
+        (
+            "POST",
             format!("/api/v1/lots/{lid}/quarantine"),
             Some(json!({"reason": "check"})),
             [403, 200, 403, 403],

@@ -9,3 +9,4 @@ mod helpers;
 mod ledger;
 mod lots;
 mod service;
+mod sessions;

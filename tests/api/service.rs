@@ -36,6 +36,11 @@ async fn health_readiness_metrics_and_docs() {
         "/products/{id}",
         "/clinics/{id}/staff",
         "/me",
+        "/sessions",
+        "/sessions/{id}/void",
+        "/formulations/{id}/check",
+        "/lots/{id}/trace",
+        "/contraindication-rules",
     ] {
         assert!(
             spec.body["paths"][path].is_object(),
