@@ -11,7 +11,7 @@ use super::schema::{
 use super::Conn;
 
 /// One version of a formulation, with its components.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct FormulationVersion {
     pub formulation_id: String,
     pub version: i64,

@@ -2,10 +2,13 @@
 //! the write-transaction helper. Repository functions live in the submodules; they take
 //! `&mut Conn` and return diesel's `QueryResult`.
 
+pub mod audit;
+pub mod exports;
 pub mod formulations;
 pub mod lots;
 pub mod movements;
 pub mod products;
+pub mod recalls;
 pub mod rules;
 pub mod scaled;
 pub mod schema;
@@ -223,6 +226,30 @@ where
             Err(e)
         }
     }
+}
+
+/// Runs `f` in a read-only transaction that sees one consistent state of the database
+/// (a repeatable-read snapshot on PostgreSQL; a WAL read snapshot on SQLite, which does
+/// not block writers), so a long export is not torn by concurrent writes.
+pub fn read_snapshot<T, E, F>(conn: &mut Conn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E>,
+    E: From<DbError>,
+{
+    match conn {
+        Conn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?,
+        Conn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+    }
+    type Tm = <Conn as Connection>::TransactionManager;
+    let result = f(conn);
+    // Nothing was written: ending the snapshot either way loses nothing.
+    let end = Tm::rollback_transaction(conn);
+    let value = result?;
+    end?;
+    Ok(value)
 }
 
 /// A new random id, stored as text in both databases.

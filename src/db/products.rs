@@ -10,7 +10,7 @@ use super::Conn;
 use crate::domain::product::ValidProduct;
 
 /// A product as stored, with decimals already exact.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Product {
     pub id: String,
     pub clinic_id: String,

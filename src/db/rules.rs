@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::contraindication_rules as rules;
 use super::Conn;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = rules, treat_none_as_null = true)]
 pub struct ClinicRule {
     pub id: String,

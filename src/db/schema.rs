@@ -229,6 +229,49 @@ diesel::joinable!(session_lines -> sessions (session_id));
 diesel::joinable!(sessions -> staff (practitioner_id));
 diesel::joinable!(open_containers -> lots (lot_id));
 
+diesel::table! {
+    recall_cases (id) {
+        id -> Text,
+        clinic_id -> Text,
+        lot_id -> Text,
+        reason -> Text,
+        status -> Text,
+        opened_by -> Text,
+        opened_at -> Timestamp,
+        closed_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        closing_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recall_contacts (id) {
+        id -> Text,
+        clinic_id -> Text,
+        case_id -> Text,
+        patient_ref -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        updated_by -> Nullable<Text>,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        clinic_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        at -> Timestamp,
+        entity -> Text,
+        entity_id -> Text,
+        action -> Text,
+        changes -> Text,
+    }
+}
+
+diesel::joinable!(recall_contacts -> recall_cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     clinics,
     staff,
@@ -245,4 +288,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     session_lines,
     open_containers,
     idempotency_keys,
+    recall_cases,
+    recall_contacts,
+    audit_log,
 );

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::{clinics, staff};
 use super::Conn;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = clinics)]
 pub struct Clinic {
     pub id: String,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::suppliers;
 use super::Conn;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = suppliers, treat_none_as_null = true)]
 pub struct Supplier {
     pub id: String,

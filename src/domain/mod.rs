@@ -1,12 +1,15 @@
 //! Domain rules and types: pure, no I/O. Request bodies are parsed into these types once
 //! at the edge; after that a value is valid by construction.
 
+pub mod audit;
+pub mod csv_safety;
 pub mod formulation;
 pub mod gtin;
 pub mod ledger;
 pub mod lot;
 pub mod product;
 pub mod quantity;
+pub mod recall;
 pub mod role;
 pub mod screening;
 pub mod stock;

@@ -170,6 +170,38 @@ pub struct RecallView {
     pub lot: LotView,
     /// Sessions that used the lot (with patient codes), to contact.
     pub affected_sessions: Vec<TracedSession>,
+    /// The recall case that tracks contacting each patient.
+    pub recall_case_id: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TraceQuery {
+    pub lot_number: String,
+}
+
+/// Trace by the number printed on the box: every lot with that number (any product)
+/// and the sessions that used it (manager, auditor).
+#[utoipa::path(tag = "lots", params(TraceQuery), responses((status = 200, body = Vec<TraceView>)), security(("bearer" = [])))]
+#[get("/trace")]
+pub async fn trace_by_number(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: Query<TraceQuery>,
+) -> AppResult<HttpResponse> {
+    let number = q.0.lot_number;
+    let found = run(&state, move |conn| {
+        stock::trace_by_number(conn, &actor, &number)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(
+        found
+            .into_iter()
+            .map(|(lot, uses)| TraceView {
+                lot: LotView::from(lot),
+                sessions: uses.into_iter().map(TracedSession::from).collect(),
+            })
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Forward trace: every session that used the lot (manager, auditor).
@@ -256,11 +288,12 @@ pub async fn recall(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let reason = body.0.reason;
-    let (lot, uses) = run(&state, move |conn| {
+    let (lot, uses, case_id) = run(&state, move |conn| {
         stock::recall(conn, &actor, &id, &reason)
     })
     .await?;
     Ok(HttpResponse::Ok().json(RecallView {
+        recall_case_id: case_id,
         lot: LotView::from(lot),
         affected_sessions: uses.into_iter().map(TracedSession::from).collect(),
     }))

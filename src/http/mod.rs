@@ -1,14 +1,17 @@
 //! HTTP: actix-web handlers, one file per resource, the error mapping, and the OpenAPI
 //! document built from the handlers' annotations.
 
+pub mod audit;
 pub mod clinics;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod formulations;
 pub mod lots;
 pub mod meta;
 pub mod movements;
 pub mod products;
+pub mod recalls;
 pub mod rules;
 pub mod sessions;
 pub mod stock;
@@ -34,6 +37,10 @@ use crate::error::AppError;
         formulations::create, formulations::update, formulations::get, formulations::list, formulations::check,
         rules::list, rules::create, rules::update,
         sessions::create, sessions::get, sessions::list, sessions::void,
+        lots::trace_by_number,
+        exports::traceability, exports::movements, exports::variance, exports::recall,
+        recalls::list, recalls::get, recalls::contact, recalls::close,
+        audit::list,
     ),
     components(schemas(error::Problem, crate::domain::FieldError)),
     modifiers(&BearerAuth),
@@ -86,7 +93,17 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(sessions::create)
         .service(sessions::list)
         .service(sessions::get)
-        .service(sessions::void);
+        .service(sessions::void)
+        .service(lots::trace_by_number)
+        .service(exports::traceability)
+        .service(exports::movements)
+        .service(exports::variance)
+        .service(exports::recall)
+        .service(recalls::list)
+        .service(recalls::get)
+        .service(recalls::contact)
+        .service(recalls::close)
+        .service(audit::list);
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {

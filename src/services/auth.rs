@@ -3,6 +3,7 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::audit::{self, Subject};
 use super::Actor;
 use crate::db::staff::{self as repo, Clinic, Staff};
 use crate::db::{self, Conn};
@@ -69,7 +70,16 @@ pub fn create_clinic(conn: &mut Conn, actor: &Actor, name: &str) -> AppResult<Cl
         expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
         created_at: db::now(),
     };
-    repo::insert_clinic(conn, &clinic)?;
+    db::write_tx(conn, |conn| {
+        repo::insert_clinic(conn, &clinic)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic.id, "clinic", &clinic.id, "create"),
+            None::<&()>,
+            Some(&clinic),
+        )
+    })?;
     Ok(clinic)
 }
 
@@ -109,6 +119,17 @@ pub fn create_staff(
         token_hash: hash_token(&token),
         created_at: db::now(),
     };
-    repo::insert_staff(conn, &member)?;
+    db::write_tx(conn, |conn| {
+        repo::insert_staff(conn, &member)?;
+        // Never the token, not even its hash.
+        let shown = serde_json::json!({"name": member.name, "role": member.role});
+        audit::record(
+            conn,
+            actor,
+            Subject::of(clinic_id, "staff", &member.id, "create"),
+            None::<&()>,
+            Some(&shown),
+        )
+    })?;
     Ok((member, token))
 }

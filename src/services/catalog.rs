@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::audit::{self, Subject};
 use super::Actor;
 use crate::db::products::{self, Product};
 use crate::db::suppliers::{self, Supplier};
@@ -62,9 +63,18 @@ pub fn create_supplier(
         created_at: now,
         updated_at: now,
     };
-    suppliers::insert(conn, &s)
-        .map_err(|e| duplicate_as(e, "name", "a supplier with this name already exists"))?;
-    Ok(s)
+    db::write_tx(conn, |conn| {
+        suppliers::insert(conn, &s)
+            .map_err(|e| duplicate_as(e, "name", "a supplier with this name already exists"))?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(clinic, "supplier", &s.id, "create"),
+            None::<&()>,
+            Some(&s),
+        )?;
+        Ok(s)
+    })
 }
 
 pub fn update_supplier(
@@ -86,11 +96,20 @@ pub fn update_supplier(
         email: valid.email,
         lead_time_days: valid.lead_time_days,
         updated_at: db::now(),
-        ..existing
+        ..existing.clone()
     };
-    suppliers::update(conn, &s)
-        .map_err(|e| duplicate_as(e, "name", "a supplier with this name already exists"))?;
-    Ok(s)
+    db::write_tx(conn, |conn| {
+        suppliers::update(conn, &s)
+            .map_err(|e| duplicate_as(e, "name", "a supplier with this name already exists"))?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(clinic, "supplier", &s.id, "update"),
+            Some(&existing),
+            Some(&s),
+        )?;
+        Ok(s)
+    })
 }
 
 pub fn get_supplier(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Supplier> {
@@ -110,7 +129,17 @@ pub fn list_suppliers(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<Supplier>
 pub fn create_product(conn: &mut Conn, actor: &Actor, input: ProductInput) -> AppResult<Product> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     let valid = validate_product(conn, clinic, input)?;
-    products::insert(conn, &db::new_id(), clinic, &valid).map_err(product_duplicate)
+    db::write_tx(conn, |conn| {
+        let p = products::insert(conn, &db::new_id(), clinic, &valid).map_err(product_duplicate)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(clinic, "product", &p.id, "create"),
+            None::<&()>,
+            Some(&p),
+        )?;
+        Ok(p)
+    })
 }
 
 pub fn update_product(
@@ -153,7 +182,17 @@ pub fn update_product(
             ));
         }
     }
-    products::update(conn, &existing, &valid).map_err(product_duplicate)
+    db::write_tx(conn, |conn| {
+        let p = products::update(conn, &existing, &valid).map_err(product_duplicate)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(clinic, "product", &p.id, "update"),
+            Some(&existing),
+            Some(&p),
+        )?;
+        Ok(p)
+    })
 }
 
 fn validate_product(conn: &mut Conn, clinic: &str, input: ProductInput) -> AppResult<ValidProduct> {

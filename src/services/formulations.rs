@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::audit::{self, Subject};
 use super::Actor;
 use crate::db::formulations::{self, FormulationVersion, NewVersion};
 use crate::db::products::{self, Product};
@@ -27,7 +28,15 @@ pub fn create(
     let id = db::new_id();
     db::write_tx(conn, |conn| {
         save_version(conn, actor, &clinic, &id, &valid, 1)?;
-        get_in(conn, &clinic, &id, None)
+        let created = get_in(conn, &clinic, &id, None)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "formulation", &id, "create"),
+            None::<&()>,
+            Some(&created),
+        )?;
+        Ok(created)
     })
 }
 
@@ -44,8 +53,17 @@ pub fn update(
         .ok_or_else(|| AppError::not_found(format!("formulation {id}")))?;
     let valid = validate(conn, &clinic, input)?;
     db::write_tx(conn, |conn| {
+        let before = get_in(conn, &clinic, id, None)?;
         save_version(conn, actor, &clinic, id, &valid, current + 1)?;
-        get_in(conn, &clinic, id, None)
+        let after = get_in(conn, &clinic, id, None)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "formulation", id, "new_version"),
+            Some(&before),
+            Some(&after),
+        )?;
+        Ok(after)
     })
 }
 
@@ -245,7 +263,16 @@ pub fn create_rule(conn: &mut Conn, actor: &Actor, input: RuleInput) -> AppResul
         created_at: now,
         updated_at: now,
     };
-    rules::insert(conn, &rule)?;
+    db::write_tx(conn, |conn| {
+        rules::insert(conn, &rule)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&rule.clinic_id, "rule", &rule.id, "create"),
+            None::<&()>,
+            Some(&rule),
+        )
+    })?;
     Ok(rule)
 }
 
@@ -256,8 +283,9 @@ pub fn update_rule(
     patch: RulePatch,
 ) -> AppResult<ClinicRule> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
-    let mut rule =
+    let before =
         rules::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("rule {id}")))?;
+    let mut rule = before.clone();
     if let Some(m) = patch.message {
         rule.message = required_text(&m, 500).map_err(|e| AppError::invalid("message", e))?;
     }
@@ -268,7 +296,25 @@ pub fn update_rule(
         rule.active = a;
     }
     rule.updated_at = db::now();
-    rules::update(conn, &rule)?;
+    db::write_tx(conn, |conn| {
+        db::write_tx(conn, |conn| {
+            rules::update(conn, &rule)?;
+            audit::record(
+                conn,
+                actor,
+                Subject::of(clinic, "rule", &rule.id, "update"),
+                Some(&before),
+                Some(&rule),
+            )
+        })?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(clinic, "rule", &rule.id, "update"),
+            Some(&before),
+            Some(&rule),
+        )
+    })?;
     Ok(rule)
 }
 

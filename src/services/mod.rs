@@ -2,10 +2,13 @@
 //! transaction, ledger). They sit between the pure `domain` and the `db` repositories and
 //! know nothing of HTTP.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod demo;
+pub mod exports;
 pub mod formulations;
+pub mod recalls;
 pub mod sessions;
 pub mod stock;
 

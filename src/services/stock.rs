@@ -300,21 +300,30 @@ pub fn change_status(
             )
         })?;
         lots::set_status(conn, &clinic, &lot.id, next.as_str(), &reason)?;
+        super::audit::record(
+            conn,
+            actor,
+            super::audit::Subject::of(&clinic, "lot", &lot.id, change.as_str()),
+            Some(&serde_json::json!({"status": lot.status, "status_reason": lot.status_reason})),
+            Some(&serde_json::json!({"status": next.as_str(), "status_reason": reason})),
+        )?;
         get_lot_in(conn, &clinic, &lot.id)
     })
 }
 
-/// Recalls a lot and answers every session that used it, read in the same transaction.
+/// Recalls a lot: the lot is blocked for good and a recall case opens with every
+/// session that used it. Answers the lot, the sessions and the case id.
 pub fn recall(
     conn: &mut Conn,
     actor: &Actor,
     lot_id: &str,
     reason: &str,
-) -> AppResult<(Lot, Vec<LotUse>)> {
+) -> AppResult<(Lot, Vec<LotUse>, String)> {
     db::write_tx(conn, |conn| {
         let lot = change_status(conn, actor, lot_id, StatusChange::Recall, reason)?;
         let uses = sessions::sessions_using_lot(conn, &lot.clinic_id, &lot.id)?;
-        Ok((lot, uses))
+        let case = super::recalls::open(conn, actor, &lot.clinic_id, &lot.id, reason, &uses)?;
+        Ok((lot, uses, case.id))
     })
 }
 
@@ -324,6 +333,25 @@ pub fn trace(conn: &mut Conn, actor: &Actor, lot_id: &str) -> AppResult<(Lot, Ve
     let lot = get_lot_in(conn, clinic, lot_id)?;
     let uses = sessions::sessions_using_lot(conn, clinic, &lot.id)?;
     Ok((lot, uses))
+}
+
+pub fn trace_by_number(
+    conn: &mut Conn,
+    actor: &Actor,
+    lot_number: &str,
+) -> AppResult<Vec<(Lot, Vec<LotUse>)>> {
+    let clinic = actor.clinic_for(Action::Audit)?;
+    let filter = LotFilter {
+        lot_number: Some(lot_number.trim().to_string()),
+        ..Default::default()
+    };
+    lots::list(conn, clinic, &filter)?
+        .into_iter()
+        .map(|lot| {
+            let uses = sessions::sessions_using_lot(conn, clinic, &lot.id)?;
+            Ok((lot, uses))
+        })
+        .collect()
 }
 
 pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Lot> {

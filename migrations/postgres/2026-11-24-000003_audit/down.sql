@@ -1,0 +1,3 @@
+DROP TABLE audit_log;
+DROP TABLE recall_contacts;
+DROP TABLE recall_cases;

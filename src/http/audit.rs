@@ -1,0 +1,73 @@
+//! The audit log (manager, auditor): every change that is not a stock movement.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{run, AppState, Query};
+use crate::db::audit::AuditFilter;
+use crate::error::AppResult;
+use crate::services::stock::parse_time;
+use crate::services::{audit, Actor};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<String>,
+    pub actor: Option<String>,
+    pub entity: String,
+    pub entity_id: String,
+    pub action: String,
+    /// The fields that changed, each as `[before, after]`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// `clinic`, `staff`, `supplier`, `product`, `lot`, `formulation`, `rule`, `recall`.
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// At most this many, oldest first (default 1000, at most 10000).
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<AuditView>)), security(("bearer" = [])))]
+#[get("/audit-log")]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: Query<AuditQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.0;
+    let filter = AuditFilter {
+        entity: q.entity,
+        entity_id: q.entity_id,
+        from: q
+            .from
+            .as_deref()
+            .map(|v| parse_time("from", v))
+            .transpose()?,
+        to: q.to.as_deref().map(|v| parse_time("to", v)).transpose()?,
+        limit: q.limit.unwrap_or(1000).clamp(1, 10_000),
+    };
+    let rows = run(&state, move |conn| audit::list(conn, &actor, filter)).await?;
+    let view: Vec<AuditView> = rows
+        .into_iter()
+        .map(|(e, actor, changes)| AuditView {
+            id: e.id,
+            at: e.at.and_utc(),
+            actor_id: e.actor_id,
+            actor,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            action: e.action,
+            changes,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(view))
+}

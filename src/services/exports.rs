@@ -1,0 +1,342 @@
+//! CSV exports: the column lists (the one place they are defined) and the writer that
+//! streams them page by page. The API and the command line both call `write`, so the
+//! same data gives the same bytes.
+//!
+//! RFC 4180 with CRLF line ends, UTF-8, a header row, optionally a byte-order mark for
+//! spreadsheets. Text cells are neutralised against formula injection
+//! (`domain::csv_safety`); numbers, dates and ids the service writes are left as they are.
+
+use chrono::{NaiveDateTime, SecondsFormat};
+use rust_decimal::Decimal;
+
+use super::Actor;
+use crate::db::exports::{self as q, Cursor, ExportFilter};
+use crate::db::{self, Conn};
+use crate::domain::csv_safety::neutralize;
+use crate::domain::role::Action;
+use crate::error::{AppError, AppResult};
+
+pub const TRACEABILITY_COLUMNS: [&str; 17] = [
+    "session_id",
+    "performed_at",
+    "patient_ref",
+    "practitioner",
+    "area",
+    "method",
+    "formulation",
+    "formulation_version",
+    "product_sku",
+    "product_name",
+    "gtin",
+    "lot_number",
+    "expires_on",
+    "quantity",
+    "unit",
+    "session_status",
+    "override_reason",
+];
+
+pub const MOVEMENT_COLUMNS: [&str; 13] = [
+    "created_at",
+    "movement_id",
+    "kind",
+    "product_sku",
+    "product_name",
+    "lot_number",
+    "expires_on",
+    "quantity",
+    "unit",
+    "actor",
+    "reason",
+    "session_id",
+    "reverses_id",
+];
+
+pub const VARIANCE_COLUMNS: [&str; 13] = [
+    "session_id",
+    "performed_at",
+    "patient_ref",
+    "practitioner",
+    "formulation",
+    "formulation_version",
+    "product_sku",
+    "product_name",
+    "planned",
+    "actual",
+    "difference",
+    "unit",
+    "session_status",
+];
+
+pub const RECALL_COLUMNS: [&str; 11] = [
+    "lot_number",
+    "product_sku",
+    "session_id",
+    "performed_at",
+    "patient_ref",
+    "practitioner",
+    "quantity",
+    "session_status",
+    "contact_status",
+    "contact_note",
+    "contact_updated_at",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Traceability,
+    Movements,
+    Variance,
+}
+
+/// A cell: text from people (neutralised) or a value the service formats itself.
+enum Cell {
+    Text(String),
+    Value(String),
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn value(s: impl ToString) -> Cell {
+    Cell::Value(s.to_string())
+}
+
+fn opt_text(s: Option<String>) -> Cell {
+    Cell::Text(s.unwrap_or_default())
+}
+
+fn opt_value<T: ToString>(v: Option<T>) -> Cell {
+    Cell::Value(v.map(|v| v.to_string()).unwrap_or_default())
+}
+
+pub fn time(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Rows per page: small enough to keep memory flat, large enough to keep queries few.
+const PAGE: i64 = 5_000;
+
+pub struct CsvOptions {
+    /// Start with a UTF-8 byte-order mark, so Excel reads UTF-8 on double-click.
+    pub bom: bool,
+}
+
+/// Hands the CSV writer's buffered bytes to the sink.
+struct SinkWriter<'a>(&'a mut dyn FnMut(&[u8]) -> std::io::Result<()>);
+
+impl std::io::Write for SinkWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (self.0)(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct CsvOut<'a> {
+    writer: csv::Writer<SinkWriter<'a>>,
+    rows: u64,
+}
+
+impl CsvOut<'_> {
+    fn record(&mut self, cells: Vec<Cell>) -> AppResult<()> {
+        let fields: Vec<std::borrow::Cow<'_, str>> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) => neutralize(s),
+                Cell::Value(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            })
+            .collect();
+        self.writer
+            .write_record(fields.iter().map(|f| f.as_bytes()))
+            .map_err(csv_err)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Hands what is buffered to the sink (at the latest, once per page).
+    fn flush(&mut self) -> AppResult<()> {
+        self.writer
+            .flush()
+            .map_err(|e| AppError::Internal(format!("export aborted: {e}")))
+    }
+}
+
+fn csv_err(e: csv::Error) -> AppError {
+    AppError::Internal(format!("csv: {e}"))
+}
+
+fn start<'a>(
+    header: &[&str],
+    opts: &CsvOptions,
+    sink: &'a mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> AppResult<CsvOut<'a>> {
+    if opts.bom {
+        sink("\u{feff}".as_bytes())
+            .map_err(|e| AppError::Internal(format!("export aborted: {e}")))?;
+    }
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .buffer_capacity(256 * 1024)
+        .from_writer(SinkWriter(sink));
+    writer.write_record(header).map_err(csv_err)?;
+    let mut out = CsvOut { writer, rows: 0 };
+    // The header goes out at once: the client sees the first bytes before any query.
+    out.flush()?;
+    Ok(out)
+}
+
+/// Checks the caller may export (managers and auditors).
+pub fn authorize(actor: &Actor) -> AppResult<String> {
+    Ok(actor.clinic_for(Action::Audit)?.to_string())
+}
+
+/// Writes a whole export to `sink`, page by page inside one read snapshot, calling
+/// `progress` with the rows written so far. Answers the number of data rows.
+pub fn write(
+    conn: &mut Conn,
+    clinic: &str,
+    kind: ExportKind,
+    filter: &ExportFilter,
+    opts: &CsvOptions,
+    sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    progress: &mut dyn FnMut(u64),
+) -> AppResult<u64> {
+    let header: &[&str] = match kind {
+        ExportKind::Traceability => &TRACEABILITY_COLUMNS,
+        ExportKind::Movements => &MOVEMENT_COLUMNS,
+        ExportKind::Variance => &VARIANCE_COLUMNS,
+    };
+    let mut out = start(header, opts, sink)?;
+    db::read_snapshot(conn, |conn| {
+        let mut after: Option<Cursor> = None;
+        loop {
+            let (count, last) = match kind {
+                ExportKind::Traceability => {
+                    let rows = q::traceability_page(conn, clinic, filter, after.as_ref(), PAGE)?;
+                    let last = rows.last().map(q::TraceRow::cursor);
+                    let n = rows.len();
+                    for r in rows {
+                        let quantity = r.quantity();
+                        out.record(vec![
+                            value(&r.session_id),
+                            value(time(r.performed_at)),
+                            text(r.patient_ref),
+                            text(r.practitioner),
+                            value(r.area),
+                            value(r.method),
+                            opt_text(r.formulation),
+                            opt_value(r.formulation_version),
+                            text(r.product_sku),
+                            text(r.product_name),
+                            opt_value(r.gtin),
+                            text(r.lot_number),
+                            value(r.expires_on),
+                            value(quantity),
+                            value(r.unit),
+                            value(r.session_status),
+                            opt_text(r.override_reason),
+                        ])?;
+                    }
+                    (n, last)
+                }
+                ExportKind::Movements => {
+                    let rows = q::movements_page(conn, clinic, filter, after.as_ref(), PAGE)?;
+                    let last = rows.last().map(q::MovementRow::cursor);
+                    let n = rows.len();
+                    for r in rows {
+                        let quantity = r.quantity();
+                        out.record(vec![
+                            value(time(r.created_at)),
+                            value(r.id),
+                            value(r.kind),
+                            text(r.product_sku),
+                            text(r.product_name),
+                            text(r.lot_number),
+                            value(r.expires_on),
+                            value(quantity),
+                            value(r.unit),
+                            text(r.actor),
+                            opt_text(r.reason),
+                            opt_value(r.session_id),
+                            opt_value(r.reverses_id),
+                        ])?;
+                    }
+                    (n, last)
+                }
+                ExportKind::Variance => {
+                    let rows = q::variance_page(conn, clinic, filter, after.as_ref(), PAGE)?;
+                    let last = rows.last().map(q::VarianceRow::cursor);
+                    let n = rows.len();
+                    for r in rows {
+                        let (planned, actual) = (r.planned(), r.actual());
+                        let difference = actual - planned.unwrap_or(Decimal::ZERO);
+                        out.record(vec![
+                            value(&r.session_id),
+                            value(time(r.performed_at)),
+                            text(r.patient_ref),
+                            text(r.practitioner),
+                            opt_text(r.formulation),
+                            opt_value(r.formulation_version),
+                            text(r.product_sku),
+                            text(r.product_name),
+                            opt_value(planned),
+                            value(actual),
+                            value(difference),
+                            value(r.unit),
+                            value(r.session_status),
+                        ])?;
+                    }
+                    (n, last)
+                }
+            };
+            out.flush()?;
+            progress(out.rows);
+            if count < PAGE as usize {
+                return Ok(out.rows);
+            }
+            after = last;
+        }
+    })
+}
+
+/// One recalled (or any) lot: every session that used it with the contact status of
+/// its patient when a recall case exists.
+pub fn write_recall(
+    conn: &mut Conn,
+    clinic: &str,
+    lot_id: &str,
+    opts: &CsvOptions,
+    sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> AppResult<u64> {
+    let mut out = start(&RECALL_COLUMNS, opts, sink)?;
+    db::read_snapshot(conn, |conn| {
+        let lot = crate::db::lots::get(conn, clinic, lot_id)?
+            .ok_or_else(|| AppError::not_found(format!("lot {lot_id}")))?;
+        let product = crate::db::products::get(conn, clinic, &lot.product_id)?
+            .ok_or_else(|| AppError::Internal("lot without product".into()))?;
+        let contacts = crate::db::recalls::contacts_for_lot(conn, clinic, lot_id)?;
+        for u in crate::db::sessions::sessions_using_lot(conn, clinic, lot_id)? {
+            let contact = contacts.iter().find(|c| c.patient_ref == u.patient_ref);
+            out.record(vec![
+                text(&lot.lot_number),
+                text(&product.sku),
+                value(&u.session_id),
+                value(time(u.performed_at)),
+                text(u.patient_ref.clone()),
+                text(u.practitioner),
+                value(u.quantity),
+                value(u.status),
+                opt_value(contact.map(|c| c.status.clone())),
+                opt_text(contact.and_then(|c| c.note.clone())),
+                opt_value(contact.and_then(|c| c.updated_at).map(time)),
+            ])?;
+        }
+        out.flush()?;
+        Ok(out.rows)
+    })
+}
