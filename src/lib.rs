@@ -3,6 +3,7 @@
 //! `db` (diesel, SQLite or PostgreSQL); `http` (actix-web) calls the services.
 //! See docs/ARCHITECTURE.md.
 
+pub mod commands;
 pub mod db;
 pub mod domain;
 pub mod error;

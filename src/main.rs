@@ -2,6 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+use mesoledger::commands::{self, ExportWhat, ImportWhat};
+use mesoledger::db::exports::ExportFilter;
+use mesoledger::services::stock::parse_time;
 use mesoledger::startup::{Application, Settings};
 
 #[derive(Parser)]
@@ -44,6 +47,58 @@ enum Command {
     },
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Write a CSV export (the same bytes as the API's) to a file.
+    Export {
+        #[arg(value_enum)]
+        what: ExportArg,
+        #[arg(long)]
+        clinic: String,
+        /// RFC 3339 or YYYY-MM-DD, inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// RFC 3339 or YYYY-MM-DD, exclusive.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        product_id: Option<String>,
+        #[arg(long)]
+        lot_number: Option<String>,
+        /// The lot of a recall export.
+        #[arg(long, required_if_eq("what", "recall"))]
+        lot_id: Option<String>,
+        /// Start with a UTF-8 byte-order mark (for Excel).
+        #[arg(long)]
+        bom: bool,
+        #[arg(long, short)]
+        output: String,
+    },
+    /// Import products or lots from CSV: all rows or none.
+    Import {
+        #[arg(value_enum)]
+        what: ImportArg,
+        #[arg(long)]
+        clinic: String,
+        file: String,
+    },
+    /// Copy a SQLite database to a new file while it may be serving.
+    Backup {
+        #[arg(long, short)]
+        output: String,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportArg {
+    Traceability,
+    Movements,
+    Variance,
+    Recall,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportArg {
+    Products,
+    Lots,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -53,6 +108,52 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             mesoledger::db::connect(&cli.database_url, 1)?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::Export {
+            what,
+            clinic,
+            from,
+            to,
+            product_id,
+            lot_number,
+            lot_id,
+            bom,
+            output,
+        } => {
+            let mut filter = ExportFilter::default();
+            if let Some(f) = from {
+                filter.from = parse_time("from", &f).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            if let Some(t) = to {
+                filter.to = parse_time("to", &t).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            filter.product_id = product_id.unwrap_or_default();
+            filter.lot_number = lot_number.unwrap_or_default();
+            let what = match what {
+                ExportArg::Traceability => ExportWhat::Traceability,
+                ExportArg::Movements => ExportWhat::Movements,
+                ExportArg::Variance => ExportWhat::Variance,
+                ExportArg::Recall => ExportWhat::Recall {
+                    lot_id: lot_id.unwrap_or_default(),
+                },
+            };
+            let rows = commands::export(&cli.database_url, &clinic, what, &filter, bom, &output)?;
+            eprintln!("{rows} rows written to {output}");
+            Ok(())
+        }
+        Command::Import { what, clinic, file } => {
+            let what = match what {
+                ImportArg::Products => ImportWhat::Products,
+                ImportArg::Lots => ImportWhat::Lots,
+            };
+            let n = commands::import(&cli.database_url, &clinic, what, &file)?;
+            eprintln!("{n} rows imported from {file}");
+            Ok(())
+        }
+        Command::Backup { output } => {
+            commands::backup(&cli.database_url, &output)?;
+            eprintln!("backup written to {output}");
             Ok(())
         }
         Command::Serve {

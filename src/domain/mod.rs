@@ -22,6 +22,9 @@ use serde::Serialize;
 /// One invalid field and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The line of an imported CSV file (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     pub field: String,
     pub message: String,
 }
@@ -29,9 +32,15 @@ pub struct FieldError {
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
         FieldError {
+            line: None,
             field: field.to_string(),
             message: message.into(),
         }
+    }
+
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
     }
 }
 

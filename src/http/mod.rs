@@ -7,6 +7,7 @@ pub mod error;
 pub mod exports;
 pub mod extract;
 pub mod formulations;
+pub mod imports;
 pub mod lots;
 pub mod meta;
 pub mod movements;
@@ -41,6 +42,7 @@ use crate::error::AppError;
         exports::traceability, exports::movements, exports::variance, exports::recall,
         recalls::list, recalls::get, recalls::contact, recalls::close,
         audit::list,
+        imports::products, imports::lots,
     ),
     components(schemas(error::Problem, crate::domain::FieldError)),
     modifiers(&BearerAuth),
@@ -103,7 +105,9 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(recalls::get)
         .service(recalls::contact)
         .service(recalls::close)
-        .service(audit::list);
+        .service(audit::list)
+        .service(imports::products)
+        .service(imports::lots);
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {

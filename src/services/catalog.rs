@@ -129,6 +129,16 @@ pub fn list_suppliers(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<Supplier>
 pub fn create_product(conn: &mut Conn, actor: &Actor, input: ProductInput) -> AppResult<Product> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     let valid = validate_product(conn, clinic, input)?;
+    create_valid_product(conn, actor, clinic, valid)
+}
+
+/// Writes a product already checked (by `validate_product` or an import).
+pub fn create_valid_product(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &str,
+    valid: ValidProduct,
+) -> AppResult<Product> {
     db::write_tx(conn, |conn| {
         let p = products::insert(conn, &db::new_id(), clinic, &valid).map_err(product_duplicate)?;
         audit::record(

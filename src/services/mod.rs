@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod demo;
 pub mod exports;
 pub mod formulations;
+pub mod imports;
 pub mod recalls;
 pub mod sessions;
 pub mod stock;

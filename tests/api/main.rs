@@ -10,3 +10,4 @@ mod ledger;
 mod lots;
 mod service;
 mod sessions;
+mod traceability;

@@ -1,0 +1,469 @@
+//! CSV imports, all or nothing: every row is checked first and every bad row reported
+//! with its line number (the header is line 1); only a clean file is written, in one
+//! transaction, through the same use cases as the API.
+//!
+//! Products: `sku,name,kind,ingredients,gtin,stock_unit,content,single_use,
+//! beyond_use_days,storage,reorder_point,reorder_quantity,supplier,unit_cost`
+//! (`ingredients` separated by `;`, `supplier` by name; only sku, name, kind,
+//! stock_unit, single_use and storage are required columns).
+//! Lots: `sku,lot_number,expires_on,containers,unit_cost,supplier`.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::stock::{receive_lot, ReceiveLot};
+use super::{catalog, Actor};
+use crate::db::{self, lots, products, suppliers, Conn};
+use crate::domain::lot::{parse_lot_number, LotStatus};
+use crate::domain::product::{ProductInput, ValidProduct};
+use crate::domain::role::Action;
+use crate::domain::{quantity, FieldError};
+use crate::error::{AppError, AppResult};
+
+pub const PRODUCT_COLUMNS: [&str; 14] = [
+    "sku",
+    "name",
+    "kind",
+    "ingredients",
+    "gtin",
+    "stock_unit",
+    "content",
+    "single_use",
+    "beyond_use_days",
+    "storage",
+    "reorder_point",
+    "reorder_quantity",
+    "supplier",
+    "unit_cost",
+];
+const PRODUCT_REQUIRED: [&str; 6] = ["sku", "name", "kind", "stock_unit", "single_use", "storage"];
+
+pub const LOT_COLUMNS: [&str; 6] = [
+    "sku",
+    "lot_number",
+    "expires_on",
+    "containers",
+    "unit_cost",
+    "supplier",
+];
+const LOT_REQUIRED: [&str; 4] = ["sku", "lot_number", "expires_on", "containers"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ProductRow {
+    sku: String,
+    name: String,
+    kind: String,
+    ingredients: String,
+    gtin: String,
+    stock_unit: String,
+    content: String,
+    single_use: String,
+    beyond_use_days: String,
+    storage: String,
+    reorder_point: String,
+    reorder_quantity: String,
+    supplier: String,
+    unit_cost: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LotRow {
+    sku: String,
+    lot_number: String,
+    expires_on: String,
+    containers: String,
+    unit_cost: String,
+    supplier: String,
+}
+
+/// Row errors of one file.
+struct Report(Vec<FieldError>);
+
+impl Report {
+    fn fail(&mut self, line: u64, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message).at_line(line));
+    }
+
+    fn take<T>(&mut self, line: u64, field: &str, r: Result<T, String>) -> Option<T> {
+        r.map_err(|e| self.fail(line, field, e)).ok()
+    }
+}
+
+fn blank(s: &str) -> Option<&str> {
+    Some(s.trim()).filter(|s| !s.is_empty())
+}
+
+fn decimal(s: &str) -> Result<Decimal, String> {
+    Decimal::from_str(s.trim())
+        .map_err(|_| format!("{s:?} is not a number (use a dot for decimals, e.g. 2.5)"))
+}
+
+fn integer(s: &str) -> Result<i64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))
+}
+
+fn boolean(s: &str) -> Result<bool, String> {
+    match s.trim().to_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        other => Err(format!("{other:?} is not true/false")),
+    }
+}
+
+/// Reads the rows, checking the header; answers (line, row) pairs.
+fn read<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    known: &[&str],
+    required: &[&str],
+    report: &mut Report,
+) -> Vec<(u64, T)> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            report.fail(1, "header", format!("cannot read the header row: {e}"));
+            return Vec::new();
+        }
+    };
+    for h in headers.iter() {
+        if !known.contains(&h) {
+            report.fail(
+                1,
+                h,
+                format!("unknown column; the columns are: {}", known.join(",")),
+            );
+        }
+    }
+    for r in required {
+        if !headers.iter().any(|h| h == *r) {
+            report.fail(1, r, "required column is missing");
+        }
+    }
+    if !report.0.is_empty() {
+        return Vec::new();
+    }
+    // Line numbers from byte offsets: the csv crate's own line count is off by one
+    // after CRLF line ends, which spreadsheets write. After a CRLF a record's offset
+    // points at the LF, so the byte at the offset is counted too.
+    let mut counted = (0usize, 1u64);
+    let mut line_at = |byte: u64| {
+        let byte = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+            .min(bytes.len());
+        if byte >= counted.0 {
+            counted.1 += bytes[counted.0..byte]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted.0 = byte;
+        }
+        counted.1
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| line_at(p.byte()));
+                match rec.deserialize::<T>(Some(&headers)) {
+                    Ok(row) => rows.push((line, row)),
+                    Err(e) => report.fail(line, "row", e.to_string()),
+                }
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
+                report.fail(line, "row", format!("not a valid CSV row: {e}"));
+            }
+        }
+    }
+    if rows.is_empty() && report.0.is_empty() {
+        report.fail(2, "row", "the file has no rows under its header");
+    }
+    rows
+}
+
+fn finish(report: Report) -> AppResult<()> {
+    if report.0.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(report.0))
+    }
+}
+
+pub fn import_products(
+    conn: &mut Conn,
+    actor: &Actor,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(u64),
+) -> AppResult<usize> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut report = Report(Vec::new());
+    let rows: Vec<(u64, ProductRow)> =
+        read(bytes, &PRODUCT_COLUMNS, &PRODUCT_REQUIRED, &mut report);
+    let supplier_ids: HashMap<String, String> = suppliers::list(conn, &clinic)?
+        .into_iter()
+        .map(|s| (s.name, s.id))
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut valid = Vec::new();
+    for (line, r) in rows {
+        let mut ok = true;
+        let mut num = |field: &str, v: &str, report: &mut Report| -> Option<Decimal> {
+            blank(v).and_then(|v| {
+                let parsed = report.take(line, field, decimal(v));
+                ok &= parsed.is_some();
+                parsed
+            })
+        };
+        let content = num("content", &r.content, &mut report);
+        let reorder_point = num("reorder_point", &r.reorder_point, &mut report);
+        let unit_cost = num("unit_cost", &r.unit_cost, &mut report);
+        let single_use = report.take(line, "single_use", boolean(&r.single_use));
+        let beyond_use_days = blank(&r.beyond_use_days)
+            .and_then(|v| report.take(line, "beyond_use_days", integer(v)));
+        let reorder_quantity = blank(&r.reorder_quantity)
+            .and_then(|v| report.take(line, "reorder_quantity", integer(v)));
+        let supplier_id = match blank(&r.supplier) {
+            None => None,
+            Some(name) => match supplier_ids.get(name) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    report.fail(
+                        line,
+                        "supplier",
+                        format!("no supplier named {name:?}; create it first"),
+                    );
+                    None
+                }
+            },
+        };
+        let Some(single_use) = single_use else {
+            continue;
+        };
+        let input = ProductInput {
+            sku: r.sku.clone(),
+            name: r.name,
+            kind: r.kind,
+            ingredients: r
+                .ingredients
+                .split(';')
+                .filter_map(blank)
+                .map(str::to_string)
+                .collect(),
+            gtin: blank(&r.gtin).map(str::to_string),
+            stock_unit: r.stock_unit,
+            content,
+            single_use,
+            beyond_use_days,
+            storage: r.storage,
+            reorder_point: reorder_point.unwrap_or_default(),
+            reorder_quantity: reorder_quantity.unwrap_or_default(),
+            supplier_id,
+            unit_cost: unit_cost.unwrap_or_default(),
+        };
+        match ValidProduct::try_from(input) {
+            Err(errs) => {
+                for e in errs {
+                    report.fail(line, &e.field, e.message);
+                }
+            }
+            Ok(p) => {
+                if !seen.insert(p.sku.clone()) {
+                    report.fail(line, "sku", format!("{} appears twice in the file", p.sku));
+                } else if products::find_by_sku(conn, &clinic, &p.sku)?.is_some() {
+                    report.fail(line, "sku", format!("a product {} already exists", p.sku));
+                } else if ok {
+                    valid.push((line, p));
+                }
+            }
+        }
+        progress(line);
+    }
+    finish(report)?;
+    let n = valid.len();
+    db::write_tx(conn, |conn| {
+        for (line, p) in valid {
+            catalog::create_valid_product(conn, actor, &clinic, p).map_err(|e| at_line(e, line))?;
+        }
+        Ok::<(), AppError>(())
+    })?;
+    Ok(n)
+}
+
+/// An error while writing a row that passed the checks still names its line.
+fn at_line(e: AppError, line: u64) -> AppError {
+    match e {
+        AppError::Invalid(errs) => {
+            AppError::Invalid(errs.into_iter().map(|e| e.at_line(line)).collect())
+        }
+        AppError::Conflict {
+            kind,
+            detail,
+            extra,
+        } => AppError::Conflict {
+            kind,
+            detail: format!("line {line}: {detail}"),
+            extra,
+        },
+        other => other,
+    }
+}
+
+pub fn import_lots(
+    conn: &mut Conn,
+    actor: &Actor,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(u64),
+) -> AppResult<usize> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut report = Report(Vec::new());
+    let rows: Vec<(u64, LotRow)> = read(bytes, &LOT_COLUMNS, &LOT_REQUIRED, &mut report);
+    let products_by_sku: HashMap<String, products::Product> = products::list(conn, &clinic)?
+        .into_iter()
+        .map(|p| (p.sku.clone(), p))
+        .collect();
+    let supplier_ids: HashMap<String, String> = suppliers::list(conn, &clinic)?
+        .into_iter()
+        .map(|s| (s.name, s.id))
+        .collect();
+    let mut expiry_in_file: HashMap<(String, String), NaiveDate> = HashMap::new();
+    let mut valid = Vec::new();
+    for (line, r) in rows {
+        let before = report.0.len();
+        let product = match products_by_sku.get(r.sku.trim()) {
+            Some(p) => Some(p),
+            None => {
+                report.fail(line, "sku", format!("no product with sku {:?}", r.sku));
+                None
+            }
+        };
+        let lot_number = report.take(line, "lot_number", parse_lot_number(&r.lot_number));
+        let expires_on = report.take(
+            line,
+            "expires_on",
+            NaiveDate::parse_from_str(r.expires_on.trim(), "%Y-%m-%d")
+                .map_err(|_| format!("{:?} is not a date; use YYYY-MM-DD", r.expires_on)),
+        );
+        let containers = report.take(
+            line,
+            "containers",
+            integer(&r.containers).and_then(|c| quantity::count(c, 1, 100_000)),
+        );
+        let unit_cost = blank(&r.unit_cost).and_then(|v| {
+            report.take(
+                line,
+                "unit_cost",
+                decimal(v).and_then(quantity::non_negative),
+            )
+        });
+        let supplier_id = match blank(&r.supplier) {
+            None => None,
+            Some(name) => match supplier_ids.get(name) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    report.fail(
+                        line,
+                        "supplier",
+                        format!("no supplier named {name:?}; create it first"),
+                    );
+                    None
+                }
+            },
+        };
+        if let (Some(p), Some(n), Some(e)) = (product, &lot_number, expires_on) {
+            let key = (p.id.clone(), n.clone());
+            match expiry_in_file.get(&key) {
+                Some(prev) if *prev != e => {
+                    report.fail(
+                        line,
+                        "expires_on",
+                        format!("lot {n} appears above with expiry {prev}"),
+                    );
+                }
+                _ => {
+                    expiry_in_file.insert(key, e);
+                }
+            }
+            if let Some(existing) = lots::find_by_number(conn, &clinic, &p.id, n)? {
+                if existing.expires_on != e {
+                    report.fail(
+                        line,
+                        "expires_on",
+                        format!("lot {n} is recorded with expiry {}", existing.expires_on),
+                    );
+                } else if existing.status == LotStatus::Recalled.as_str() {
+                    report.fail(line, "lot_number", format!("lot {n} is recalled"));
+                }
+            }
+        }
+        if report.0.len() == before {
+            if let (Some(p), Some(lot_number), Some(expires_on), Some(containers)) =
+                (product, lot_number, expires_on, containers)
+            {
+                valid.push((
+                    line,
+                    ReceiveLot {
+                        product_id: p.id.clone(),
+                        lot_number,
+                        expires_on,
+                        containers,
+                        unit_cost,
+                        supplier_id,
+                    },
+                ));
+            }
+        }
+        progress(line);
+    }
+    finish(report)?;
+    let n = valid.len();
+    db::write_tx(conn, |conn| {
+        for (line, lot) in valid {
+            receive_lot(conn, actor, lot).map_err(|e| at_line(e, line))?;
+        }
+        Ok::<(), AppError>(())
+    })?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Row {
+        a: String,
+    }
+
+    #[test]
+    fn line_numbers_count_the_header_as_one() {
+        for text in [
+            "a,b\n1,2\n3,4\n",
+            "a,b\r\n1,2\r\n3,4\r\n",
+            "a,b\n\"x\ny\",2\n3,4\n",
+        ] {
+            let mut report = Report(Vec::new());
+            let rows: Vec<(u64, Row)> = read(text.as_bytes(), &["a", "b"], &["a"], &mut report);
+            let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
+            let expected = if text.contains('"') {
+                vec![2, 4]
+            } else {
+                vec![2, 3]
+            };
+            assert_eq!(lines, expected, "{text:?}");
+            assert_eq!(rows[1].1.a, "3");
+        }
+    }
+}
