@@ -3,10 +3,13 @@
 //! `&mut Conn` and return diesel's `QueryResult`.
 
 pub mod audit;
+pub mod courses;
 pub mod exports;
 pub mod formulations;
 pub mod lots;
 pub mod movements;
+pub mod orders;
+pub mod planning;
 pub mod products;
 pub mod recalls;
 pub mod rules;
@@ -155,6 +158,9 @@ where
     drop(first);
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
+        // A broken connection fails its query and is replaced; checking every checkout
+        // would cost one more round trip per request.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(ConnManager { url })?;
     Ok(pool)

@@ -270,6 +270,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    courses (id) {
+        id -> Text,
+        clinic_id -> Text,
+        patient_ref -> Text,
+        formulation_id -> Text,
+        area -> Text,
+        start_on -> Date,
+        sessions -> BigInt,
+        interval_days -> BigInt,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    course_sessions (id) {
+        id -> Text,
+        clinic_id -> Text,
+        course_id -> Text,
+        seq -> BigInt,
+        planned_on -> Date,
+        session_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    purchase_orders (id) {
+        id -> Text,
+        clinic_id -> Text,
+        supplier_id -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    purchase_order_lines (id) {
+        id -> Text,
+        clinic_id -> Text,
+        order_id -> Text,
+        position -> BigInt,
+        product_id -> Text,
+        containers -> BigInt,
+        unit_cost -> BigInt,
+        received_containers -> BigInt,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(course_sessions -> courses (course_id));
+diesel::joinable!(purchase_order_lines -> purchase_orders (order_id));
 diesel::joinable!(recall_contacts -> recall_cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -291,4 +346,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     recall_cases,
     recall_contacts,
     audit_log,
+    courses,
+    course_sessions,
+    purchase_orders,
+    purchase_order_lines,
 );

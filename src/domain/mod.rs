@@ -2,7 +2,9 @@
 //! at the edge; after that a value is valid by construction.
 
 pub mod audit;
+pub mod course;
 pub mod csv_safety;
+pub mod forecast;
 pub mod formulation;
 pub mod gtin;
 pub mod ledger;

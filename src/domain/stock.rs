@@ -18,6 +18,10 @@ pub enum StockFlag {
     Expiring,
     /// Expired units are still on the shelf (to be wasted).
     ExpiredStock,
+    /// The forecast runs out within the supplier's lead time: order now.
+    Reorder,
+    /// Some usable stock will expire before the forecast uses it.
+    AtRisk,
 }
 
 /// What the database sums per product; the flags follow from it.
@@ -29,6 +33,10 @@ pub struct StockLevels {
     /// Earliest expiry among usable lots that still hold stock.
     pub next_expiry: Option<NaiveDate>,
     pub expired_on_hand: Decimal,
+    /// The reorder rule (`domain::forecast`) says to order now.
+    pub reorder: bool,
+    /// Usable stock the forecast will not use before it expires.
+    pub at_risk: Decimal,
 }
 
 pub fn flags(levels: &StockLevels, today: NaiveDate, warning_days: i64) -> Vec<StockFlag> {
@@ -47,6 +55,12 @@ pub fn flags(levels: &StockLevels, today: NaiveDate, warning_days: i64) -> Vec<S
     if levels.expired_on_hand > Decimal::ZERO {
         flags.push(StockFlag::ExpiredStock);
     }
+    if levels.reorder {
+        flags.push(StockFlag::Reorder);
+    }
+    if levels.at_risk > Decimal::ZERO {
+        flags.push(StockFlag::AtRisk);
+    }
     flags
 }
 
@@ -61,6 +75,8 @@ mod tests {
             reorder_point: Decimal::from(reorder),
             next_expiry: None,
             expired_on_hand: Decimal::ZERO,
+            reorder: false,
+            at_risk: Decimal::ZERO,
         }
     }
 
@@ -86,5 +102,8 @@ mod tests {
             vec![StockFlag::Expiring, StockFlag::ExpiredStock]
         );
         assert_eq!(flags(&l, today, 29), vec![StockFlag::ExpiredStock]);
+        l.reorder = true;
+        l.at_risk = Decimal::ONE;
+        assert_eq!(flags(&l, today, 29), vec![StockFlag::ExpiredStock, StockFlag::Reorder, StockFlag::AtRisk]);
     }
 }

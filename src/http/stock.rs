@@ -24,6 +24,10 @@ pub struct StockLineView {
     pub reorder_point: Decimal,
     /// Earliest expiry among usable lots with stock.
     pub next_expiry: Option<NaiveDate>,
+    /// Expired units still on the shelf.
+    pub expired_on_hand: Decimal,
+    /// Usable stock the forecast will not use before it expires.
+    pub at_risk: Decimal,
     pub flags: Vec<StockFlag>,
 }
 
@@ -42,6 +46,8 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
             available: l.available,
             reorder_point: l.product.reorder_point,
             next_expiry: l.next_expiry,
+            expired_on_hand: l.expired_on_hand,
+            at_risk: l.at_risk,
             flags: l.flags,
         })
         .collect();

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod exports;
 pub mod formulations;
 pub mod imports;
+pub mod planning;
 pub mod recalls;
 pub mod sessions;
 pub mod stock;

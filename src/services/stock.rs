@@ -423,6 +423,9 @@ pub struct StockLine {
     pub on_hand: Decimal,
     pub available: Decimal,
     pub next_expiry: Option<NaiveDate>,
+    pub expired_on_hand: Decimal,
+    /// Usable stock the forecast will not use before it expires.
+    pub at_risk: Decimal,
     pub flags: Vec<StockFlag>,
 }
 
@@ -435,23 +438,32 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
             .into_iter()
             .map(|r| (r.product_id.clone(), r))
             .collect();
-    let lines = products::list(conn, clinic_id)?
-        .into_iter()
+    // The forecast looks as far ahead as the expiry warning window, at least 30 days.
+    let horizon = clinic.expiry_warning_days.max(30);
+    let outlook = super::planning::Outlook::load(conn, clinic_id, horizon)?;
+    let lines = outlook
+        .products
+        .iter()
         .map(|product| {
             let s = sums.get(&product.id);
+            let at_risk = outlook.forecast(product, horizon).expiring_unused.iter().map(|l| l.1).sum();
             let levels = StockLevels {
                 on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.on_hand)),
                 available: s.map_or(Decimal::ZERO, |s| from_db(s.available)),
                 reorder_point: product.reorder_point,
                 next_expiry: s.and_then(|s| s.next_expiry),
                 expired_on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.expired_on_hand)),
+                reorder: outlook.suggestion(product).is_some(),
+                at_risk,
             };
             StockLine {
                 flags: flags(&levels, today, clinic.expiry_warning_days),
                 on_hand: levels.on_hand,
                 available: levels.available,
                 next_expiry: levels.next_expiry,
-                product,
+                expired_on_hand: levels.expired_on_hand,
+                at_risk,
+                product: product.clone(),
             }
         })
         .collect();

@@ -1,0 +1,137 @@
+//! Purchase orders and their lines.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+
+use super::scaled::{from_db, to_db};
+use super::schema::{products, purchase_order_lines as lines, purchase_orders as orders};
+use super::Conn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = orders)]
+pub struct PurchaseOrder {
+    pub id: String,
+    pub clinic_id: String,
+    pub supplier_id: String,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrderLine {
+    pub id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub gtin: Option<String>,
+    pub containers: i64,
+    pub unit_cost: Decimal,
+    pub received_containers: i64,
+    pub reason: Option<String>,
+}
+
+impl OrderLine {
+    pub fn total(&self) -> Decimal {
+        self.unit_cost * Decimal::from(self.containers)
+    }
+}
+
+pub fn insert(conn: &mut Conn, o: &PurchaseOrder) -> QueryResult<()> {
+    diesel::insert_into(orders::table).values(o).execute(conn).map(|_| ())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert_line(
+    conn: &mut Conn,
+    clinic_id: &str,
+    order_id: &str,
+    position: i64,
+    product_id: &str,
+    containers: i64,
+    unit_cost: Decimal,
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    diesel::insert_into(lines::table)
+        .values((
+            lines::id.eq(super::new_id()),
+            lines::clinic_id.eq(clinic_id),
+            lines::order_id.eq(order_id),
+            lines::position.eq(position),
+            lines::product_id.eq(product_id),
+            lines::containers.eq(containers),
+            lines::unit_cost.eq(to_db(unit_cost)?),
+            lines::received_containers.eq(0),
+            lines::reason.eq(reason),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<PurchaseOrder>> {
+    orders::table
+        .filter(orders::clinic_id.eq(clinic_id))
+        .filter(orders::id.eq(id))
+        .select(PurchaseOrder::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<PurchaseOrder>> {
+    orders::table
+        .filter(orders::clinic_id.eq(clinic_id))
+        .order(orders::created_at.desc())
+        .limit(500)
+        .select(PurchaseOrder::as_select())
+        .load(conn)
+}
+
+pub fn lines_of(conn: &mut Conn, order_id: &str) -> QueryResult<Vec<OrderLine>> {
+    type Row = (String, String, String, String, Option<String>, i64, i64, i64, Option<String>);
+    let rows: Vec<Row> = lines::table
+        .inner_join(products::table.on(products::id.eq(lines::product_id)))
+        .filter(lines::order_id.eq(order_id))
+        .order(lines::position)
+        .select((
+            lines::id,
+            lines::product_id,
+            products::sku,
+            products::name,
+            products::gtin,
+            lines::containers,
+            lines::unit_cost,
+            lines::received_containers,
+            lines::reason,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, product_id, sku, name, gtin, containers, cost, received, reason)| OrderLine {
+            id,
+            product_id,
+            sku,
+            name,
+            gtin,
+            containers,
+            unit_cost: from_db(cost),
+            received_containers: received,
+            reason,
+        })
+        .collect())
+}
+
+pub fn add_received(conn: &mut Conn, line_id: &str, containers: i64) -> QueryResult<()> {
+    diesel::update(lines::table.find(line_id))
+        .set(lines::received_containers.eq(lines::received_containers + containers))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_status(conn: &mut Conn, id: &str, status: &str) -> QueryResult<()> {
+    diesel::update(orders::table.find(id))
+        .set((orders::status.eq(status), orders::updated_at.eq(super::now())))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,118 @@
+//! What the forecast reads: planned course sessions, recent unplanned use, stock on
+//! open purchase orders and usable lots, each in one query for the whole clinic.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text, Timestamp};
+use rust_decimal::Decimal;
+
+use super::scaled::from_db;
+use super::{portable_sql, Conn};
+
+#[derive(QueryableByName)]
+struct PlannedRow {
+    #[diesel(sql_type = Date)]
+    planned_on: NaiveDate,
+    #[diesel(sql_type = Text)]
+    product_id: String,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+}
+
+/// Not-yet-done sessions of active courses planned before `until`, with the current
+/// cocktail's amount per product: (date, product, amount per session).
+pub fn planned_use(conn: &mut Conn, clinic_id: &str, until: NaiveDate) -> QueryResult<Vec<(NaiveDate, String, Decimal)>> {
+    let sql = portable_sql(
+        conn,
+        "SELECT cs.planned_on, fc.product_id, fc.amount \
+         FROM course_sessions cs \
+         JOIN courses c ON c.id = cs.course_id \
+         JOIN formulations f ON f.id = c.formulation_id \
+         JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version \
+         JOIN formulation_components fc ON fc.version_id = fv.id \
+         WHERE cs.clinic_id = $1 AND c.status = 'active' AND cs.session_id IS NULL AND cs.planned_on < $2",
+    );
+    let rows: Vec<PlannedRow> = diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .bind::<Date, _>(until)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.planned_on, r.product_id, from_db(r.amount)))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct ProductSum {
+    #[diesel(sql_type = Text)]
+    product_id: String,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+fn sums(rows: Vec<ProductSum>) -> Vec<(String, Decimal)> {
+    rows.into_iter().map(|r| (r.product_id, from_db(r.total))).collect()
+}
+
+/// Consumed and wasted by sessions since `since` that belong to no course (and were
+/// not voided), per product.
+pub fn unplanned_use(conn: &mut Conn, clinic_id: &str, since: NaiveDateTime) -> QueryResult<Vec<(String, Decimal)>> {
+    let sql = portable_sql(
+        conn,
+        "SELECT m.product_id, CAST(SUM(-m.quantity) AS BIGINT) AS total \
+         FROM movements m \
+         WHERE m.clinic_id = $1 AND m.created_at >= $2 AND m.kind IN ('consume', 'waste') \
+           AND m.session_id IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM course_sessions cs WHERE cs.session_id = m.session_id) \
+           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.status = 'voided') \
+         GROUP BY m.product_id",
+    );
+    Ok(sums(
+        diesel::sql_query(sql)
+            .bind::<Text, _>(clinic_id)
+            .bind::<Timestamp, _>(since)
+            .load(conn)?,
+    ))
+}
+
+/// Stock ordered and not yet received, in the stock unit, per product.
+pub fn incoming(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<(String, Decimal)>> {
+    let sql = portable_sql(
+        conn,
+        "SELECT l.product_id, CAST(SUM((l.containers - l.received_containers) * p.content) AS BIGINT) AS total \
+         FROM purchase_order_lines l \
+         JOIN purchase_orders o ON o.id = l.order_id \
+         JOIN products p ON p.id = l.product_id \
+         WHERE l.clinic_id = $1 AND o.status IN ('draft', 'sent', 'partially_received') \
+           AND l.containers > l.received_containers \
+         GROUP BY l.product_id",
+    );
+    Ok(sums(diesel::sql_query(sql).bind::<Text, _>(clinic_id).load(conn)?))
+}
+
+#[derive(QueryableByName)]
+struct LotRow {
+    #[diesel(sql_type = Text)]
+    product_id: String,
+    #[diesel(sql_type = Date)]
+    expires_on: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    on_hand: i64,
+}
+
+/// Usable lots with stock: (product, expiry, quantity).
+pub fn usable_lots(conn: &mut Conn, clinic_id: &str, today: NaiveDate) -> QueryResult<Vec<(String, NaiveDate, Decimal)>> {
+    let sql = portable_sql(
+        conn,
+        "SELECT product_id, expires_on, on_hand FROM lots \
+         WHERE clinic_id = $1 AND status = 'available' AND expires_on >= $2 AND on_hand > 0",
+    );
+    let rows: Vec<LotRow> = diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .bind::<Date, _>(today)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.product_id, r.expires_on, from_db(r.on_hand)))
+        .collect())
+}

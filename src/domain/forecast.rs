@@ -1,0 +1,160 @@
+//! Demand forecast and reorder rules, pure.
+//!
+//! Use ahead = the planned course sessions (their cocktail amounts, a single-use
+//! container counted whole because its rest is wasted) + the recent daily rate of use
+//! outside courses. From it: days of cover, the stock-out date, the stock that will
+//! expire before it is used, and what to order.
+
+use chrono::{Duration, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::product::StockUnit;
+
+/// Extra days on top of the supplier's lead time before stock may run out.
+pub const SAFETY_DAYS: i64 = 3;
+/// The window whose unplanned use sets the recent daily rate.
+pub const RATE_WINDOW_DAYS: i64 = 30;
+
+/// What one planned session takes of a product: single-use ml containers are opened
+/// whole, so 2 ml of a 3 ml single-use vial takes 3 ml.
+pub fn per_session_use(amount: Decimal, unit: StockUnit, content: Decimal, single_use: bool) -> Decimal {
+    if unit == StockUnit::Ml && single_use && content > Decimal::ZERO {
+        (amount / content).round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * content
+    } else {
+        amount
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// Projected use over the horizon.
+    pub use_ahead: Decimal,
+    pub daily_use: Decimal,
+    /// Available / daily use; none when nothing is used.
+    pub days_of_cover: Option<Decimal>,
+    /// The first day whose use cannot be met, within the horizon.
+    pub stock_out_on: Option<NaiveDate>,
+}
+
+/// Use per day from `today` for `days` days: planned sessions on their dates plus the
+/// unplanned rate every day.
+pub fn daily_use(planned: &[(NaiveDate, Decimal)], rate: Decimal, today: NaiveDate, days: i64) -> Vec<Decimal> {
+    (0..days)
+        .map(|i| {
+            let d = today + Duration::days(i);
+            rate + planned.iter().filter(|(p, _)| *p == d).map(|(_, q)| *q).sum::<Decimal>()
+        })
+        .collect()
+}
+
+pub fn project(available: Decimal, by_day: &[Decimal], today: NaiveDate) -> Projection {
+    let use_ahead: Decimal = by_day.iter().copied().sum();
+    let days = Decimal::from(by_day.len().max(1) as i64);
+    let daily_use = (use_ahead / days).round_dp(6);
+    let mut left = available;
+    let mut stock_out_on = None;
+    for (i, u) in by_day.iter().enumerate() {
+        left -= *u;
+        if left < Decimal::ZERO {
+            stock_out_on = Some(today + Duration::days(i as i64));
+            break;
+        }
+    }
+    Projection {
+        use_ahead,
+        daily_use,
+        days_of_cover: (daily_use > Decimal::ZERO).then(|| (available / daily_use).round_dp(1)),
+        stock_out_on,
+    }
+}
+
+/// Stock that will still be on the shelf when its lot expires, using lots first-expiry-
+/// first-out at the projected daily use. `lots` are (expiry, usable quantity).
+pub fn expiring_unused(lots: &[(NaiveDate, Decimal)], by_day: &[Decimal], today: NaiveDate) -> Vec<(NaiveDate, Decimal)> {
+    let mut lots: Vec<(NaiveDate, Decimal)> = lots.to_vec();
+    lots.sort_by_key(|l| l.0);
+    for (i, u) in by_day.iter().enumerate() {
+        let day = today + Duration::days(i as i64);
+        let mut need = *u;
+        for lot in lots.iter_mut().filter(|l| l.0 >= day) {
+            let take = need.min(lot.1);
+            lot.1 -= take;
+            need -= take;
+            if need <= Decimal::ZERO {
+                break;
+            }
+        }
+    }
+    let horizon_end = today + Duration::days(by_day.len() as i64);
+    lots.into_iter()
+        .filter(|(exp, q)| *q > Decimal::ZERO && *exp < horizon_end)
+        .collect()
+}
+
+/// Containers to order so that stock lasts the lead time (plus the safety margin) and
+/// ends at least at the reorder point: never less than the product's reorder quantity.
+pub fn containers_to_order(
+    available: Decimal,
+    incoming: Decimal,
+    use_during_lead: Decimal,
+    reorder_point: Decimal,
+    content: Decimal,
+    reorder_quantity: i64,
+) -> i64 {
+    let short = use_during_lead + reorder_point - available - incoming;
+    let needed = if short > Decimal::ZERO && content > Decimal::ZERO {
+        (short / content)
+            .round_dp_with_strategy(0, RoundingStrategy::AwayFromZero)
+            .try_into()
+            .unwrap_or(i64::MAX)
+    } else {
+        0
+    };
+    needed.max(reorder_quantity).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn day(n: i64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap() + Duration::days(n)
+    }
+
+    #[test]
+    fn single_use_containers_count_whole() {
+        assert_eq!(per_session_use(d("2"), StockUnit::Ml, d("3"), true), d("3"));
+        assert_eq!(per_session_use(d("4"), StockUnit::Ml, d("3"), true), d("6"));
+        assert_eq!(per_session_use(d("2"), StockUnit::Ml, d("10"), false), d("2"));
+        assert_eq!(per_session_use(d("2"), StockUnit::Piece, d("100"), true), d("2"));
+    }
+
+    #[test]
+    fn stock_out_day_and_cover() {
+        let by_day = daily_use(&[(day(2), d("4")), (day(9), d("4"))], d("0"), day(0), 14);
+        let p = project(d("6"), &by_day, day(0));
+        assert_eq!(p.use_ahead, d("8"));
+        assert_eq!(p.stock_out_on, Some(day(9)));
+        let plenty = project(d("100"), &by_day, day(0));
+        assert_eq!(plenty.stock_out_on, None);
+        assert!(project(d("5"), &daily_use(&[], d("0"), day(0), 7), day(0)).days_of_cover.is_none());
+    }
+
+    #[test]
+    fn expiry_risk_uses_lots_first_expiry_first_out() {
+        let by_day = daily_use(&[], d("1"), day(0), 30);
+        // 10 expiring on day 5: 5 used (days 0..=4, day 5 too: 6), the rest at risk.
+        let risk = expiring_unused(&[(day(5), d("10")), (day(100), d("50"))], &by_day, day(0));
+        assert_eq!(risk, vec![(day(5), d("4"))]);
+    }
+
+    #[test]
+    fn order_at_least_the_reorder_quantity_and_enough_for_the_lead_time() {
+        assert_eq!(containers_to_order(d("4"), d("0"), d("20"), d("10"), d("2"), 5), 13);
+        assert_eq!(containers_to_order(d("40"), d("0"), d("2"), d("10"), d("2"), 5), 5);
+    }
+}

@@ -1,0 +1,207 @@
+//! Forecast, reorder suggestions and alerts: what the manager must order or use up.
+//! The data is read once per request for the whole clinic (`Outlook::load`); the rules
+//! are in `domain::forecast`.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::{today, Actor};
+use crate::db::products::{self, Product};
+use crate::db::{planning, suppliers, Conn};
+use crate::domain::forecast::{
+    containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
+};
+use crate::domain::product::StockUnit;
+use crate::domain::role::Action;
+use crate::error::{AppError, AppResult};
+
+/// Lead time assumed for a product without a preferred supplier.
+pub const DEFAULT_LEAD_TIME_DAYS: i64 = 7;
+
+/// Everything the forecast needs, for every product of one clinic.
+pub struct Outlook {
+    pub today: NaiveDate,
+    pub products: Vec<Product>,
+    lead_times: HashMap<String, (String, String, i64)>,
+    planned: HashMap<String, Vec<(NaiveDate, Decimal)>>,
+    rate: HashMap<String, Decimal>,
+    incoming: HashMap<String, Decimal>,
+    lots: HashMap<String, Vec<(NaiveDate, Decimal)>>,
+}
+
+/// One product's forecast.
+#[derive(Debug, Clone)]
+pub struct ProductForecast {
+    pub available: Decimal,
+    pub incoming: Decimal,
+    /// Planned course sessions over the horizon (whole single-use containers).
+    pub planned_use: Decimal,
+    /// Unplanned use per day over the last 30 days.
+    pub recent_daily_use: Decimal,
+    pub projection: Projection,
+    /// Usable stock the forecast will not use before it expires: (expiry, quantity).
+    pub expiring_unused: Vec<(NaiveDate, Decimal)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    pub product: Product,
+    pub containers: i64,
+    pub reason: String,
+}
+
+impl Outlook {
+    /// Reads the clinic's data for a horizon of `days` days (and at least every
+    /// supplier's lead time).
+    pub fn load(conn: &mut Conn, clinic: &str, days: i64) -> AppResult<Outlook> {
+        let today = today();
+        let products = products::list(conn, clinic)?;
+        let mut lead_times = HashMap::new();
+        let suppliers = suppliers::list(conn, clinic)?;
+        let mut longest = days;
+        for p in &products {
+            if let Some(s) = p.supplier_id.as_ref().and_then(|id| suppliers.iter().find(|s| &s.id == id)) {
+                lead_times.insert(p.id.clone(), (s.id.clone(), s.name.clone(), s.lead_time_days));
+                longest = longest.max(s.lead_time_days + SAFETY_DAYS);
+            }
+        }
+        let by_id: HashMap<&str, &Product> = products.iter().map(|p| (p.id.as_str(), p)).collect();
+        let mut planned: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        for (on, product_id, amount) in planning::planned_use(conn, clinic, today + Duration::days(longest))? {
+            let Some(p) = by_id.get(product_id.as_str()) else { continue };
+            let unit = StockUnit::parse(&p.stock_unit).map_err(AppError::Internal)?;
+            // An overdue planned session is still expected: count it today.
+            let on = on.max(today);
+            planned
+                .entry(product_id)
+                .or_default()
+                .push((on, per_session_use(amount, unit, p.content, p.single_use)));
+        }
+        let since = (today - Duration::days(RATE_WINDOW_DAYS)).and_time(chrono::NaiveTime::MIN);
+        let window = Decimal::from(RATE_WINDOW_DAYS);
+        let rate = planning::unplanned_use(conn, clinic, since)?
+            .into_iter()
+            .map(|(p, used)| (p, (used / window).round_dp(6)))
+            .collect();
+        let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
+        let mut lots: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today)? {
+            lots.entry(product_id).or_default().push((expires_on, q));
+        }
+        Ok(Outlook {
+            today,
+            products,
+            lead_times,
+            planned,
+            rate,
+            incoming,
+            lots,
+        })
+    }
+
+    pub fn forecast(&self, product: &Product, days: i64) -> ProductForecast {
+        let planned = self.planned.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
+        let rate = self.rate.get(&product.id).copied().unwrap_or_default();
+        let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
+        let available: Decimal = lots.iter().map(|l| l.1).sum();
+        let by_day = daily_use(planned, rate, self.today, days);
+        let horizon_end = self.today + Duration::days(days);
+        ProductForecast {
+            available,
+            incoming: self.incoming.get(&product.id).copied().unwrap_or_default(),
+            planned_use: planned.iter().filter(|(d, _)| *d < horizon_end).map(|(_, q)| *q).sum(),
+            recent_daily_use: rate,
+            projection: project(available, &by_day, self.today),
+            expiring_unused: expiring_unused(lots, &by_day, self.today),
+        }
+    }
+
+    /// (supplier id, supplier name, lead time days) of the product's preferred supplier.
+    pub fn supplier_of(&self, product: &Product) -> Option<&(String, String, i64)> {
+        self.lead_times.get(&product.id)
+    }
+
+    /// What to order of a product now, and why; none when nothing is needed.
+    pub fn suggestion(&self, product: &Product) -> Option<Suggestion> {
+        let lead = self.supplier_of(product).map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
+        let horizon = lead + SAFETY_DAYS;
+        let f = self.forecast(product, horizon);
+        let coming = f.available + f.incoming;
+        let low = coming <= product.reorder_point;
+        let by_day = daily_use(
+            self.planned.get(&product.id).map(Vec::as_slice).unwrap_or(&[]),
+            f.recent_daily_use,
+            self.today,
+            horizon,
+        );
+        let runs_out = project(coming, &by_day, self.today).stock_out_on;
+        if !low && runs_out.is_none() {
+            return None;
+        }
+        let unit = &product.stock_unit;
+        let reason = match runs_out {
+            Some(day) => format!(
+                "runs out on {day}: {} {unit} needed within the {lead}-day lead time and {SAFETY_DAYS} days' margin, {} {unit} available{}",
+                f.projection.use_ahead,
+                f.available,
+                incoming_note(f.incoming, unit)
+            ),
+            None => format!(
+                "{} {unit} available{} is at or below the reorder point of {} {unit}",
+                f.available,
+                incoming_note(f.incoming, unit),
+                product.reorder_point
+            ),
+        };
+        let containers = containers_to_order(
+            f.available,
+            f.incoming,
+            f.projection.use_ahead,
+            product.reorder_point,
+            product.content,
+            product.reorder_quantity,
+        );
+        Some(Suggestion {
+            product: product.clone(),
+            containers,
+            reason,
+        })
+    }
+}
+
+fn incoming_note(incoming: Decimal, unit: &str) -> String {
+    if incoming > Decimal::ZERO {
+        format!(" (+{incoming} {unit} on order)")
+    } else {
+        String::new()
+    }
+}
+
+pub fn forecast(conn: &mut Conn, actor: &Actor, days: i64) -> AppResult<(Outlook, Vec<ProductForecast>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    if !(1..=365).contains(&days) {
+        return Err(AppError::invalid("days", "forecast 1 to 365 days ahead"));
+    }
+    let outlook = Outlook::load(conn, clinic, days)?;
+    let lines = outlook.products.iter().map(|p| outlook.forecast(p, days)).collect();
+    Ok((outlook, lines))
+}
+
+/// Suggestions grouped by supplier (products without one come last, under `None`).
+pub fn suggestions(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<(Option<(String, String)>, Vec<Suggestion>)>> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    let outlook = Outlook::load(conn, clinic, 1)?;
+    let mut groups: Vec<(Option<(String, String)>, Vec<Suggestion>)> = Vec::new();
+    for p in &outlook.products {
+        let Some(s) = outlook.suggestion(p) else { continue };
+        let key = outlook.supplier_of(p).map(|(id, name, _)| (id.clone(), name.clone()));
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(s),
+            None => groups.push((key, vec![s])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| k.as_ref().map_or((1, String::new()), |(_, name)| (0, name.clone())));
+    Ok(groups)
+}
