@@ -34,7 +34,9 @@ pub struct PlannedSession {
 }
 
 pub fn insert(conn: &mut Conn, c: &Course, dates: &[NaiveDate]) -> QueryResult<()> {
-    diesel::insert_into(courses::table).values(c).execute(conn)?;
+    diesel::insert_into(courses::table)
+        .values(c)
+        .execute(conn)?;
     for (i, d) in dates.iter().enumerate() {
         diesel::insert_into(planned::table)
             .values((
@@ -58,7 +60,11 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Cou
         .optional()
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str, patient_ref: Option<&str>) -> QueryResult<Vec<Course>> {
+pub fn list(
+    conn: &mut Conn,
+    clinic_id: &str,
+    patient_ref: Option<&str>,
+) -> QueryResult<Vec<Course>> {
     let mut q = courses::table
         .filter(courses::clinic_id.eq(clinic_id))
         .select(Course::as_select())
@@ -88,7 +94,13 @@ pub fn set_status(conn: &mut Conn, id: &str, status: &str) -> QueryResult<()> {
 
 /// Marks the next open planned session of the patient's active course for this
 /// cocktail as done by `session_id`; completes the course when it was the last one.
-pub fn mark_next_done(conn: &mut Conn, clinic_id: &str, patient_ref: &str, formulation_id: &str, session_id: &str) -> QueryResult<()> {
+pub fn mark_next_done(
+    conn: &mut Conn,
+    clinic_id: &str,
+    patient_ref: &str,
+    formulation_id: &str,
+    session_id: &str,
+) -> QueryResult<()> {
     let active: Vec<String> = courses::table
         .filter(courses::clinic_id.eq(clinic_id))
         .filter(courses::patient_ref.eq(patient_ref))

@@ -40,7 +40,10 @@ impl OrderLine {
 }
 
 pub fn insert(conn: &mut Conn, o: &PurchaseOrder) -> QueryResult<()> {
-    diesel::insert_into(orders::table).values(o).execute(conn).map(|_| ())
+    diesel::insert_into(orders::table)
+        .values(o)
+        .execute(conn)
+        .map(|_| ())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -89,7 +92,17 @@ pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<PurchaseOrder>>
 }
 
 pub fn lines_of(conn: &mut Conn, order_id: &str) -> QueryResult<Vec<OrderLine>> {
-    type Row = (String, String, String, String, Option<String>, i64, i64, i64, Option<String>);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        i64,
+        i64,
+        i64,
+        Option<String>,
+    );
     let rows: Vec<Row> = lines::table
         .inner_join(products::table.on(products::id.eq(lines::product_id)))
         .filter(lines::order_id.eq(order_id))
@@ -108,17 +121,19 @@ pub fn lines_of(conn: &mut Conn, order_id: &str) -> QueryResult<Vec<OrderLine>> 
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, product_id, sku, name, gtin, containers, cost, received, reason)| OrderLine {
-            id,
-            product_id,
-            sku,
-            name,
-            gtin,
-            containers,
-            unit_cost: from_db(cost),
-            received_containers: received,
-            reason,
-        })
+        .map(
+            |(id, product_id, sku, name, gtin, containers, cost, received, reason)| OrderLine {
+                id,
+                product_id,
+                sku,
+                name,
+                gtin,
+                containers,
+                unit_cost: from_db(cost),
+                received_containers: received,
+                reason,
+            },
+        )
         .collect())
 }
 
@@ -131,7 +146,10 @@ pub fn add_received(conn: &mut Conn, line_id: &str, containers: i64) -> QueryRes
 
 pub fn set_status(conn: &mut Conn, id: &str, status: &str) -> QueryResult<()> {
     diesel::update(orders::table.find(id))
-        .set((orders::status.eq(status), orders::updated_at.eq(super::now())))
+        .set((
+            orders::status.eq(status),
+            orders::updated_at.eq(super::now()),
+        ))
         .execute(conn)
         .map(|_| ())
 }

@@ -21,7 +21,11 @@ struct PlannedRow {
 
 /// Not-yet-done sessions of active courses planned before `until`, with the current
 /// cocktail's amount per product: (date, product, amount per session).
-pub fn planned_use(conn: &mut Conn, clinic_id: &str, until: NaiveDate) -> QueryResult<Vec<(NaiveDate, String, Decimal)>> {
+pub fn planned_use(
+    conn: &mut Conn,
+    clinic_id: &str,
+    until: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, String, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT cs.planned_on, fc.product_id, fc.amount \
@@ -51,12 +55,18 @@ struct ProductSum {
 }
 
 fn sums(rows: Vec<ProductSum>) -> Vec<(String, Decimal)> {
-    rows.into_iter().map(|r| (r.product_id, from_db(r.total))).collect()
+    rows.into_iter()
+        .map(|r| (r.product_id, from_db(r.total)))
+        .collect()
 }
 
 /// Consumed and wasted by sessions since `since` that belong to no course (and were
 /// not voided), per product.
-pub fn unplanned_use(conn: &mut Conn, clinic_id: &str, since: NaiveDateTime) -> QueryResult<Vec<(String, Decimal)>> {
+pub fn unplanned_use(
+    conn: &mut Conn,
+    clinic_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(String, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT m.product_id, CAST(SUM(-m.quantity) AS BIGINT) AS total \
@@ -87,7 +97,11 @@ pub fn incoming(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<(String, De
            AND l.containers > l.received_containers \
          GROUP BY l.product_id",
     );
-    Ok(sums(diesel::sql_query(sql).bind::<Text, _>(clinic_id).load(conn)?))
+    Ok(sums(
+        diesel::sql_query(sql)
+            .bind::<Text, _>(clinic_id)
+            .load(conn)?,
+    ))
 }
 
 #[derive(QueryableByName)]
@@ -101,7 +115,11 @@ struct LotRow {
 }
 
 /// Usable lots with stock: (product, expiry, quantity).
-pub fn usable_lots(conn: &mut Conn, clinic_id: &str, today: NaiveDate) -> QueryResult<Vec<(String, NaiveDate, Decimal)>> {
+pub fn usable_lots(
+    conn: &mut Conn,
+    clinic_id: &str,
+    today: NaiveDate,
+) -> QueryResult<Vec<(String, NaiveDate, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT product_id, expires_on, on_hand FROM lots \

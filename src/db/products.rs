@@ -170,3 +170,13 @@ pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Product>> {
         .load(conn)?;
     Ok(rows.into_iter().map(Product::from).collect())
 }
+
+pub fn find_by_gtin(conn: &mut Conn, clinic_id: &str, gtin: &str) -> QueryResult<Option<Product>> {
+    products::table
+        .filter(products::clinic_id.eq(clinic_id))
+        .filter(products::gtin.eq(gtin))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+        .map(|r| r.map(Product::from))
+}

@@ -93,3 +93,13 @@ pub fn set_token_hash(conn: &mut Conn, staff_id: &str, hash: &str) -> QueryResul
         .execute(conn)
         .map(|_| ())
 }
+
+pub fn update_clinic(conn: &mut Conn, clinic: &Clinic) -> QueryResult<()> {
+    diesel::update(clinics::table.find(&clinic.id))
+        .set((
+            clinics::name.eq(&clinic.name),
+            clinics::expiry_warning_days.eq(clinic.expiry_warning_days),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -45,7 +45,10 @@ mod tests {
         let dates = planned_dates(start, n, every);
         assert_eq!(dates.len(), 6);
         assert!(*dates.last().unwrap() <= start + Duration::days(183));
-        assert_eq!(planned_dates(start, 4, 7)[3], NaiveDate::from_ymd_opt(2026, 1, 26).unwrap());
+        assert_eq!(
+            planned_dates(start, 4, 7)[3],
+            NaiveDate::from_ymd_opt(2026, 1, 26).unwrap()
+        );
         assert!(check_schedule(0, 7).is_err());
     }
 }

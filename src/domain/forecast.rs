@@ -17,7 +17,12 @@ pub const RATE_WINDOW_DAYS: i64 = 30;
 
 /// What one planned session takes of a product: single-use ml containers are opened
 /// whole, so 2 ml of a 3 ml single-use vial takes 3 ml.
-pub fn per_session_use(amount: Decimal, unit: StockUnit, content: Decimal, single_use: bool) -> Decimal {
+pub fn per_session_use(
+    amount: Decimal,
+    unit: StockUnit,
+    content: Decimal,
+    single_use: bool,
+) -> Decimal {
     if unit == StockUnit::Ml && single_use && content > Decimal::ZERO {
         (amount / content).round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * content
     } else {
@@ -38,11 +43,20 @@ pub struct Projection {
 
 /// Use per day from `today` for `days` days: planned sessions on their dates plus the
 /// unplanned rate every day.
-pub fn daily_use(planned: &[(NaiveDate, Decimal)], rate: Decimal, today: NaiveDate, days: i64) -> Vec<Decimal> {
+pub fn daily_use(
+    planned: &[(NaiveDate, Decimal)],
+    rate: Decimal,
+    today: NaiveDate,
+    days: i64,
+) -> Vec<Decimal> {
     (0..days)
         .map(|i| {
             let d = today + Duration::days(i);
-            rate + planned.iter().filter(|(p, _)| *p == d).map(|(_, q)| *q).sum::<Decimal>()
+            rate + planned
+                .iter()
+                .filter(|(p, _)| *p == d)
+                .map(|(_, q)| *q)
+                .sum::<Decimal>()
         })
         .collect()
 }
@@ -70,7 +84,11 @@ pub fn project(available: Decimal, by_day: &[Decimal], today: NaiveDate) -> Proj
 
 /// Stock that will still be on the shelf when its lot expires, using lots first-expiry-
 /// first-out at the projected daily use. `lots` are (expiry, usable quantity).
-pub fn expiring_unused(lots: &[(NaiveDate, Decimal)], by_day: &[Decimal], today: NaiveDate) -> Vec<(NaiveDate, Decimal)> {
+pub fn expiring_unused(
+    lots: &[(NaiveDate, Decimal)],
+    by_day: &[Decimal],
+    today: NaiveDate,
+) -> Vec<(NaiveDate, Decimal)> {
     let mut lots: Vec<(NaiveDate, Decimal)> = lots.to_vec();
     lots.sort_by_key(|l| l.0);
     for (i, u) in by_day.iter().enumerate() {
@@ -129,8 +147,14 @@ mod tests {
     fn single_use_containers_count_whole() {
         assert_eq!(per_session_use(d("2"), StockUnit::Ml, d("3"), true), d("3"));
         assert_eq!(per_session_use(d("4"), StockUnit::Ml, d("3"), true), d("6"));
-        assert_eq!(per_session_use(d("2"), StockUnit::Ml, d("10"), false), d("2"));
-        assert_eq!(per_session_use(d("2"), StockUnit::Piece, d("100"), true), d("2"));
+        assert_eq!(
+            per_session_use(d("2"), StockUnit::Ml, d("10"), false),
+            d("2")
+        );
+        assert_eq!(
+            per_session_use(d("2"), StockUnit::Piece, d("100"), true),
+            d("2")
+        );
     }
 
     #[test]
@@ -141,7 +165,9 @@ mod tests {
         assert_eq!(p.stock_out_on, Some(day(9)));
         let plenty = project(d("100"), &by_day, day(0));
         assert_eq!(plenty.stock_out_on, None);
-        assert!(project(d("5"), &daily_use(&[], d("0"), day(0), 7), day(0)).days_of_cover.is_none());
+        assert!(project(d("5"), &daily_use(&[], d("0"), day(0), 7), day(0))
+            .days_of_cover
+            .is_none());
     }
 
     #[test]
@@ -154,7 +180,13 @@ mod tests {
 
     #[test]
     fn order_at_least_the_reorder_quantity_and_enough_for_the_lead_time() {
-        assert_eq!(containers_to_order(d("4"), d("0"), d("20"), d("10"), d("2"), 5), 13);
-        assert_eq!(containers_to_order(d("40"), d("0"), d("2"), d("10"), d("2"), 5), 5);
+        assert_eq!(
+            containers_to_order(d("4"), d("0"), d("20"), d("10"), d("2"), 5),
+            13
+        );
+        assert_eq!(
+            containers_to_order(d("40"), d("0"), d("2"), d("10"), d("2"), 5),
+            5
+        );
     }
 }

@@ -6,6 +6,7 @@ pub mod course;
 pub mod csv_safety;
 pub mod forecast;
 pub mod formulation;
+pub mod gs1;
 pub mod gtin;
 pub mod ledger;
 pub mod lot;

@@ -104,6 +104,13 @@ mod tests {
         assert_eq!(flags(&l, today, 29), vec![StockFlag::ExpiredStock]);
         l.reorder = true;
         l.at_risk = Decimal::ONE;
-        assert_eq!(flags(&l, today, 29), vec![StockFlag::ExpiredStock, StockFlag::Reorder, StockFlag::AtRisk]);
+        assert_eq!(
+            flags(&l, today, 29),
+            vec![
+                StockFlag::ExpiredStock,
+                StockFlag::Reorder,
+                StockFlag::AtRisk
+            ]
+        );
     }
 }

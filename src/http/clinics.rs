@@ -1,6 +1,6 @@
 //! Clinics, staff and the caller's identity.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -107,5 +107,40 @@ pub async fn me(actor: Actor) -> AppResult<HttpResponse> {
         name: actor.name,
         role: actor.role.as_str().to_string(),
         clinic_id: actor.clinic_id,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicPatch {
+    pub name: Option<String>,
+    /// Days before expiry from which lots are flagged `expiring` (default 30).
+    pub expiry_warning_days: Option<i64>,
+}
+
+/// Change a clinic's name or settings (admin, or a manager of that clinic).
+#[utoipa::path(tag = "clinics", params(("id" = String, Path)), request_body = ClinicPatch,
+    responses((status = 200, body = ClinicView), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    security(("bearer" = [])))]
+#[patch("/clinics/{id}")]
+pub async fn update_clinic(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: Json<ClinicPatch>,
+) -> AppResult<HttpResponse> {
+    let ClinicPatch {
+        name,
+        expiry_warning_days,
+    } = body.0;
+    let c = run(&state, move |conn| {
+        auth::update_clinic(conn, &actor, &id, name, expiry_warning_days)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ClinicView {
+        id: c.id,
+        name: c.name,
+        expiry_warning_days: c.expiry_warning_days,
+        created_at: c.created_at.and_utc(),
     }))
 }

@@ -12,7 +12,7 @@ use crate::db::lots::Lot;
 use crate::db::sessions::LotUse;
 use crate::domain::lot::{is_expired, unusable_reason, LotStatus, StatusChange};
 use crate::error::AppResult;
-use crate::services::stock::{self, ReceiveLot};
+use crate::services::stock::{self, ReceiveRequest};
 use crate::services::{today, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,16 +70,19 @@ impl From<Lot> for LotView {
 }
 
 /// Receive a delivery: a new lot, or more of a lot already held (same number and expiry).
-#[utoipa::path(tag = "lots", request_body = ReceiveLot,
+#[utoipa::path(tag = "lots", request_body = ReceiveRequest,
     responses((status = 201, body = LotView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/lots")]
 pub async fn receive(
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<ReceiveLot>,
+    body: Json<ReceiveRequest>,
 ) -> AppResult<HttpResponse> {
-    let lot = run(&state, move |conn| stock::receive_lot(conn, &actor, body.0)).await?;
+    let lot = run(&state, move |conn| {
+        stock::receive_request(conn, &actor, body.0)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(LotView::from(lot)))
 }
 

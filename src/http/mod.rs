@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clinics;
+pub mod courses;
 pub mod error;
 pub mod exports;
 pub mod extract;
@@ -11,9 +12,12 @@ pub mod imports;
 pub mod lots;
 pub mod meta;
 pub mod movements;
+pub mod orders;
+pub mod planning;
 pub mod products;
 pub mod recalls;
 pub mod rules;
+pub mod scan;
 pub mod sessions;
 pub mod stock;
 pub mod suppliers;
@@ -43,6 +47,10 @@ use crate::error::AppError;
         recalls::list, recalls::get, recalls::contact, recalls::close,
         audit::list,
         imports::products, imports::lots,
+        planning::forecast, planning::reorder_suggestions, planning::alerts,
+        courses::create, courses::get, courses::list, courses::cancel,
+        orders::create, orders::list, orders::csv, orders::get, orders::send, orders::receive,
+        scan::scan, clinics::update_clinic,
     ),
     components(schemas(error::Problem, crate::domain::FieldError)),
     modifiers(&BearerAuth),
@@ -107,7 +115,22 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(recalls::close)
         .service(audit::list)
         .service(imports::products)
-        .service(imports::lots);
+        .service(imports::lots)
+        .service(planning::forecast)
+        .service(planning::reorder_suggestions)
+        .service(planning::alerts)
+        .service(courses::create)
+        .service(courses::list)
+        .service(courses::get)
+        .service(courses::cancel)
+        .service(orders::create)
+        .service(orders::list)
+        .service(orders::csv)
+        .service(orders::get)
+        .service(orders::send)
+        .service(orders::receive)
+        .service(scan::scan)
+        .service(clinics::update_clinic);
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {

@@ -133,3 +133,51 @@ pub fn create_staff(
     })?;
     Ok((member, token))
 }
+
+pub fn update_clinic(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic_id: &str,
+    name: Option<String>,
+    expiry_warning_days: Option<i64>,
+) -> AppResult<Clinic> {
+    actor.require(Action::ManageStaff)?;
+    let visible = actor.role == Role::Admin || actor.clinic_id.as_deref() == Some(clinic_id);
+    let before = match repo::find_clinic(conn, clinic_id)? {
+        Some(c) if visible => c,
+        _ => return Err(AppError::not_found(format!("clinic {clinic_id}"))),
+    };
+    let mut c = Checks::new();
+    let name = match name {
+        Some(n) => c.take("name", required_text(&n, 200)),
+        None => Some(before.name.clone()),
+    };
+    let days = c.take(
+        "expiry_warning_days",
+        crate::domain::quantity::count(
+            expiry_warning_days.unwrap_or(before.expiry_warning_days),
+            0,
+            365,
+        ),
+    );
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(name), Some(days)) = (name, days) else {
+        return Err(AppError::invalid("body", "invalid clinic"));
+    };
+    let after = Clinic {
+        name,
+        expiry_warning_days: days,
+        ..before.clone()
+    };
+    db::write_tx(conn, |conn| {
+        repo::update_clinic(conn, &after)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(clinic_id, "clinic", clinic_id, "update"),
+            Some(&before),
+            Some(&after),
+        )
+    })?;
+    Ok(after)
+}

@@ -340,3 +340,48 @@ pub fn write_recall(
         Ok(out.rows)
     })
 }
+
+pub const PURCHASE_ORDER_COLUMNS: [&str; 6] = [
+    "sku",
+    "gtin",
+    "name",
+    "containers",
+    "unit_cost",
+    "line_total",
+];
+
+/// The order as the supplier gets it: one row per line, then a `TOTAL` row.
+pub fn write_purchase_order(
+    lines: &[crate::db::orders::OrderLine],
+    opts: &CsvOptions,
+) -> AppResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut sink = |b: &[u8]| {
+        bytes.extend_from_slice(b);
+        Ok(())
+    };
+    let mut out = start(&PURCHASE_ORDER_COLUMNS, opts, &mut sink)?;
+    let mut total = Decimal::ZERO;
+    for l in lines {
+        total += l.total();
+        out.record(vec![
+            text(l.sku.clone()),
+            opt_value(l.gtin.clone()),
+            text(l.name.clone()),
+            value(l.containers),
+            value(l.unit_cost),
+            value(l.total()),
+        ])?;
+    }
+    out.record(vec![
+        value("TOTAL"),
+        value(""),
+        value(""),
+        value(""),
+        value(""),
+        value(total),
+    ])?;
+    out.flush()?;
+    drop(out);
+    Ok(bytes)
+}

@@ -5,10 +5,12 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod courses;
 pub mod demo;
 pub mod exports;
 pub mod formulations;
 pub mod imports;
+pub mod orders;
 pub mod planning;
 pub mod recalls;
 pub mod sessions;

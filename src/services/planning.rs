@@ -11,7 +11,8 @@ use super::{today, Actor};
 use crate::db::products::{self, Product};
 use crate::db::{planning, suppliers, Conn};
 use crate::domain::forecast::{
-    containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
+    containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection,
+    RATE_WINDOW_DAYS, SAFETY_DAYS,
 };
 use crate::domain::product::StockUnit;
 use crate::domain::role::Action;
@@ -62,15 +63,26 @@ impl Outlook {
         let suppliers = suppliers::list(conn, clinic)?;
         let mut longest = days;
         for p in &products {
-            if let Some(s) = p.supplier_id.as_ref().and_then(|id| suppliers.iter().find(|s| &s.id == id)) {
-                lead_times.insert(p.id.clone(), (s.id.clone(), s.name.clone(), s.lead_time_days));
+            if let Some(s) = p
+                .supplier_id
+                .as_ref()
+                .and_then(|id| suppliers.iter().find(|s| &s.id == id))
+            {
+                lead_times.insert(
+                    p.id.clone(),
+                    (s.id.clone(), s.name.clone(), s.lead_time_days),
+                );
                 longest = longest.max(s.lead_time_days + SAFETY_DAYS);
             }
         }
         let by_id: HashMap<&str, &Product> = products.iter().map(|p| (p.id.as_str(), p)).collect();
         let mut planned: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
-        for (on, product_id, amount) in planning::planned_use(conn, clinic, today + Duration::days(longest))? {
-            let Some(p) = by_id.get(product_id.as_str()) else { continue };
+        for (on, product_id, amount) in
+            planning::planned_use(conn, clinic, today + Duration::days(longest))?
+        {
+            let Some(p) = by_id.get(product_id.as_str()) else {
+                continue;
+            };
             let unit = StockUnit::parse(&p.stock_unit).map_err(AppError::Internal)?;
             // An overdue planned session is still expected: count it today.
             let on = on.max(today);
@@ -102,7 +114,11 @@ impl Outlook {
     }
 
     pub fn forecast(&self, product: &Product, days: i64) -> ProductForecast {
-        let planned = self.planned.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
+        let planned = self
+            .planned
+            .get(&product.id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let rate = self.rate.get(&product.id).copied().unwrap_or_default();
         let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
         let available: Decimal = lots.iter().map(|l| l.1).sum();
@@ -111,7 +127,11 @@ impl Outlook {
         ProductForecast {
             available,
             incoming: self.incoming.get(&product.id).copied().unwrap_or_default(),
-            planned_use: planned.iter().filter(|(d, _)| *d < horizon_end).map(|(_, q)| *q).sum(),
+            planned_use: planned
+                .iter()
+                .filter(|(d, _)| *d < horizon_end)
+                .map(|(_, q)| *q)
+                .sum(),
             recent_daily_use: rate,
             projection: project(available, &by_day, self.today),
             expiring_unused: expiring_unused(lots, &by_day, self.today),
@@ -125,13 +145,18 @@ impl Outlook {
 
     /// What to order of a product now, and why; none when nothing is needed.
     pub fn suggestion(&self, product: &Product) -> Option<Suggestion> {
-        let lead = self.supplier_of(product).map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
+        let lead = self
+            .supplier_of(product)
+            .map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
         let horizon = lead + SAFETY_DAYS;
         let f = self.forecast(product, horizon);
         let coming = f.available + f.incoming;
         let low = coming <= product.reorder_point;
         let by_day = daily_use(
-            self.planned.get(&product.id).map(Vec::as_slice).unwrap_or(&[]),
+            self.planned
+                .get(&product.id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
             f.recent_daily_use,
             self.today,
             horizon,
@@ -179,29 +204,47 @@ fn incoming_note(incoming: Decimal, unit: &str) -> String {
     }
 }
 
-pub fn forecast(conn: &mut Conn, actor: &Actor, days: i64) -> AppResult<(Outlook, Vec<ProductForecast>)> {
+pub fn forecast(
+    conn: &mut Conn,
+    actor: &Actor,
+    days: i64,
+) -> AppResult<(Outlook, Vec<ProductForecast>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     if !(1..=365).contains(&days) {
         return Err(AppError::invalid("days", "forecast 1 to 365 days ahead"));
     }
     let outlook = Outlook::load(conn, clinic, days)?;
-    let lines = outlook.products.iter().map(|p| outlook.forecast(p, days)).collect();
+    let lines = outlook
+        .products
+        .iter()
+        .map(|p| outlook.forecast(p, days))
+        .collect();
     Ok((outlook, lines))
 }
 
+/// (supplier id and name, or none) and what to order from it.
+pub type SupplierGroup = (Option<(String, String)>, Vec<Suggestion>);
+
 /// Suggestions grouped by supplier (products without one come last, under `None`).
-pub fn suggestions(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<(Option<(String, String)>, Vec<Suggestion>)>> {
+pub fn suggestions(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<SupplierGroup>> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     let outlook = Outlook::load(conn, clinic, 1)?;
-    let mut groups: Vec<(Option<(String, String)>, Vec<Suggestion>)> = Vec::new();
+    let mut groups: Vec<SupplierGroup> = Vec::new();
     for p in &outlook.products {
-        let Some(s) = outlook.suggestion(p) else { continue };
-        let key = outlook.supplier_of(p).map(|(id, name, _)| (id.clone(), name.clone()));
+        let Some(s) = outlook.suggestion(p) else {
+            continue;
+        };
+        let key = outlook
+            .supplier_of(p)
+            .map(|(id, name, _)| (id.clone(), name.clone()));
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(s),
             None => groups.push((key, vec![s])),
         }
     }
-    groups.sort_by_key(|(k, _)| k.as_ref().map_or((1, String::new()), |(_, name)| (0, name.clone())));
+    groups.sort_by_key(|(k, _)| {
+        k.as_ref()
+            .map_or((1, String::new()), |(_, name)| (0, name.clone()))
+    });
     Ok(groups)
 }

@@ -38,6 +38,8 @@ pub const MAX_BACKDATE_DAYS: i64 = 90;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
+    /// Or give `code`.
+    #[serde(default)]
     pub product_id: String,
     /// In the product's stock unit.
     #[schema(value_type = String, example = "2")]
@@ -45,6 +47,9 @@ pub struct ItemInput {
     /// A lot to use; otherwise the service chooses first-expiry-first-out.
     #[serde(default)]
     pub lot_id: Option<String>,
+    /// The GS1 code scanned from the vial or box: names the product and the lot.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -234,6 +239,7 @@ fn parse(conn: &mut Conn, clinic: &str, input: NewSession) -> AppResult<Parsed> 
                 product_id: product_id.clone(),
                 quantity: *amount,
                 lot_id: None,
+                code: None,
             })
             .collect(),
         (None, None) => {
@@ -244,8 +250,47 @@ fn parse(conn: &mut Conn, clinic: &str, input: NewSession) -> AppResult<Parsed> 
         }
     };
     let mut items = Vec::new();
-    for (i, item) in raw_items.into_iter().enumerate() {
+    for (i, mut item) in raw_items.into_iter().enumerate() {
         let field = format!("items[{i}]");
+        if let Some(code) = item.code.take() {
+            let found = match crate::services::stock::scan_in(
+                conn,
+                clinic,
+                &format!("{field}.code"),
+                &code,
+            ) {
+                Ok(f) => f,
+                Err(AppError::Invalid(errs)) => {
+                    errs.into_iter().for_each(|e| c.fail(&e.field, e.message));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match (found.product, found.lot) {
+                (Some(p), Some(l)) => {
+                    item.product_id = p.id;
+                    item.lot_id = Some(l.id);
+                }
+                (Some(p), None) => {
+                    let lot = found
+                        .scan
+                        .lot_number
+                        .unwrap_or_else(|| "(none in the code)".into());
+                    c.fail(
+                        &format!("{field}.code"),
+                        format!("lot {lot} of {} was never received", p.sku),
+                    );
+                    continue;
+                }
+                (None, _) => {
+                    c.fail(
+                        &format!("{field}.code"),
+                        "no product of this clinic has the scanned GTIN",
+                    );
+                    continue;
+                }
+            }
+        }
         let Some(product) = crate::db::products::get(conn, clinic, &item.product_id)? else {
             c.fail(
                 &format!("{field}.product_id"),
@@ -416,6 +461,15 @@ fn write_session(
     }
     for (i, l) in p.lines.iter().enumerate() {
         repo::insert_line(conn, clinic, session_id, i as i64, l)?;
+    }
+    if let Some((formulation_id, _)) = &p.formulation {
+        crate::db::courses::mark_next_done(
+            conn,
+            clinic,
+            &p.patient_ref,
+            formulation_id,
+            session_id,
+        )?;
     }
     Ok(())
 }

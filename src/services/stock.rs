@@ -41,6 +41,65 @@ pub struct ReceiveLot {
     pub supplier_id: Option<String>,
 }
 
+/// A delivery as the API takes it: by ids or by the GS1 code scanned from the box.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveRequest {
+    #[serde(default)]
+    pub product_id: Option<String>,
+    #[serde(default)]
+    pub lot_number: Option<String>,
+    /// Last day of use, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+    pub containers: i64,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub unit_cost: Option<Decimal>,
+    #[serde(default)]
+    pub supplier_id: Option<String>,
+    /// GS1 element string, bracketed form or Digital Link: gives product, lot and expiry.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveRequest) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let (product_id, lot_number, expires_on) = resolve_receipt(
+        conn,
+        &clinic,
+        "body",
+        r.product_id,
+        r.lot_number,
+        r.expires_on,
+        r.code.as_deref(),
+    )
+    .map_err(|e| match e {
+        // Top-level fields carry no prefix.
+        AppError::Invalid(errs) => AppError::Invalid(
+            errs.into_iter()
+                .map(|mut f| {
+                    f.field = f.field.trim_start_matches("body.").to_string();
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    })?;
+    receive_lot(
+        conn,
+        actor,
+        ReceiveLot {
+            product_id,
+            lot_number,
+            expires_on,
+            containers: r.containers,
+            unit_cost: r.unit_cost,
+            supplier_id: r.supplier_id,
+        },
+    )
+}
+
 /// Receives a delivery. A lot number the clinic already holds for this product, with the
 /// same expiry, is topped up (a second box of the same lot); with another expiry it is a
 /// conflict, because one lot has one expiry.
@@ -446,7 +505,12 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
         .iter()
         .map(|product| {
             let s = sums.get(&product.id);
-            let at_risk = outlook.forecast(product, horizon).expiring_unused.iter().map(|l| l.1).sum();
+            let at_risk = outlook
+                .forecast(product, horizon)
+                .expiring_unused
+                .iter()
+                .map(|l| l.1)
+                .sum();
             let levels = StockLevels {
                 on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.on_hand)),
                 available: s.map_or(Decimal::ZERO, |s| from_db(s.available)),
@@ -482,4 +546,95 @@ pub fn parse_time(field: &str, value: &str) -> AppResult<NaiveDateTime> {
         field,
         format!("{value:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"),
     ))
+}
+
+/// What a scanned GS1 code names in this clinic.
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    pub scan: crate::domain::gs1::Scan,
+    pub product: Option<Product>,
+    pub lot: Option<Lot>,
+}
+
+/// Parses a scanned code and finds its product (by GTIN) and lot (by number).
+pub fn scan_in(conn: &mut Conn, clinic: &str, field: &str, code: &str) -> AppResult<ScanResult> {
+    let scan = crate::domain::gs1::parse(code, today())
+        .map_err(|e| AppError::invalid(field, e.to_string()))?;
+    let product = match &scan.gtin {
+        Some(g) => products::find_by_gtin(conn, clinic, g.as_str())?,
+        None => None,
+    };
+    let lot = match (&product, &scan.lot_number) {
+        (Some(p), Some(n)) => lots::find_by_number(conn, clinic, &p.id, n)?,
+        _ => None,
+    };
+    Ok(ScanResult { scan, product, lot })
+}
+
+pub fn scan(conn: &mut Conn, actor: &Actor, code: &str) -> AppResult<ScanResult> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    scan_in(conn, clinic, "code", code)
+}
+
+/// The (product, lot number, expiry) of a delivery line given by ids or by a scanned
+/// code; what the code carries must agree with what is typed.
+pub fn resolve_receipt(
+    conn: &mut Conn,
+    clinic: &str,
+    field: &str,
+    product_id: Option<String>,
+    lot_number: Option<String>,
+    expires_on: Option<NaiveDate>,
+    code: Option<&str>,
+) -> AppResult<(String, String, NaiveDate)> {
+    let (mut product_id, mut lot_number, mut expires_on) = (product_id, lot_number, expires_on);
+    if let Some(code) = code {
+        let found = scan_in(conn, clinic, &format!("{field}.code"), code)?;
+        let Some(product) = found.product else {
+            let gtin = found
+                .scan
+                .gtin
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "none".into());
+            return Err(AppError::invalid(
+                &format!("{field}.code"),
+                format!(
+                    "no product with GTIN {gtin} in this clinic; add the GTIN to the product first"
+                ),
+            ));
+        };
+        if product_id.as_ref().is_some_and(|p| *p != product.id) {
+            return Err(AppError::invalid(
+                &format!("{field}.product_id"),
+                "does not match the scanned GTIN",
+            ));
+        }
+        product_id = Some(product.id);
+        lot_number = lot_number.or(found.scan.lot_number);
+        expires_on = expires_on.or(found.scan.expires_on);
+    }
+    let mut c = Checks::new();
+    if product_id.is_none() {
+        c.fail(
+            &format!("{field}.product_id"),
+            "give product_id or a scanned code",
+        );
+    }
+    if lot_number.is_none() {
+        c.fail(
+            &format!("{field}.lot_number"),
+            "give lot_number (the code had none)",
+        );
+    }
+    if expires_on.is_none() {
+        c.fail(
+            &format!("{field}.expires_on"),
+            "give expires_on (the code had none)",
+        );
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    match (product_id, lot_number, expires_on) {
+        (Some(p), Some(l), Some(e)) => Ok((p, l, e)),
+        _ => Err(AppError::invalid(field, "incomplete delivery line")),
+    }
 }

@@ -140,7 +140,11 @@ async fn quarantine_release_and_final_recall() {
         "0"
     );
     let flags = app.get("/api/v1/stock", &c.manager).await.body[0]["flags"].clone();
-    assert_eq!(flags, json!(["low", "out"]));
+    assert_eq!(
+        flags,
+        json!(["low", "out", "reorder"]),
+        "low stock is to be reordered"
+    );
     assert_eq!(
         app.post(&path("quarantine"), &c.manager, json!({"reason": "again"}))
             .await
@@ -225,10 +229,10 @@ async fn lot_filters_and_stock_flags() {
     assert_eq!(by_sku("A-PLENTY")["flags"], json!([]));
     assert_eq!(
         by_sku("B-LOW")["flags"],
-        json!(["low", "expiring"]),
+        json!(["low", "expiring", "reorder", "at_risk"]),
         "4 ml available at reorder point 4, expiring in 10 days"
     );
-    assert_eq!(by_sku("C-OUT")["flags"], json!(["low", "out"]));
+    assert_eq!(by_sku("C-OUT")["flags"], json!(["low", "out", "reorder"]));
     assert_eq!(by_sku("A-PLENTY")["available"], "10");
     let expiring = app
         .get("/api/v1/lots?expiring_within_days=30", &c.practitioner)

@@ -8,6 +8,7 @@ mod errors;
 mod helpers;
 mod ledger;
 mod lots;
+mod planning;
 mod service;
 mod sessions;
 mod traceability;

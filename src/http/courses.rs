@@ -1,0 +1,114 @@
+//! Planned treatment courses.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::Problem;
+use super::extract::{run, AppState, Json, Query};
+use crate::db::courses::{Course, PlannedSession};
+use crate::error::AppResult;
+use crate::services::courses::{self, NewCourse};
+use crate::services::Actor;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlannedView {
+    pub date: NaiveDate,
+    /// The session that fulfilled it, once logged.
+    pub session_id: Option<String>,
+    pub done: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseView {
+    pub id: String,
+    pub patient_ref: String,
+    pub formulation_id: String,
+    pub area: String,
+    pub start_on: NaiveDate,
+    pub sessions: i64,
+    pub interval_days: i64,
+    /// `active`, `completed` or `cancelled`.
+    pub status: String,
+    pub planned: Vec<PlannedView>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn view((c, planned): (Course, Vec<PlannedSession>)) -> CourseView {
+    CourseView {
+        id: c.id,
+        patient_ref: c.patient_ref,
+        formulation_id: c.formulation_id,
+        area: c.area,
+        start_on: c.start_on,
+        sessions: c.sessions,
+        interval_days: c.interval_days,
+        status: c.status,
+        planned: planned
+            .into_iter()
+            .map(|p| PlannedView {
+                date: p.planned_on,
+                done: p.session_id.is_some(),
+                session_id: p.session_id,
+            })
+            .collect(),
+        created_at: c.created_at.and_utc(),
+    }
+}
+
+/// Plan a course; sessions and interval default from the area's usual course.
+#[utoipa::path(tag = "courses", request_body = NewCourse,
+    responses((status = 201, body = CourseView), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[post("/courses")]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<NewCourse>,
+) -> AppResult<HttpResponse> {
+    let c = run(&state, move |conn| courses::create(conn, &actor, body.0)).await?;
+    Ok(HttpResponse::Created().json(view(c)))
+}
+
+#[utoipa::path(tag = "courses", params(("id" = String, Path)),
+    responses((status = 200, body = CourseView), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[get("/courses/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let c = run(&state, move |conn| courses::get(conn, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(view(c)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CourseQuery {
+    pub patient_ref: Option<String>,
+}
+
+#[utoipa::path(tag = "courses", params(CourseQuery), responses((status = 200, body = Vec<CourseView>)), security(("bearer" = [])))]
+#[get("/courses")]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: Query<CourseQuery>,
+) -> AppResult<HttpResponse> {
+    let all = run(&state, move |conn| {
+        courses::list(conn, &actor, q.0.patient_ref.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(all.into_iter().map(view).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(tag = "courses", params(("id" = String, Path)),
+    responses((status = 200, body = CourseView), (status = 409, body = Problem)), security(("bearer" = [])))]
+#[post("/courses/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let c = run(&state, move |conn| courses::cancel(conn, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(view(c)))
+}

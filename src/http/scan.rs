@@ -1,0 +1,52 @@
+//! GS1 scanning: what a box's barcode says, and which product and lot it is here.
+
+use actix_web::{post, web, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::Problem;
+use super::extract::{run, AppState, Json};
+use super::lots::LotView;
+use super::products::ProductView;
+use crate::error::AppResult;
+use crate::services::{stock, Actor};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRequest {
+    /// As the scanner sends it (with or without `]d2`/`]C1`/`]Q3`, ASCII 29 as FNC1),
+    /// the bracketed form `(01)…(17)…(10)…`, or a GS1 Digital Link URI.
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanAnswer {
+    pub gtin: Option<String>,
+    pub lot_number: Option<String>,
+    pub expires_on: Option<NaiveDate>,
+    pub serial: Option<String>,
+    /// The clinic's product with this GTIN, if any.
+    pub product: Option<ProductView>,
+    /// The clinic's lot with this number, if received.
+    pub lot: Option<LotView>,
+}
+
+#[utoipa::path(tag = "scan", request_body = ScanRequest,
+    responses((status = 200, body = ScanAnswer), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[post("/scan")]
+pub async fn scan(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<ScanRequest>,
+) -> AppResult<HttpResponse> {
+    let r = run(&state, move |conn| stock::scan(conn, &actor, &body.0.code)).await?;
+    Ok(HttpResponse::Ok().json(ScanAnswer {
+        gtin: r.scan.gtin.map(|g| g.to_string()),
+        lot_number: r.scan.lot_number,
+        expires_on: r.scan.expires_on,
+        serial: r.scan.serial,
+        product: r.product.map(ProductView::from),
+        lot: r.lot.map(LotView::from),
+    }))
+}

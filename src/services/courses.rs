@@ -1,0 +1,150 @@
+//! Planned treatment courses: a patient's series of sessions with one cocktail. Logging
+//! a session for that patient and cocktail marks the next planned date done.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::audit::{self, Subject};
+use super::formulations::get_in as get_formulation;
+use super::Actor;
+use crate::db::courses::{self as repo, Course, PlannedSession};
+use crate::db::{self, Conn};
+use crate::domain::course::{check_schedule, default_schedule, planned_dates};
+use crate::domain::role::Action;
+use crate::domain::treatment::{parse_patient_ref, Area};
+use crate::domain::Checks;
+use crate::error::{AppError, AppResult, ConflictKind};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCourse {
+    pub patient_ref: String,
+    pub formulation_id: String,
+    pub area: String,
+    pub start_on: NaiveDate,
+    /// Defaults from the area: face 4, body 7, scalp 6.
+    #[serde(default)]
+    pub sessions: Option<i64>,
+    /// Defaults from the area: face 7, body 15, scalp 35.
+    #[serde(default)]
+    pub interval_days: Option<i64>,
+}
+
+pub fn create(
+    conn: &mut Conn,
+    actor: &Actor,
+    input: NewCourse,
+) -> AppResult<(Course, Vec<PlannedSession>)> {
+    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    let mut c = Checks::new();
+    let patient_ref = c.take("patient_ref", parse_patient_ref(&input.patient_ref));
+    let area = c.take("area", Area::parse(&input.area));
+    match get_formulation(conn, &clinic, &input.formulation_id, None) {
+        Ok(_) => {}
+        Err(AppError::NotFound(what)) => {
+            c.fail("formulation_id", format!("{what} not found in this clinic"))
+        }
+        Err(e) => return Err(e),
+    }
+    let (sessions, interval_days) = match area {
+        Some(a) => {
+            let (n, every) = default_schedule(a);
+            (
+                input.sessions.unwrap_or(n),
+                input.interval_days.unwrap_or(every),
+            )
+        }
+        None => (1, 1),
+    };
+    if let Err((field, e)) = check_schedule(sessions, interval_days) {
+        c.fail(field, e);
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(patient_ref), Some(area)) = (patient_ref, area) else {
+        return Err(AppError::invalid("body", "invalid course"));
+    };
+    let course = Course {
+        id: db::new_id(),
+        clinic_id: clinic.clone(),
+        patient_ref,
+        formulation_id: input.formulation_id,
+        area: area.as_str().into(),
+        start_on: input.start_on,
+        sessions,
+        interval_days,
+        status: "active".into(),
+        created_by: actor.staff_id.clone(),
+        created_at: db::now(),
+    };
+    db::write_tx(conn, |conn| {
+        repo::insert(
+            conn,
+            &course,
+            &planned_dates(course.start_on, sessions, interval_days),
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "course", &course.id, "create"),
+            None::<&()>,
+            Some(&course),
+        )?;
+        let planned = repo::sessions_of(conn, &course.id)?;
+        Ok((course, planned))
+    })
+}
+
+pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<(Course, Vec<PlannedSession>)> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    let course =
+        repo::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("course {id}")))?;
+    let planned = repo::sessions_of(conn, &course.id)?;
+    Ok((course, planned))
+}
+
+pub fn list(
+    conn: &mut Conn,
+    actor: &Actor,
+    patient_ref: Option<&str>,
+) -> AppResult<Vec<(Course, Vec<PlannedSession>)>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    repo::list(conn, clinic, patient_ref)?
+        .into_iter()
+        .map(|c| {
+            let planned = repo::sessions_of(conn, &c.id)?;
+            Ok((c, planned))
+        })
+        .collect()
+}
+
+pub fn cancel(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(Course, Vec<PlannedSession>)> {
+    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    db::write_tx(conn, |conn| {
+        let course = repo::get(conn, &clinic, id)?
+            .ok_or_else(|| AppError::not_found(format!("course {id}")))?;
+        if course.status != "active" {
+            return Err(AppError::conflict(
+                ConflictKind::InvalidState,
+                format!("the course is already {}", course.status),
+            ));
+        }
+        repo::set_status(conn, &course.id, "cancelled")?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "course", &course.id, "cancel"),
+            Some(&serde_json::json!({"status": course.status})),
+            Some(&serde_json::json!({"status": "cancelled"})),
+        )?;
+        let course = Course {
+            status: "cancelled".into(),
+            ..course
+        };
+        let planned = repo::sessions_of(conn, &course.id)?;
+        Ok((course, planned))
+    })
+}

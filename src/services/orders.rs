@@ -1,0 +1,288 @@
+//! Purchase orders: made from the reorder suggestions or by hand, sent to the supplier
+//! as CSV, received (partly or fully) into new lots.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::audit::{self, Subject};
+use super::planning;
+use super::stock::{receive_lot, ReceiveLot};
+use super::Actor;
+use crate::db::orders::{self as repo, OrderLine, PurchaseOrder};
+use crate::db::{self, products, suppliers, Conn};
+use crate::domain::role::Action;
+use crate::domain::{quantity, Checks};
+use crate::error::{AppError, AppResult, ConflictKind};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    pub product_id: String,
+    pub containers: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    pub supplier_id: String,
+    /// Take the lines from the current reorder suggestions for this supplier.
+    #[serde(default)]
+    pub from_suggestions: bool,
+    #[serde(default)]
+    pub lines: Vec<LineInput>,
+}
+
+pub fn create(
+    conn: &mut Conn,
+    actor: &Actor,
+    input: NewOrder,
+) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let supplier = suppliers::get(conn, &clinic, &input.supplier_id)?.ok_or_else(|| {
+        AppError::invalid(
+            "supplier_id",
+            format!("no supplier {} in this clinic", input.supplier_id),
+        )
+    })?;
+    // (product id, containers, unit cost, reason)
+    let mut lines: Vec<(String, i64, Decimal, Option<String>)> = Vec::new();
+    if input.from_suggestions {
+        if !input.lines.is_empty() {
+            return Err(AppError::invalid(
+                "lines",
+                "give lines or from_suggestions, not both",
+            ));
+        }
+        for (key, suggestions) in planning::suggestions(conn, actor)? {
+            if key.as_ref().map(|(id, _)| id) == Some(&supplier.id) {
+                for s in suggestions {
+                    lines.push((
+                        s.product.id.clone(),
+                        s.containers,
+                        s.product.unit_cost,
+                        Some(s.reason),
+                    ));
+                }
+            }
+        }
+        if lines.is_empty() {
+            return Err(AppError::conflict(
+                ConflictKind::InvalidState,
+                format!("nothing needs ordering from {} right now", supplier.name),
+            ));
+        }
+    } else {
+        let mut c = Checks::new();
+        if input.lines.is_empty() {
+            c.fail("lines", "give at least one line, or from_suggestions: true");
+        }
+        for (i, l) in input.lines.iter().enumerate() {
+            let containers = c.take(
+                &format!("lines[{i}].containers"),
+                quantity::count(l.containers, 1, 100_000),
+            );
+            match products::get(conn, &clinic, &l.product_id)? {
+                None => c.fail(
+                    &format!("lines[{i}].product_id"),
+                    format!("no product {} in this clinic", l.product_id),
+                ),
+                Some(p) if lines.iter().any(|x| x.0 == p.id) => c.fail(
+                    &format!("lines[{i}].product_id"),
+                    "this product already has a line",
+                ),
+                Some(p) => {
+                    if let Some(n) = containers {
+                        lines.push((p.id, n, p.unit_cost, None));
+                    }
+                }
+            }
+        }
+        c.into_result().map_err(AppError::Invalid)?;
+    }
+    let now = db::now();
+    let order = PurchaseOrder {
+        id: db::new_id(),
+        clinic_id: clinic.clone(),
+        supplier_id: supplier.id.clone(),
+        status: "draft".into(),
+        created_by: actor.staff_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    db::write_tx(conn, |conn| {
+        repo::insert(conn, &order)?;
+        for (i, (product_id, containers, cost, reason)) in lines.iter().enumerate() {
+            repo::insert_line(
+                conn,
+                &clinic,
+                &order.id,
+                i as i64,
+                product_id,
+                *containers,
+                *cost,
+                reason.as_deref(),
+            )?;
+        }
+        let lines = repo::lines_of(conn, &order.id)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "purchase_order", &order.id, "create"),
+            None::<&()>,
+            Some(&lines),
+        )?;
+        Ok((order, lines))
+    })
+}
+
+pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    let order = repo::get(conn, clinic, id)?
+        .ok_or_else(|| AppError::not_found(format!("purchase order {id}")))?;
+    let lines = repo::lines_of(conn, &order.id)?;
+    Ok((order, lines))
+}
+
+pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<PurchaseOrder>> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    Ok(repo::list(conn, clinic)?)
+}
+
+/// draft → sent.
+pub fn send(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    db::write_tx(conn, |conn| {
+        let (order, _) = get(conn, actor, id)?;
+        if order.status != "draft" {
+            return Err(AppError::conflict(
+                ConflictKind::InvalidState,
+                format!("only a draft can be sent; this order is {}", order.status),
+            ));
+        }
+        repo::set_status(conn, &order.id, "sent")?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "purchase_order", &order.id, "send"),
+            Some(&serde_json::json!({"status": "draft"})),
+            Some(&serde_json::json!({"status": "sent"})),
+        )?;
+        get(conn, actor, id)
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedLine {
+    /// Or give `code`, the GS1 code scanned from the box.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    #[serde(default)]
+    pub lot_number: Option<String>,
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+    pub containers: i64,
+    /// A GS1 element string, bracketed form or Digital Link scanned from the box.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    pub lines: Vec<ReceivedLine>,
+}
+
+/// Receives delivered boxes against the order: each becomes (or tops up) a lot at the
+/// order's price; the order is `received` when every line is complete.
+pub fn receive(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &str,
+    receipt: Receipt,
+) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    if receipt.lines.is_empty() {
+        return Err(AppError::invalid(
+            "lines",
+            "give at least one received line",
+        ));
+    }
+    db::write_tx(conn, |conn| {
+        let (order, lines) = get(conn, actor, id)?;
+        if !matches!(
+            order.status.as_str(),
+            "draft" | "sent" | "partially_received"
+        ) {
+            return Err(AppError::conflict(
+                ConflictKind::InvalidState,
+                format!(
+                    "this order is {}; nothing more can be received",
+                    order.status
+                ),
+            ));
+        }
+        for (i, r) in receipt.lines.into_iter().enumerate() {
+            let field = format!("lines[{i}]");
+            let lot = super::stock::resolve_receipt(
+                conn,
+                &clinic,
+                &field,
+                r.product_id,
+                r.lot_number,
+                r.expires_on,
+                r.code.as_deref(),
+            )?;
+            let Some(line) = lines.iter().find(|l| l.product_id == lot.0) else {
+                return Err(AppError::invalid(
+                    &format!("{field}.product_id"),
+                    "this product is not on the order",
+                ));
+            };
+            receive_lot(
+                conn,
+                actor,
+                ReceiveLot {
+                    product_id: lot.0.clone(),
+                    lot_number: lot.1,
+                    expires_on: lot.2,
+                    containers: r.containers,
+                    unit_cost: Some(line.unit_cost),
+                    supplier_id: Some(order.supplier_id.clone()),
+                },
+            )
+            .map_err(|e| match e {
+                AppError::Invalid(errs) => AppError::Invalid(
+                    errs.into_iter()
+                        .map(|mut f| {
+                            f.field = format!("{field}.{}", f.field);
+                            f
+                        })
+                        .collect(),
+                ),
+                other => other,
+            })?;
+            repo::add_received(conn, &line.id, r.containers)?;
+        }
+        let after = repo::lines_of(conn, &order.id)?;
+        let status = if after.iter().all(|l| l.received_containers >= l.containers) {
+            "received"
+        } else {
+            "partially_received"
+        };
+        repo::set_status(conn, &order.id, status)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "purchase_order", &order.id, "receive"),
+            Some(&serde_json::json!({"status": order.status})),
+            Some(&serde_json::json!({"status": status})),
+        )?;
+        get(conn, actor, id)
+    })
+}
