@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{auth, catalog, formulations, stock, today, Actor};
+use super::{auth, catalog, courses, formulations, stock, today, Actor};
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{ComponentInput, FormulationInput};
@@ -21,6 +21,15 @@ struct Fixture {
     products: Vec<serde_json::Value>,
     lots: Vec<FixtureLot>,
     formulations: Vec<FixtureFormulation>,
+    courses: Vec<FixtureCourse>,
+}
+
+#[derive(Deserialize)]
+struct FixtureCourse {
+    patient_ref: String,
+    formulation: String,
+    area: String,
+    starts_in_days: i64,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +181,32 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
                 method: f.method,
                 areas: f.areas,
                 components,
+            },
+        )?;
+    }
+    // Planned courses, so the forecast and reorder suggestions have something to say.
+    let cocktails = formulations::list(conn, &manager)?;
+    for c in fixture.courses {
+        let formulation_id = cocktails
+            .iter()
+            .find(|f| f.name == c.formulation)
+            .map(|f| f.formulation_id.clone())
+            .ok_or_else(|| {
+                AppError::Internal(format!(
+                    "demo course uses unknown cocktail {}",
+                    c.formulation
+                ))
+            })?;
+        courses::create(
+            conn,
+            &manager,
+            courses::NewCourse {
+                patient_ref: c.patient_ref,
+                formulation_id,
+                area: c.area,
+                start_on: today() + chrono::Duration::days(c.starts_in_days),
+                sessions: None,
+                interval_days: None,
             },
         )?;
     }

@@ -165,7 +165,12 @@ impl Outlook {
         if !low && runs_out.is_none() {
             return None;
         }
-        let unit = &product.stock_unit;
+        // "ml" reads well after a number; "piece" does not.
+        let unit = if product.stock_unit == "piece" {
+            "pcs"
+        } else {
+            product.stock_unit.as_str()
+        };
         let reason = match runs_out {
             Some(day) => format!(
                 "runs out on {day}: {} {unit} needed within the {lead}-day lead time and {SAFETY_DAYS} days' margin, {} {unit} available{}",
