@@ -61,7 +61,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { pool: pool.clone() });
+        let state = web::Data::new(AppState::new(pool.clone()));
         let metrics = web::Data::new(meta::Metrics::new());
         let mut server = HttpServer::new(move || {
             App::new()

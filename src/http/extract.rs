@@ -17,6 +17,45 @@ use crate::services::{auth, Actor};
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    pub tokens: std::sync::Arc<TokenCache>,
+}
+
+impl AppState {
+    pub fn new(pool: Pool) -> Self {
+        AppState {
+            pool,
+            tokens: std::sync::Arc::new(TokenCache::default()),
+        }
+    }
+}
+
+/// Recently seen bearer tokens (by hash), so most requests skip the staff lookup.
+/// Entries live 30 seconds: a token replaced elsewhere (the demo loader, another
+/// instance) stops working here within that time.
+#[derive(Default)]
+pub struct TokenCache(
+    std::sync::RwLock<std::collections::HashMap<String, (Actor, std::time::Instant)>>,
+);
+
+const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Actor> {
+        let map = self.0.read().ok()?;
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < TOKEN_TTL)
+            .map(|(actor, _)| actor.clone())
+    }
+
+    fn put(&self, hash: String, actor: Actor) {
+        if let Ok(mut map) = self.0.write() {
+            if map.len() >= TOKEN_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(hash, (actor, std::time::Instant::now()));
+        }
+    }
 }
 
 /// Runs blocking diesel work on actix's blocking pool with a pooled connection.
@@ -156,7 +195,13 @@ impl FromRequest for Actor {
                 AppError::Unauthenticated("send the header Authorization: Bearer <token>".into())
             })?;
             let state = state.ok_or_else(|| AppError::Internal("app state missing".into()))?;
-            run(&state, move |conn| auth::authenticate(conn, &token)).await
+            let hash = auth::hash_token(&token);
+            if let Some(actor) = state.tokens.get(&hash) {
+                return Ok(actor);
+            }
+            let actor = run(&state, move |conn| auth::authenticate(conn, &token)).await?;
+            state.tokens.put(hash, actor.clone());
+            Ok(actor)
         })
     }
 }

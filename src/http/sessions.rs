@@ -141,7 +141,10 @@ pub async fn create(
     };
     let detail = run(&state, move |conn| {
         let logged = sessions::log(conn, &actor, input, key)?;
-        let detail = sessions::get(conn, &actor, &logged.session_id)?;
+        let detail = match logged.detail {
+            Some(d) => d,
+            None => sessions::get(conn, &actor, &logged.session_id)?,
+        };
         Ok((detail, logged.replayed))
     })
     .await?;

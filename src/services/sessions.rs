@@ -93,6 +93,8 @@ pub struct SessionDetail {
 pub struct Logged {
     pub session_id: String,
     pub replayed: bool,
+    /// What was just written (absent for a replay, which reads it back).
+    pub detail: Option<SessionDetail>,
 }
 
 /// The hash an idempotent request is remembered by: its JSON with keys sorted, so
@@ -130,13 +132,13 @@ pub fn log(
                 },
             )?;
         }
-        write_session(conn, actor, &clinic, &session_id, &parsed)?;
-        Ok(session_id)
+        write_session(conn, actor, &clinic, &session_id, parsed)
     });
     match result {
-        Ok(session_id) => Ok(Logged {
-            session_id,
+        Ok(detail) => Ok(Logged {
+            session_id: detail.session.id.clone(),
             replayed: false,
+            detail: Some(detail),
         }),
         // The same key raced in from another request: answer what that one recorded.
         Err(AppError::Conflict {
@@ -163,6 +165,7 @@ fn replay(
         Some(r) if r.request_hash == hash => Ok(Some(Logged {
             session_id: r.response,
             replayed: true,
+            detail: None,
         })),
         Some(_) => Err(AppError::conflict(
             ConflictKind::IdempotencyKeyReused,
@@ -407,31 +410,29 @@ fn write_session(
     actor: &Actor,
     clinic: &str,
     session_id: &str,
-    p: &Parsed,
-) -> AppResult<()> {
+    p: Parsed,
+) -> AppResult<SessionDetail> {
     let now = db::now();
-    repo::insert(
-        conn,
-        &Session {
-            id: session_id.to_string(),
-            clinic_id: clinic.to_string(),
-            patient_ref: p.patient_ref.clone(),
-            practitioner_id: actor.staff_id.clone(),
-            performed_at: p.performed_at,
-            area: p.area.as_str().into(),
-            method: p.method.as_str().into(),
-            formulation_id: p.formulation.as_ref().map(|f| f.0.clone()),
-            formulation_version: p.formulation.as_ref().map(|f| f.1),
-            conditions: serde_json::to_string(&p.conditions)?,
-            contraindications: serde_json::to_string(&p.contraindications)?,
-            override_reason: p.override_reason.clone(),
-            status: "recorded".into(),
-            void_reason: None,
-            voided_by: None,
-            voided_at: None,
-            created_at: now,
-        },
-    )?;
+    let session = Session {
+        id: session_id.to_string(),
+        clinic_id: clinic.to_string(),
+        patient_ref: p.patient_ref.clone(),
+        practitioner_id: actor.staff_id.clone(),
+        performed_at: p.performed_at,
+        area: p.area.as_str().into(),
+        method: p.method.as_str().into(),
+        formulation_id: p.formulation.as_ref().map(|f| f.0.clone()),
+        formulation_version: p.formulation.as_ref().map(|f| f.1),
+        conditions: serde_json::to_string(&p.conditions)?,
+        contraindications: serde_json::to_string(&p.contraindications)?,
+        override_reason: p.override_reason.clone(),
+        status: "recorded".into(),
+        void_reason: None,
+        voided_by: None,
+        voided_at: None,
+        created_at: now,
+    };
+    repo::insert(conn, &session)?;
     // Lock every product's lots in one order, so two sessions never wait on each other
     // in a circle.
     let products: BTreeSet<&str> = p
@@ -471,7 +472,14 @@ fn write_session(
             session_id,
         )?;
     }
-    Ok(())
+    Ok(SessionDetail {
+        session,
+        practitioner: actor.name.clone(),
+        conditions: p.conditions,
+        contraindications: p.contraindications,
+        usage,
+        lines: p.lines,
+    })
 }
 
 /// Takes one item from stock: plans it on fresh balances and writes the movements.
