@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{run, AppState, Query};
 use crate::db::audit::AuditFilter;
 use crate::error::AppResult;
-use crate::services::stock::parse_time;
+use crate::services::stock::optional_time;
 use crate::services::{audit, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,12 +47,8 @@ pub async fn list(
     let filter = AuditFilter {
         entity: q.entity,
         entity_id: q.entity_id,
-        from: q
-            .from
-            .as_deref()
-            .map(|v| parse_time("from", v))
-            .transpose()?,
-        to: q.to.as_deref().map(|v| parse_time("to", v)).transpose()?,
+        from: optional_time("from", q.from.as_deref())?,
+        to: optional_time("to", q.to.as_deref())?,
         limit: q.limit.unwrap_or(1000).clamp(1, 10_000),
     };
     let rows = run(&state, move |conn| audit::list(conn, &actor, filter)).await?;

@@ -10,7 +10,7 @@ use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::movements::{Movement, MovementFilter};
 use crate::error::AppResult;
-use crate::services::stock::{self, parse_time, ManualMovement};
+use crate::services::stock::{self, optional_time, ManualMovement};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,6 +56,8 @@ pub struct MovementQuery {
     pub from: Option<String>,
     /// RFC 3339 time or `YYYY-MM-DD`, exclusive.
     pub to: Option<String>,
+    /// At most this many rows, oldest first (default 10000); the CSV export has no limit.
+    pub limit: Option<i64>,
 }
 
 /// Ledger rows, oldest first (manager, auditor).
@@ -70,13 +72,9 @@ pub async fn list(
     let filter = MovementFilter {
         lot_id: q.lot_id,
         session_id: q.session_id,
-        from: q
-            .from
-            .as_deref()
-            .map(|v| parse_time("from", v))
-            .transpose()?,
-        to: q.to.as_deref().map(|v| parse_time("to", v)).transpose()?,
-        limit: None,
+        from: optional_time("from", q.from.as_deref())?,
+        to: optional_time("to", q.to.as_deref())?,
+        limit: Some(q.limit.unwrap_or(10_000).clamp(1, 100_000)),
     };
     let rows = run(&state, move |conn| {
         stock::list_movements(conn, &actor, filter)

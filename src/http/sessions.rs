@@ -13,7 +13,7 @@ use crate::db::sessions::SessionFilter;
 use crate::domain::screening::Contraindication;
 use crate::error::{AppError, AppResult};
 use crate::services::sessions::{self, NewSession, SessionDetail};
-use crate::services::stock::parse_time;
+use crate::services::stock::optional_time;
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -189,12 +189,8 @@ pub async fn list(
     let q = q.0;
     let filter = SessionFilter {
         patient_ref: q.patient_ref,
-        from: q
-            .from
-            .as_deref()
-            .map(|v| parse_time("from", v))
-            .transpose()?,
-        to: q.to.as_deref().map(|v| parse_time("to", v)).transpose()?,
+        from: optional_time("from", q.from.as_deref())?,
+        to: optional_time("to", q.to.as_deref())?,
         limit: q.limit.unwrap_or(200).clamp(1, 1000),
     };
     let all = run(&state, move |conn| sessions::list(conn, &actor, filter)).await?;

@@ -86,6 +86,20 @@ struct LotRow {
 struct Report(Vec<FieldError>);
 
 impl Report {
+    /// The id of the supplier named in a row, if any; an unknown name is an error.
+    fn supplier(&mut self, line: u64, name: &str, ids: &HashMap<String, String>) -> Option<String> {
+        let name = blank(name)?;
+        let id = ids.get(name).cloned();
+        if id.is_none() {
+            self.fail(
+                line,
+                "supplier",
+                format!("no supplier named {name:?}; create it first"),
+            );
+        }
+        id
+    }
+
     fn fail(&mut self, line: u64, field: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message).at_line(line));
     }
@@ -234,20 +248,7 @@ pub fn import_products(
             .and_then(|v| report.take(line, "beyond_use_days", integer(v)));
         let reorder_quantity = blank(&r.reorder_quantity)
             .and_then(|v| report.take(line, "reorder_quantity", integer(v)));
-        let supplier_id = match blank(&r.supplier) {
-            None => None,
-            Some(name) => match supplier_ids.get(name) {
-                Some(id) => Some(id.clone()),
-                None => {
-                    report.fail(
-                        line,
-                        "supplier",
-                        format!("no supplier named {name:?}; create it first"),
-                    );
-                    None
-                }
-            },
-        };
+        let supplier_id = report.supplier(line, &r.supplier, &supplier_ids);
         let Some(single_use) = single_use else {
             continue;
         };
@@ -367,20 +368,7 @@ pub fn import_lots(
                 decimal(v).and_then(quantity::non_negative),
             )
         });
-        let supplier_id = match blank(&r.supplier) {
-            None => None,
-            Some(name) => match supplier_ids.get(name) {
-                Some(id) => Some(id.clone()),
-                None => {
-                    report.fail(
-                        line,
-                        "supplier",
-                        format!("no supplier named {name:?}; create it first"),
-                    );
-                    None
-                }
-            },
-        };
+        let supplier_id = report.supplier(line, &r.supplier, &supplier_ids);
         if let (Some(p), Some(n), Some(e)) = (product, &lot_number, expires_on) {
             let key = (p.id.clone(), n.clone());
             match expiry_in_file.get(&key) {

@@ -534,6 +534,11 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
     Ok(lines)
 }
 
+/// `parse_time` for an optional query value.
+pub fn optional_time(field: &str, value: Option<&str>) -> AppResult<Option<NaiveDateTime>> {
+    value.map(|v| parse_time(field, v)).transpose()
+}
+
 /// Parses a `from`/`to` query value: an RFC 3339 time or a plain date (its midnight UTC).
 pub fn parse_time(field: &str, value: &str) -> AppResult<NaiveDateTime> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
