@@ -29,6 +29,8 @@ pub struct Outlook {
     planned: HashMap<String, Vec<(NaiveDate, Decimal)>>,
     rate: HashMap<String, Decimal>,
     incoming: HashMap<String, Decimal>,
+    available: HashMap<String, Decimal>,
+    /// Usable lots expiring within the horizon, per product.
     lots: HashMap<String, Vec<(NaiveDate, Decimal)>>,
 }
 
@@ -99,7 +101,11 @@ impl Outlook {
             .collect();
         let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
         let mut lots: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
-        for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today)? {
+        let available = planning::available(conn, clinic, today)?
+            .into_iter()
+            .collect();
+        let until = today + Duration::days(longest);
+        for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today, until)? {
             lots.entry(product_id).or_default().push((expires_on, q));
         }
         Ok(Outlook {
@@ -109,6 +115,7 @@ impl Outlook {
             planned,
             rate,
             incoming,
+            available,
             lots,
         })
     }
@@ -121,7 +128,7 @@ impl Outlook {
             .unwrap_or(&[]);
         let rate = self.rate.get(&product.id).copied().unwrap_or_default();
         let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
-        let available: Decimal = lots.iter().map(|l| l.1).sum();
+        let available = self.available.get(&product.id).copied().unwrap_or_default();
         let by_day = daily_use(planned, rate, self.today, days);
         let horizon_end = self.today + Duration::days(days);
         ProductForecast {
