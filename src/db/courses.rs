@@ -134,3 +134,25 @@ pub fn mark_next_done(
     }
     Ok(())
 }
+
+/// A voided session no longer fulfils its planned date; a course it completed is
+/// active again.
+pub fn unmark_session(conn: &mut Conn, session_id: &str) -> QueryResult<()> {
+    let course_ids: Vec<String> = planned::table
+        .filter(planned::session_id.eq(session_id))
+        .select(planned::course_id)
+        .load(conn)?;
+    diesel::update(planned::table.filter(planned::session_id.eq(session_id)))
+        .set(planned::session_id.eq(None::<String>))
+        .execute(conn)?;
+    for id in course_ids {
+        diesel::update(
+            courses::table
+                .find(&id)
+                .filter(courses::status.eq("completed")),
+        )
+        .set(courses::status.eq("active"))
+        .execute(conn)?;
+    }
+    Ok(())
+}

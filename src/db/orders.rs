@@ -35,7 +35,7 @@ pub struct OrderLine {
 
 impl OrderLine {
     pub fn total(&self) -> Decimal {
-        self.unit_cost * Decimal::from(self.containers)
+        (self.unit_cost * Decimal::from(self.containers)).normalize()
     }
 }
 

@@ -24,9 +24,10 @@ pub fn per_session_use(
     single_use: bool,
 ) -> Decimal {
     if unit == StockUnit::Ml && single_use && content > Decimal::ZERO {
-        (amount / content).round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * content
+        ((amount / content).round_dp_with_strategy(0, RoundingStrategy::AwayFromZero) * content)
+            .normalize()
     } else {
-        amount
+        amount.normalize()
     }
 }
 
@@ -75,9 +76,10 @@ pub fn project(available: Decimal, by_day: &[Decimal], today: NaiveDate) -> Proj
         }
     }
     Projection {
-        use_ahead,
-        daily_use,
-        days_of_cover: (daily_use > Decimal::ZERO).then(|| (available / daily_use).round_dp(1)),
+        use_ahead: use_ahead.normalize(),
+        daily_use: daily_use.normalize(),
+        days_of_cover: (daily_use > Decimal::ZERO)
+            .then(|| (available / daily_use).round_dp(1).normalize()),
         stock_out_on,
     }
 }
@@ -106,6 +108,7 @@ pub fn expiring_unused(
     let horizon_end = today + Duration::days(by_day.len() as i64);
     lots.into_iter()
         .filter(|(exp, q)| *q > Decimal::ZERO && *exp < horizon_end)
+        .map(|(exp, q)| (exp, q.normalize()))
         .collect()
 }
 

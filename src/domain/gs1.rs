@@ -23,7 +23,7 @@
 //! gs1/gs1-syntax-engine (`src/c-lib/gs1-syntax-dictionary.txt`): lot, serial and (240) use
 //! character set 82 (checked by [`parse_lot_number`]). Dates are YYMMDD with day `00`
 //! meaning the last day of the month, and the century chosen by the sliding window of GS1
-//! General Specifications §7.12. See docs DOMAIN.md, "GS1 barcodes on the box".
+//! General Specifications §7.12. See the project's shared/DOMAIN.md, "GS1 barcodes on the box".
 //!
 //! Positions in error messages count characters of the trimmed input from 1.
 

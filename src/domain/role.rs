@@ -33,7 +33,9 @@ impl Action {
         match self {
             Action::ManageClinics => "create clinics (admin only)",
             Action::ManageStaff => "add staff (admin, or a manager of the clinic)",
-            Action::ManageStock => "change the catalog, stock or ledger (managers only)",
+            Action::ManageStock => {
+                "manage the catalog, stock, ledger, forecast and orders (managers only)"
+            }
             Action::ReadStock => "read a clinic's catalog and stock (clinic staff only)",
             Action::Audit => "read the ledger and traceability (managers and auditors)",
             Action::Treat => "log sessions or screen patients (practitioners and managers)",

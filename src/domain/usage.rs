@@ -260,7 +260,8 @@ pub fn plan(
                     (container, left.min(container))
                 }
             };
-            let rest = take_out - consumed;
+            let (take_out, consumed) = (take_out.normalize(), consumed.normalize());
+            let rest = (take_out - consumed).normalize();
             let (wasted, source) = if product.multi_dose() && rest > Decimal::ZERO {
                 (
                     Decimal::ZERO,

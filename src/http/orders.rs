@@ -42,7 +42,11 @@ pub struct OrderView {
 
 fn view((o, lines): (PurchaseOrder, Vec<OrderLine>)) -> OrderView {
     OrderView {
-        total: lines.iter().map(OrderLine::total).sum(),
+        total: lines
+            .iter()
+            .map(OrderLine::total)
+            .sum::<Decimal>()
+            .normalize(),
         lines: lines
             .into_iter()
             .map(|l| OrderLineView {

@@ -274,7 +274,7 @@ pub fn write(
                     let n = rows.len();
                     for r in rows {
                         let (planned, actual) = (r.planned(), r.actual());
-                        let difference = actual - planned.unwrap_or(Decimal::ZERO);
+                        let difference = (actual - planned.unwrap_or(Decimal::ZERO)).normalize();
                         out.record(vec![
                             value(&r.session_id),
                             value(time(r.performed_at)),

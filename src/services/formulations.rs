@@ -297,16 +297,7 @@ pub fn update_rule(
     }
     rule.updated_at = db::now();
     db::write_tx(conn, |conn| {
-        db::write_tx(conn, |conn| {
-            rules::update(conn, &rule)?;
-            audit::record(
-                conn,
-                actor,
-                Subject::of(clinic, "rule", &rule.id, "update"),
-                Some(&before),
-                Some(&rule),
-            )
-        })?;
+        rules::update(conn, &rule)?;
         audit::record(
             conn,
             actor,

@@ -42,7 +42,7 @@ impl Actor {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
-                "a {} may not {}",
+                "the {} role may not {}",
                 self.role,
                 action.describe()
             )))

@@ -138,7 +138,8 @@ impl Outlook {
                 .iter()
                 .filter(|(d, _)| *d < horizon_end)
                 .map(|(_, q)| *q)
-                .sum(),
+                .sum::<Decimal>()
+                .normalize(),
             recent_daily_use: rate,
             projection: project(available, &by_day, self.today),
             expiring_unused: expiring_unused(lots, &by_day, self.today),

@@ -394,7 +394,7 @@ fn variance_lines(
         .collect();
     for (product, q, _) in items {
         match lines.iter_mut().find(|l| l.product_id == product.id) {
-            Some(l) => l.actual += *q,
+            Some(l) => l.actual = (l.actual + *q).normalize(),
             None => lines.push(Line {
                 product_id: product.id.clone(),
                 planned: planned.map(|_| Decimal::ZERO),
@@ -638,8 +638,8 @@ fn take(
             .find(|u| u.lot_id == lot_id && u.product_id == product.id)
         {
             Some(u) => {
-                u.quantity += consumed;
-                u.wasted += wasted;
+                u.quantity = (u.quantity + consumed).normalize();
+                u.wasted = (u.wasted + wasted).normalize();
             }
             None => usage.push(Usage {
                 product_id: product.id.clone(),
@@ -703,6 +703,7 @@ pub fn void(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult
                 format!("session {} is already {}", session.id, session.status),
             ));
         }
+        crate::db::courses::unmark_session(conn, id)?;
         for m in repo::movements_of(conn, &clinic, id)? {
             if m.kind == MovementKind::Reversal.as_str() {
                 continue;

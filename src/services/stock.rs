@@ -510,7 +510,8 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
                 .expiring_unused
                 .iter()
                 .map(|l| l.1)
-                .sum();
+                .sum::<Decimal>()
+                .normalize();
             let levels = StockLevels {
                 on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.on_hand)),
                 available: s.map_or(Decimal::ZERO, |s| from_db(s.available)),
@@ -615,6 +616,26 @@ pub fn resolve_receipt(
             ));
         }
         product_id = Some(product.id);
+        if let (Some(typed), Some(scanned)) = (&lot_number, &found.scan.lot_number) {
+            if typed != scanned {
+                return Err(AppError::invalid(
+                    &format!("{field}.lot_number"),
+                    format!(
+                        "{typed} differs from the scanned lot {scanned}; leave it out or fix it"
+                    ),
+                ));
+            }
+        }
+        if let (Some(typed), Some(scanned)) = (expires_on, found.scan.expires_on) {
+            if typed != scanned {
+                return Err(AppError::invalid(
+                    &format!("{field}.expires_on"),
+                    format!(
+                        "{typed} differs from the scanned expiry {scanned}; leave it out or fix it"
+                    ),
+                ));
+            }
+        }
         lot_number = lot_number.or(found.scan.lot_number);
         expires_on = expires_on.or(found.scan.expires_on);
     }

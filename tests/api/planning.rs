@@ -61,6 +61,17 @@ async fn courses_default_from_the_area_and_follow_sessions() {
     assert_eq!(after.body["planned"][0]["done"], true);
     assert_eq!(after.body["planned"][0]["session_id"], logged.body["id"]);
     assert_eq!(after.body["planned"][1]["done"], false);
+    // A voided session gives its planned date back.
+    let void = app
+        .post(
+            &format!("/api/v1/sessions/{}/void", s(&logged.body["id"])),
+            &c.manager,
+            json!({"reason": "entered twice"}),
+        )
+        .await;
+    assert_eq!(void.status, 200);
+    let after_void = app.get(&format!("/api/v1/courses/{id}"), &c.auditor).await;
+    assert_eq!(after_void.body["planned"][0]["done"], false);
     let cancelled = app
         .post(
             &format!("/api/v1/courses/{id}/cancel"),
@@ -399,6 +410,14 @@ async fn scanning_all_three_forms() {
     assert_eq!(received.status, 201, "{received:?}");
     assert_eq!(received.body["lot_number"], "NEW1");
     assert_eq!(received.body["expires_on"], "2030-06-30");
+    let mismatch = app
+        .post("/api/v1/lots", &c.manager, json!({"code": "(01)09520123456788(17)300630(10)NEW3", "lot_number": "OTHER", "containers": 1}))
+        .await;
+    assert_eq!(
+        mismatch.status, 422,
+        "typed fields must agree with the scan: {mismatch:?}"
+    );
+    assert_eq!(mismatch.body["errors"][0]["field"], "lot_number");
     let no_expiry = app
         .post(
             "/api/v1/lots",

@@ -197,6 +197,15 @@ async fn screening_with_builtin_and_clinic_rules() {
         )
         .await;
     assert_eq!(off.status, 200);
+    let log = app.get("/api/v1/audit-log?entity=rule", &c.auditor).await;
+    let actions: Vec<&str> = log
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| s(&e["action"]))
+        .collect();
+    assert_eq!(actions, vec!["create", "update"], "one entry per change");
     let listed = app
         .get("/api/v1/contraindication-rules", &c.practitioner)
         .await;
@@ -329,6 +338,24 @@ async fn single_use_leftover_is_wasted_in_the_same_session() {
         (on_hand, sum, n),
         (Decimal::from(3), Decimal::from(3), 3),
         "3 ml moved: 2 consumed, 1 wasted"
+    );
+    // Decimals come back normalised: 2.5 - 0.5 is "2", not "2.0".
+    let small = app.product(&c.manager, json!({"content": "2.5"})).await;
+    app.receive(&c.manager, s(&small["id"]), "S25", &day(100), 1)
+        .await;
+    let r = app
+        .post(
+            "/api/v1/sessions",
+            &c.practitioner,
+            session(&small["id"], "0.5"),
+        )
+        .await;
+    assert_eq!(
+        (
+            s(&r.body["usage"][0]["quantity"]),
+            s(&r.body["usage"][0]["wasted"])
+        ),
+        ("0.5", "2")
     );
 }
 
