@@ -92,9 +92,11 @@ pub async fn metrics(m: web::Data<Metrics>, state: web::Data<AppState>) -> HttpR
         "# HELP mesoledger_http_request_duration_seconds_sum Time spent answering requests.\n",
     );
     out.push_str("# TYPE mesoledger_http_request_duration_seconds_sum counter\n");
+    let us = m.duration_us.load(Ordering::Relaxed);
     out.push_str(&format!(
-        "mesoledger_http_request_duration_seconds_sum {}\n",
-        m.duration_us.load(Ordering::Relaxed) as f64 / 1e6
+        "mesoledger_http_request_duration_seconds_sum {}.{:06}\n",
+        us / 1_000_000,
+        us % 1_000_000
     ));
     let pool = state.pool.state();
     out.push_str("# TYPE mesoledger_db_connections gauge\n");
