@@ -90,7 +90,9 @@ impl TraceRow {
     }
 }
 
-/// One row per lot used per session, in time order.
+/// One row per lot used per session, in time order. The row-value `>=` lets the
+/// `sessions_keyset` index start each page at the previous page's last session; an OR
+/// chain of comparisons could not use it and rescanned from the start on PostgreSQL.
 pub fn traceability_page(
     conn: &mut Conn,
     clinic_id: &str,
@@ -113,7 +115,7 @@ pub fn traceability_page(
          LEFT JOIN formulation_versions fv ON fv.formulation_id = s.formulation_id AND fv.version = s.formulation_version \
          WHERE s.clinic_id = $1 AND s.performed_at >= $2 AND s.performed_at < $3 \
            AND ($4 = '' OR u.product_id = $4) AND ($5 = '' OR l.lot_number = $5) \
-           AND (s.performed_at > $6 OR (s.performed_at = $6 AND (s.id > $7 OR (s.id = $7 AND u.position > $8)))) \
+           AND (s.performed_at, s.id) >= ($6, $7) AND ((s.performed_at, s.id) > ($6, $7) OR u.position > $8) \
          ORDER BY s.performed_at, s.id, u.position LIMIT $9",
     );
     diesel::sql_query(sql)
