@@ -114,26 +114,6 @@ struct LotRow {
     on_hand: i64,
 }
 
-/// Usable stock per product.
-pub fn available(
-    conn: &mut Conn,
-    clinic_id: &str,
-    today: NaiveDate,
-) -> QueryResult<Vec<(String, Decimal)>> {
-    let sql = portable_sql(
-        conn,
-        "SELECT product_id, CAST(SUM(on_hand) AS BIGINT) AS total FROM lots \
-         WHERE clinic_id = $1 AND status = 'available' AND expires_on >= $2 AND on_hand > 0 \
-         GROUP BY product_id",
-    );
-    Ok(sums(
-        diesel::sql_query(sql)
-            .bind::<Text, _>(clinic_id)
-            .bind::<Date, _>(today)
-            .load(conn)?,
-    ))
-}
-
 /// Usable lots with stock that expire before `until`: (product, expiry, quantity).
 /// Later lots cannot be at risk within the horizon: first-expiry-first-out uses them last.
 pub fn usable_lots(

@@ -1,7 +1,7 @@
 //! The one place where exact decimals meet the database. Quantities and money are stored
 //! as BIGINT holding the value times 10^6, so both SQLite and PostgreSQL add and compare
 //! them exactly (diesel's `Numeric` is not shared by both backends, and SQLite's would go
-//! through f64). The domain refuses values with more than six decimal places, so
+//! through a binary float). The domain refuses values with more than six decimal places, so
 //! conversion never rounds.
 
 use diesel::result::Error as DbError;

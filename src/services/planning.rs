@@ -8,7 +8,9 @@ use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::{today, Actor};
+use crate::db::lots::{self, StockRow};
 use crate::db::products::{self, Product};
+use crate::db::scaled::from_db;
 use crate::db::{planning, suppliers, Conn};
 use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection,
@@ -29,7 +31,8 @@ pub struct Outlook {
     planned: HashMap<String, Vec<(NaiveDate, Decimal)>>,
     rate: HashMap<String, Decimal>,
     incoming: HashMap<String, Decimal>,
-    available: HashMap<String, Decimal>,
+    /// On hand, usable, expired and next expiry per product (products with stock only).
+    pub levels: HashMap<String, StockRow>,
     /// Usable lots expiring within the horizon, per product.
     lots: HashMap<String, Vec<(NaiveDate, Decimal)>>,
 }
@@ -101,8 +104,10 @@ impl Outlook {
             .collect();
         let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
         let mut lots: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
-        let available = planning::available(conn, clinic, today)?
+        // One aggregate over the lots serves both the stock view and the forecast.
+        let levels: HashMap<String, StockRow> = lots::stock_by_product(conn, clinic, today)?
             .into_iter()
+            .map(|r| (r.product_id.clone(), r))
             .collect();
         let until = today + Duration::days(longest);
         for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today, until)? {
@@ -115,7 +120,7 @@ impl Outlook {
             planned,
             rate,
             incoming,
-            available,
+            levels,
             lots,
         })
     }
@@ -128,7 +133,10 @@ impl Outlook {
             .unwrap_or(&[]);
         let rate = self.rate.get(&product.id).copied().unwrap_or_default();
         let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
-        let available = self.available.get(&product.id).copied().unwrap_or_default();
+        let available = self
+            .levels
+            .get(&product.id)
+            .map_or(Decimal::ZERO, |l| from_db(l.available));
         let by_day = daily_use(planned, rate, self.today, days);
         let horizon_end = self.today + Duration::days(days);
         ProductForecast {

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::{today, Actor};
-use crate::db::lots::{self, Lot, LotFilter, StockRow};
+use crate::db::lots::{self, Lot, LotFilter};
 use crate::db::movements::{self, Movement, MovementFilter};
 use crate::db::products::{self, Product};
 use crate::db::scaled::from_db;
@@ -492,11 +492,6 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
     let clinic_id = actor.clinic_for(Action::ReadStock)?;
     let clinic = find_clinic(conn, clinic_id)?.ok_or_else(|| AppError::not_found("clinic"))?;
     let today = today();
-    let sums: std::collections::HashMap<String, StockRow> =
-        lots::stock_by_product(conn, clinic_id, today)?
-            .into_iter()
-            .map(|r| (r.product_id.clone(), r))
-            .collect();
     // The forecast looks as far ahead as the expiry warning window, at least 30 days.
     let horizon = clinic.expiry_warning_days.max(30);
     let outlook = super::planning::Outlook::load(conn, clinic_id, horizon)?;
@@ -504,7 +499,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
         .products
         .iter()
         .map(|product| {
-            let s = sums.get(&product.id);
+            let s = outlook.levels.get(&product.id);
             let at_risk = outlook
                 .forecast(product, horizon)
                 .expiring_unused
