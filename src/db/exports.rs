@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
 use rust_decimal::Decimal;
 
-use super::scaled::from_db;
+use super::types::{Scaled, ScaledOpt};
 use super::{portable_sql, Conn};
 
 /// Where the next page starts: (time, id, position) of the last row sent.
@@ -68,8 +68,8 @@ pub struct TraceRow {
     pub lot_number: String,
     #[diesel(sql_type = Date)]
     pub expires_on: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    quantity: i64,
+    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
+    pub quantity: Decimal,
     #[diesel(sql_type = Text)]
     pub unit: String,
     #[diesel(sql_type = Text)]
@@ -81,10 +81,6 @@ pub struct TraceRow {
 }
 
 impl TraceRow {
-    pub fn quantity(&self) -> Decimal {
-        from_db(self.quantity)
-    }
-
     pub fn cursor(&self) -> Cursor {
         (self.performed_at, self.session_id.clone(), self.position)
     }
@@ -147,8 +143,8 @@ pub struct MovementRow {
     pub lot_number: String,
     #[diesel(sql_type = Date)]
     pub expires_on: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    quantity: i64,
+    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
+    pub quantity: Decimal,
     #[diesel(sql_type = Text)]
     pub unit: String,
     #[diesel(sql_type = Text)]
@@ -162,10 +158,6 @@ pub struct MovementRow {
 }
 
 impl MovementRow {
-    pub fn quantity(&self) -> Decimal {
-        from_db(self.quantity)
-    }
-
     pub fn cursor(&self) -> Cursor {
         (self.created_at, self.id.clone(), 0)
     }
@@ -223,10 +215,10 @@ pub struct VarianceRow {
     pub product_sku: String,
     #[diesel(sql_type = Text)]
     pub product_name: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    planned: Option<i64>,
-    #[diesel(sql_type = BigInt)]
-    actual: i64,
+    #[diesel(sql_type = Nullable<BigInt>, deserialize_as = ScaledOpt)]
+    pub planned: Option<Decimal>,
+    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
+    pub actual: Decimal,
     #[diesel(sql_type = Text)]
     pub unit: String,
     #[diesel(sql_type = Text)]
@@ -236,14 +228,6 @@ pub struct VarianceRow {
 }
 
 impl VarianceRow {
-    pub fn planned(&self) -> Option<Decimal> {
-        self.planned.map(from_db)
-    }
-
-    pub fn actual(&self) -> Decimal {
-        from_db(self.actual)
-    }
-
     pub fn cursor(&self) -> Cursor {
         (self.performed_at, self.session_id.clone(), self.position)
     }

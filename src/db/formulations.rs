@@ -4,10 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
-use super::scaled::{from_db, to_db};
 use super::schema::{
     formulation_components as comps, formulation_versions as versions, formulations,
 };
+use super::types::Scaled;
 use super::Conn;
 
 /// One version of a formulation, with its components.
@@ -95,7 +95,7 @@ pub fn insert_version(conn: &mut Conn, v: &NewVersion<'_>, version: i64) -> Quer
                 comps::version_id.eq(&version_id),
                 comps::position.eq(i as i64),
                 comps::product_id.eq(product_id),
-                comps::amount.eq(to_db(*amount)?),
+                comps::amount.eq(Scaled(*amount)),
             ))
             .execute(conn)?;
     }
@@ -130,7 +130,7 @@ pub fn get(
         .first(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
-    let components: Vec<(String, i64)> = comps::table
+    let components: Vec<(String, Scaled)> = comps::table
         .filter(comps::version_id.eq(&row.id))
         .order(comps::position)
         .select((comps::product_id, comps::amount))
@@ -142,10 +142,7 @@ pub fn get(
         name: row.name,
         method: row.method,
         areas: serde_json::from_str(&row.areas).unwrap_or_default(),
-        components: components
-            .into_iter()
-            .map(|(p, a)| (p, from_db(a)))
-            .collect(),
+        components: components.into_iter().map(|(p, a)| (p, a.0)).collect(),
         created_by: row.created_by,
         created_at: row.created_at,
     }))

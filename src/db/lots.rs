@@ -5,11 +5,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
-use super::scaled::{from_db, to_db};
 use super::schema::lots;
+use super::types::Scaled;
 use super::Conn;
+use crate::domain::lot::LotStatus;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = lots)]
 pub struct Lot {
     pub id: String,
     pub clinic_id: String,
@@ -18,76 +20,27 @@ pub struct Lot {
     pub expires_on: NaiveDate,
     pub supplier_id: Option<String>,
     pub containers: i64,
+    #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub received_quantity: Decimal,
+    #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub unit_cost: Decimal,
-    pub status: String,
+    pub status: LotStatus,
     pub status_reason: Option<String>,
+    #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub on_hand: Decimal,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = lots)]
-struct Row {
-    id: String,
-    clinic_id: String,
-    product_id: String,
-    lot_number: String,
-    expires_on: NaiveDate,
-    supplier_id: Option<String>,
-    containers: i64,
-    received_quantity: i64,
-    unit_cost: i64,
-    status: String,
-    status_reason: Option<String>,
-    on_hand: i64,
-    received_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl From<Row> for Lot {
-    fn from(r: Row) -> Self {
-        Lot {
-            received_quantity: from_db(r.received_quantity),
-            unit_cost: from_db(r.unit_cost),
-            on_hand: from_db(r.on_hand),
-            id: r.id,
-            clinic_id: r.clinic_id,
-            product_id: r.product_id,
-            lot_number: r.lot_number,
-            expires_on: r.expires_on,
-            supplier_id: r.supplier_id,
-            containers: r.containers,
-            status: r.status,
-            status_reason: r.status_reason,
-            received_at: r.received_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
 /// Inserts a lot with `on_hand` 0; its receive movement then raises it through
 /// `apply_delta`, like every other change of stock.
 pub fn insert(conn: &mut Conn, lot: &Lot) -> QueryResult<()> {
-    let r = Row {
-        id: lot.id.clone(),
-        clinic_id: lot.clinic_id.clone(),
-        product_id: lot.product_id.clone(),
-        lot_number: lot.lot_number.clone(),
-        expires_on: lot.expires_on,
-        supplier_id: lot.supplier_id.clone(),
-        containers: lot.containers,
-        received_quantity: to_db(lot.received_quantity)?,
-        unit_cost: to_db(lot.unit_cost)?,
-        status: lot.status.clone(),
-        status_reason: lot.status_reason.clone(),
-        on_hand: 0,
-        received_at: lot.received_at,
-        updated_at: lot.updated_at,
+    let row = Lot {
+        on_hand: Decimal::ZERO,
+        ..lot.clone()
     };
     diesel::insert_into(lots::table)
-        .values(&r)
+        .values(row)
         .execute(conn)
         .map(|_| ())
 }
@@ -101,18 +54,17 @@ pub fn apply_delta(
     lot_id: &str,
     delta: Decimal,
 ) -> QueryResult<bool> {
-    let d = to_db(delta)?;
-    let max = to_db(Decimal::from(crate::domain::quantity::MAX_MAGNITUDE))?;
+    let max = Decimal::from(crate::domain::quantity::MAX_MAGNITUDE);
     let n = diesel::update(
         lots::table
             .filter(lots::clinic_id.eq(clinic_id))
             .filter(lots::id.eq(lot_id))
             // Keeps the balance far from 64-bit overflow (SQLite would turn it into a float).
-            .filter(lots::on_hand.le(max - d))
-            .filter(lots::on_hand.ge(-d)),
+            .filter(lots::on_hand.le(Scaled(max - delta)))
+            .filter(lots::on_hand.ge(Scaled(-delta))),
     )
     .set((
-        lots::on_hand.eq(lots::on_hand + d),
+        lots::on_hand.eq(lots::on_hand + Scaled(delta)),
         lots::updated_at.eq(super::now()),
     ))
     .execute(conn)?;
@@ -127,7 +79,6 @@ pub fn add_received(
     containers: i64,
     quantity: Decimal,
 ) -> QueryResult<()> {
-    let q = to_db(quantity)?;
     diesel::update(
         lots::table
             .filter(lots::clinic_id.eq(clinic_id))
@@ -135,7 +86,7 @@ pub fn add_received(
     )
     .set((
         lots::containers.eq(lots::containers + containers),
-        lots::received_quantity.eq(lots::received_quantity + q),
+        lots::received_quantity.eq(lots::received_quantity + Scaled(quantity)),
     ))
     .execute(conn)
     .map(|_| ())
@@ -145,7 +96,7 @@ pub fn set_status(
     conn: &mut Conn,
     clinic_id: &str,
     lot_id: &str,
-    status: &str,
+    status: LotStatus,
     reason: &str,
 ) -> QueryResult<()> {
     diesel::update(
@@ -166,10 +117,9 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Lot
     lots::table
         .filter(lots::clinic_id.eq(clinic_id))
         .filter(lots::id.eq(id))
-        .select(Row::as_select())
+        .select(Lot::as_select())
         .first(conn)
         .optional()
-        .map(|r| r.map(Lot::from))
 }
 
 pub fn find_by_number(
@@ -182,10 +132,9 @@ pub fn find_by_number(
         .filter(lots::clinic_id.eq(clinic_id))
         .filter(lots::product_id.eq(product_id))
         .filter(lots::lot_number.eq(lot_number))
-        .select(Row::as_select())
+        .select(Lot::as_select())
         .first(conn)
         .optional()
-        .map(|r| r.map(Lot::from))
 }
 
 pub fn any_for_product(conn: &mut Conn, clinic_id: &str, product_id: &str) -> QueryResult<bool> {
@@ -202,8 +151,7 @@ pub fn any_for_product(conn: &mut Conn, clinic_id: &str, product_id: &str) -> Qu
 pub struct LotFilter {
     pub product_id: Option<String>,
     pub lot_number: Option<String>,
-    /// Stored status to match.
-    pub status: Option<String>,
+    pub status: Option<LotStatus>,
     /// Only lots that still hold stock.
     pub in_stock: bool,
     pub expires_from: Option<NaiveDate>,
@@ -214,7 +162,7 @@ pub struct LotFilter {
 pub fn list(conn: &mut Conn, clinic_id: &str, f: &LotFilter) -> QueryResult<Vec<Lot>> {
     let mut q = lots::table
         .filter(lots::clinic_id.eq(clinic_id))
-        .select(Row::as_select())
+        .select(Lot::as_select())
         .order((lots::expires_on, lots::lot_number))
         .into_boxed();
     if let Some(p) = &f.product_id {
@@ -224,7 +172,7 @@ pub fn list(conn: &mut Conn, clinic_id: &str, f: &LotFilter) -> QueryResult<Vec<
         q = q.filter(lots::lot_number.eq(n.clone()));
     }
     if let Some(s) = &f.status {
-        q = q.filter(lots::status.eq(s.clone()));
+        q = q.filter(lots::status.eq(*s));
     }
     if f.in_stock {
         q = q.filter(lots::on_hand.gt(0));
@@ -238,8 +186,7 @@ pub fn list(conn: &mut Conn, clinic_id: &str, f: &LotFilter) -> QueryResult<Vec<
     if let Some(d) = f.expires_to {
         q = q.filter(lots::expires_on.le(d));
     }
-    let rows: Vec<Row> = q.load(conn)?;
-    Ok(rows.into_iter().map(Lot::from).collect())
+    q.load(conn)
 }
 
 /// Per-product sums for the stock view, one query over the running balances.
@@ -247,12 +194,12 @@ pub fn list(conn: &mut Conn, clinic_id: &str, f: &LotFilter) -> QueryResult<Vec<
 pub struct StockRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub product_id: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub on_hand: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub available: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub expired_on_hand: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
+    pub on_hand: Decimal,
+    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
+    pub available: Decimal,
+    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
+    pub expired_on_hand: Decimal,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
     pub next_expiry: Option<NaiveDate>,
 }

@@ -13,11 +13,11 @@ pub mod planning;
 pub mod products;
 pub mod recalls;
 pub mod rules;
-pub mod scaled;
 pub mod schema;
 pub mod sessions;
 pub mod staff;
 pub mod suppliers;
+pub mod types;
 
 use std::time::Duration;
 

@@ -4,9 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
-use super::scaled::{from_db, to_db};
 use super::schema::{products, purchase_order_lines as lines, purchase_orders as orders};
+use super::types::Scaled;
 use super::Conn;
+use crate::domain::order::PurchaseOrderStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = orders)]
@@ -14,20 +15,25 @@ pub struct PurchaseOrder {
     pub id: String,
     pub clinic_id: String,
     pub supplier_id: String,
-    pub status: String,
+    pub status: PurchaseOrderStatus,
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, Queryable, Selectable)]
+#[diesel(table_name = lines)]
 pub struct OrderLine {
     pub id: String,
     pub product_id: String,
+    #[diesel(select_expression = products::sku)]
     pub sku: String,
+    #[diesel(select_expression = products::name)]
     pub name: String,
+    #[diesel(select_expression = products::gtin)]
     pub gtin: Option<String>,
     pub containers: i64,
+    #[diesel(deserialize_as = Scaled)]
     pub unit_cost: Decimal,
     pub received_containers: i64,
     pub reason: Option<String>,
@@ -65,7 +71,7 @@ pub fn insert_line(
             lines::position.eq(position),
             lines::product_id.eq(product_id),
             lines::containers.eq(containers),
-            lines::unit_cost.eq(to_db(unit_cost)?),
+            lines::unit_cost.eq(Scaled(unit_cost)),
             lines::received_containers.eq(0),
             lines::reason.eq(reason),
         ))
@@ -92,49 +98,12 @@ pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<PurchaseOrder>>
 }
 
 pub fn lines_of(conn: &mut Conn, order_id: &str) -> QueryResult<Vec<OrderLine>> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        i64,
-        i64,
-        i64,
-        Option<String>,
-    );
-    let rows: Vec<Row> = lines::table
+    lines::table
         .inner_join(products::table.on(products::id.eq(lines::product_id)))
         .filter(lines::order_id.eq(order_id))
         .order(lines::position)
-        .select((
-            lines::id,
-            lines::product_id,
-            products::sku,
-            products::name,
-            products::gtin,
-            lines::containers,
-            lines::unit_cost,
-            lines::received_containers,
-            lines::reason,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, product_id, sku, name, gtin, containers, cost, received, reason)| OrderLine {
-                id,
-                product_id,
-                sku,
-                name,
-                gtin,
-                containers,
-                unit_cost: from_db(cost),
-                received_containers: received,
-                reason,
-            },
-        )
-        .collect())
+        .select(OrderLine::as_select())
+        .load(conn)
 }
 
 pub fn add_received(conn: &mut Conn, line_id: &str, containers: i64) -> QueryResult<()> {
@@ -144,7 +113,7 @@ pub fn add_received(conn: &mut Conn, line_id: &str, containers: i64) -> QueryRes
         .map(|_| ())
 }
 
-pub fn set_status(conn: &mut Conn, id: &str, status: &str) -> QueryResult<()> {
+pub fn set_status(conn: &mut Conn, id: &str, status: PurchaseOrderStatus) -> QueryResult<()> {
     diesel::update(orders::table.find(id))
         .set((
             orders::status.eq(status),

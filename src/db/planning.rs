@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 use rust_decimal::Decimal;
 
-use super::scaled::from_db;
+use super::types::Scaled;
 use super::{portable_sql, Conn};
 
 #[derive(QueryableByName)]
@@ -15,8 +15,8 @@ struct PlannedRow {
     planned_on: NaiveDate,
     #[diesel(sql_type = Text)]
     product_id: String,
-    #[diesel(sql_type = BigInt)]
-    amount: i64,
+    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
+    amount: Decimal,
 }
 
 /// Not-yet-done sessions of active courses planned before `until`, with the current
@@ -42,7 +42,7 @@ pub fn planned_use(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.planned_on, r.product_id, from_db(r.amount)))
+        .map(|r| (r.planned_on, r.product_id, r.amount))
         .collect())
 }
 
@@ -50,14 +50,12 @@ pub fn planned_use(
 struct ProductSum {
     #[diesel(sql_type = Text)]
     product_id: String,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
+    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
+    total: Decimal,
 }
 
 fn sums(rows: Vec<ProductSum>) -> Vec<(String, Decimal)> {
-    rows.into_iter()
-        .map(|r| (r.product_id, from_db(r.total)))
-        .collect()
+    rows.into_iter().map(|r| (r.product_id, r.total)).collect()
 }
 
 /// Consumed and wasted by sessions since `since` that belong to no course (and were
@@ -110,8 +108,8 @@ struct LotRow {
     product_id: String,
     #[diesel(sql_type = Date)]
     expires_on: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    on_hand: i64,
+    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
+    on_hand: Decimal,
 }
 
 /// Usable lots with stock that expire before `until`: (product, expiry, quantity).
@@ -135,6 +133,6 @@ pub fn usable_lots(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.product_id, r.expires_on, from_db(r.on_hand)))
+        .map(|r| (r.product_id, r.expires_on, r.on_hand))
         .collect())
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{recall_cases as cases, recall_contacts as contacts};
 use super::Conn;
+use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cases)]
@@ -13,7 +14,7 @@ pub struct RecallCase {
     pub clinic_id: String,
     pub lot_id: String,
     pub reason: String,
-    pub status: String,
+    pub status: RecallCaseStatus,
     pub opened_by: String,
     pub opened_at: NaiveDateTime,
     pub closed_by: Option<String>,
@@ -28,7 +29,7 @@ pub struct RecallContact {
     pub clinic_id: String,
     pub case_id: String,
     pub patient_ref: String,
-    pub status: String,
+    pub status: ContactStatus,
     pub note: Option<String>,
     pub updated_by: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
@@ -109,7 +110,7 @@ pub fn get_contact(conn: &mut Conn, case_id: &str, id: &str) -> QueryResult<Opti
 pub fn update_contact(
     conn: &mut Conn,
     id: &str,
-    status: &str,
+    status: ContactStatus,
     note: Option<&str>,
     by: &str,
 ) -> QueryResult<()> {
@@ -127,7 +128,7 @@ pub fn update_contact(
 pub fn close_case(conn: &mut Conn, id: &str, by: &str, note: Option<&str>) -> QueryResult<()> {
     diesel::update(cases::table.find(id))
         .set((
-            cases::status.eq("closed"),
+            cases::status.eq(RecallCaseStatus::Closed),
             cases::closed_by.eq(by),
             cases::closed_at.eq(super::now()),
             cases::closing_note.eq(note),

@@ -5,12 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
-use super::scaled::{from_db, to_db};
 use super::schema::{
     idempotency_keys as idem, lots, open_containers as open, products, session_lines as lines,
     session_usage as usage, sessions, staff,
 };
+use super::types::{Scaled, ScaledOpt, TextList};
 use super::Conn;
+use crate::domain::treatment::{Area, Method, SessionStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -20,16 +21,16 @@ pub struct Session {
     pub patient_ref: String,
     pub practitioner_id: String,
     pub performed_at: NaiveDateTime,
-    pub area: String,
-    pub method: String,
+    pub area: Area,
+    pub method: Method,
     pub formulation_id: Option<String>,
     pub formulation_version: Option<i64>,
-    /// JSON array of condition names.
-    pub conditions: String,
+    #[diesel(serialize_as = TextList, deserialize_as = TextList)]
+    pub conditions: Vec<String>,
     /// JSON array of the contraindications found (overridden when recorded).
     pub contraindications: String,
     pub override_reason: Option<String>,
-    pub status: String,
+    pub status: SessionStatus,
     pub void_reason: Option<String>,
     pub voided_by: Option<String>,
     pub voided_at: Option<NaiveDateTime>,
@@ -37,27 +38,37 @@ pub struct Session {
 }
 
 /// A lot used by a session, as shown and exported.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = usage)]
 pub struct Usage {
     pub product_id: String,
+    #[diesel(select_expression = products::sku)]
     pub sku: String,
     pub lot_id: String,
+    #[diesel(select_expression = lots::lot_number)]
     pub lot_number: String,
+    #[diesel(select_expression = lots::expires_on)]
     pub expires_on: chrono::NaiveDate,
+    #[diesel(deserialize_as = Scaled)]
     pub quantity: Decimal,
+    #[diesel(deserialize_as = Scaled)]
     pub wasted: Decimal,
 }
 
-#[derive(Debug, Clone)]
+/// Planned (the cocktail) against actual (what was used), per product.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = lines)]
 pub struct Line {
     pub product_id: String,
+    #[diesel(deserialize_as = ScaledOpt)]
     pub planned: Option<Decimal>,
+    #[diesel(deserialize_as = Scaled)]
     pub actual: Decimal,
 }
 
 pub fn insert(conn: &mut Conn, s: &Session) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
-        .values(s)
+        .values(s.clone())
         .execute(conn)
         .map(|_| ())
 }
@@ -76,8 +87,8 @@ pub fn insert_usage(
             usage::session_id.eq(session_id),
             usage::product_id.eq(&u.product_id),
             usage::lot_id.eq(&u.lot_id),
-            usage::quantity.eq(to_db(u.quantity)?),
-            usage::wasted.eq(to_db(u.wasted)?),
+            usage::quantity.eq(Scaled(u.quantity)),
+            usage::wasted.eq(Scaled(u.wasted)),
             usage::position.eq(position),
         ))
         .execute(conn)
@@ -97,8 +108,8 @@ pub fn insert_line(
             lines::clinic_id.eq(clinic_id),
             lines::session_id.eq(session_id),
             lines::product_id.eq(&l.product_id),
-            lines::planned.eq(l.planned.map(to_db).transpose()?),
-            lines::actual.eq(to_db(l.actual)?),
+            lines::planned.eq(l.planned.map(Scaled)),
+            lines::actual.eq(Scaled(l.actual)),
             lines::position.eq(position),
         ))
         .execute(conn)
@@ -146,51 +157,21 @@ pub fn list(conn: &mut Conn, clinic_id: &str, f: &SessionFilter) -> QueryResult<
 }
 
 pub fn usage_of(conn: &mut Conn, session_id: &str) -> QueryResult<Vec<Usage>> {
-    let rows: Vec<(String, String, String, String, chrono::NaiveDate, i64, i64)> = usage::table
+    usage::table
         .inner_join(lots::table.on(lots::id.eq(usage::lot_id)))
         .inner_join(products::table.on(products::id.eq(usage::product_id)))
         .filter(usage::session_id.eq(session_id))
         .order(usage::position)
-        .select((
-            usage::product_id,
-            products::sku,
-            usage::lot_id,
-            lots::lot_number,
-            lots::expires_on,
-            usage::quantity,
-            usage::wasted,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(product_id, sku, lot_id, lot_number, expires_on, q, w)| Usage {
-                product_id,
-                sku,
-                lot_id,
-                lot_number,
-                expires_on,
-                quantity: from_db(q),
-                wasted: from_db(w),
-            },
-        )
-        .collect())
+        .select(Usage::as_select())
+        .load(conn)
 }
 
 pub fn lines_of(conn: &mut Conn, session_id: &str) -> QueryResult<Vec<Line>> {
-    let rows: Vec<(String, Option<i64>, i64)> = lines::table
+    lines::table
         .filter(lines::session_id.eq(session_id))
         .order(lines::position)
-        .select((lines::product_id, lines::planned, lines::actual))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(product_id, p, a)| Line {
-            product_id,
-            planned: p.map(from_db),
-            actual: from_db(a),
-        })
-        .collect())
+        .select(Line::as_select())
+        .load(conn)
 }
 
 pub fn mark_voided(
@@ -204,10 +185,10 @@ pub fn mark_voided(
         sessions::table
             .filter(sessions::clinic_id.eq(clinic_id))
             .filter(sessions::id.eq(id))
-            .filter(sessions::status.eq("recorded")),
+            .filter(sessions::status.eq(SessionStatus::Recorded)),
     )
     .set((
-        sessions::status.eq("voided"),
+        sessions::status.eq(SessionStatus::Voided),
         sessions::void_reason.eq(reason),
         sessions::voided_by.eq(by),
         sessions::voided_at.eq(super::now()),
@@ -217,10 +198,12 @@ pub fn mark_voided(
 }
 
 /// An open multi-dose vial.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = open)]
 pub struct OpenContainer {
     pub id: String,
     pub lot_id: String,
+    #[diesel(deserialize_as = Scaled)]
     pub remaining: Decimal,
     pub beyond_use_at: NaiveDateTime,
     pub opened_at: NaiveDateTime,
@@ -231,32 +214,15 @@ pub fn open_containers(
     clinic_id: &str,
     product_id: &str,
 ) -> QueryResult<Vec<OpenContainer>> {
-    let rows: Vec<(String, String, i64, NaiveDateTime, NaiveDateTime)> = open::table
+    open::table
         .filter(open::clinic_id.eq(clinic_id))
         .filter(open::product_id.eq(product_id))
         .filter(open::closed_at.is_null())
         .order(open::beyond_use_at)
-        .select((
-            open::id,
-            open::lot_id,
-            open::remaining,
-            open::beyond_use_at,
-            open::opened_at,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, lot_id, r, beyond_use_at, opened_at)| OpenContainer {
-            id,
-            lot_id,
-            remaining: from_db(r),
-            beyond_use_at,
-            opened_at,
-        })
-        .collect())
+        .select(OpenContainer::as_select())
+        .load(conn)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn open_container(
     conn: &mut Conn,
     clinic_id: &str,
@@ -275,7 +241,7 @@ pub fn open_container(
             open::product_id.eq(product_id),
             open::opened_at.eq(opened_at),
             open::beyond_use_at.eq(beyond_use_at),
-            open::remaining.eq(to_db(remaining)?),
+            open::remaining.eq(Scaled(remaining)),
             open::opened_in_session.eq(session_id),
         ))
         .execute(conn)
@@ -289,7 +255,7 @@ pub fn draw_from_container(
     id: &str,
     amount: Decimal,
 ) -> QueryResult<bool> {
-    let a = to_db(amount)?;
+    let a = Scaled(amount);
     let n = diesel::update(
         open::table
             .filter(open::clinic_id.eq(clinic_id))
@@ -393,7 +359,7 @@ pub struct LotUse {
     pub performed_at: NaiveDateTime,
     pub patient_ref: String,
     pub practitioner: String,
-    pub status: String,
+    pub status: SessionStatus,
     pub quantity: Decimal,
 }
 
@@ -408,9 +374,9 @@ struct LotUseRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     practitioner: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    status: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    quantity: i64,
+    status: SessionStatus,
+    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
+    quantity: Decimal,
 }
 
 /// Every session that used the lot, oldest first.
@@ -440,7 +406,7 @@ pub fn sessions_using_lot(
             patient_ref: r.patient_ref,
             practitioner: r.practitioner,
             status: r.status,
-            quantity: from_db(r.quantity),
+            quantity: r.quantity,
         })
         .collect())
 }

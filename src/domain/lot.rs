@@ -99,6 +99,33 @@ pub fn available_quantity(
     }
 }
 
+/// What a lot's stored status, expiry and balance mean today. `expired` and `depleted`
+/// are never stored: they follow from the date and the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedState {
+    pub expired: bool,
+    pub depleted: bool,
+    /// May be used today: available, not expired, in stock.
+    pub usable: bool,
+    /// Why it may not be used, when the status or the date forbid it.
+    pub blocked_reason: Option<String>,
+}
+
+pub fn derived_state(
+    status: LotStatus,
+    expires_on: NaiveDate,
+    on_hand: Decimal,
+    today: NaiveDate,
+) -> DerivedState {
+    let blocked_reason = unusable_reason(status, expires_on, today);
+    DerivedState {
+        expired: is_expired(expires_on, today),
+        depleted: on_hand <= Decimal::ZERO,
+        usable: blocked_reason.is_none() && on_hand > Decimal::ZERO,
+        blocked_reason,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +162,19 @@ mod tests {
         );
         assert!(apply_status_change(S::Recalled, C::Release).is_err());
         assert!(apply_status_change(S::Available, C::Release).is_err());
+    }
+
+    #[test]
+    fn derived_state_follows_status_date_and_balance() {
+        let d = day("2026-11-24");
+        let s = derived_state(LotStatus::Available, d, Decimal::ONE, d);
+        assert!(s.usable && !s.expired && !s.depleted);
+        let s = derived_state(LotStatus::Available, d, Decimal::ZERO, d);
+        assert!(!s.usable && s.depleted && s.blocked_reason.is_none());
+        let s = derived_state(LotStatus::Available, day("2026-11-23"), Decimal::ONE, d);
+        assert!(!s.usable && s.expired);
+        let s = derived_state(LotStatus::Quarantined, d, Decimal::ONE, d);
+        assert_eq!(s.blocked_reason.as_deref(), Some("quarantined"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod gs1;
 pub mod gtin;
 pub mod ledger;
 pub mod lot;
+pub mod order;
 pub mod product;
 pub mod quantity;
 pub mod recall;

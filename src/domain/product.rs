@@ -10,7 +10,9 @@ use super::{optional_text, quantity, required_text, Checks, FieldError};
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, utoipa::ToSchema)]
+        // Stored as TEXT: `db::types` implements the column mapping for each such enum.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, utoipa::ToSchema, ::diesel::expression::AsExpression, ::diesel::deserialize::FromSqlRow)]
+        #[diesel(sql_type = ::diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 

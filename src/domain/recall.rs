@@ -12,6 +12,14 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// A recall case stays open until every affected patient has a contact status.
+    RecallCaseStatus {
+        Open => "open",
+        Closed => "closed",
+    }
+);
+
 /// A case closes only when no patient is still pending.
 pub fn can_close(statuses: &[ContactStatus]) -> Result<(), String> {
     let pending = statuses

@@ -24,6 +24,14 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// A session is recorded, or voided (its movements reversed, nothing deleted).
+    SessionStatus {
+        Recorded => "recorded",
+        Voided => "voided",
+    }
+);
+
 /// A pseudonymous patient code chosen by the clinic: never a name, so kept short and on
 /// one line. Any printable characters are allowed (exports neutralise formulas).
 pub fn parse_patient_ref(input: &str) -> Result<String, String> {

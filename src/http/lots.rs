@@ -10,7 +10,8 @@ use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::lots::Lot;
 use crate::db::sessions::LotUse;
-use crate::domain::lot::{is_expired, unusable_reason, LotStatus, StatusChange};
+use crate::domain::lot::{derived_state, LotStatus, StatusChange};
+use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
 use crate::services::stock::{self, ReceiveRequest};
 use crate::services::{today, Actor};
@@ -27,8 +28,8 @@ pub struct LotView {
     /// In the product's stock unit.
     pub received_quantity: Decimal,
     pub unit_cost: Decimal,
-    /// Set by managers: `available`, `quarantined` or `recalled`.
-    pub status: String,
+    /// Set by managers.
+    pub status: LotStatus,
     pub status_reason: Option<String>,
     /// In the stock unit; the sum of the lot's movements.
     pub on_hand: Decimal,
@@ -45,14 +46,12 @@ pub struct LotView {
 
 impl From<Lot> for LotView {
     fn from(l: Lot) -> Self {
-        let today = today();
-        let status = LotStatus::parse(&l.status).unwrap_or(LotStatus::Quarantined);
-        let blocked_reason = unusable_reason(status, l.expires_on, today);
+        let d = derived_state(l.status, l.expires_on, l.on_hand, today());
         LotView {
-            expired: is_expired(l.expires_on, today),
-            depleted: l.on_hand <= Decimal::ZERO,
-            usable: blocked_reason.is_none() && l.on_hand > Decimal::ZERO,
-            blocked_reason,
+            expired: d.expired,
+            depleted: d.depleted,
+            usable: d.usable,
+            blocked_reason: d.blocked_reason,
             id: l.id,
             product_id: l.product_id,
             lot_number: l.lot_number,
@@ -143,7 +142,7 @@ pub struct TracedSession {
     pub patient_ref: String,
     pub practitioner: String,
     /// `recorded` or `voided`.
-    pub session_status: String,
+    pub session_status: SessionStatus,
     /// Consumed from this lot, in the product's stock unit.
     pub quantity: Decimal,
 }

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::movements::{Movement, MovementFilter};
+use crate::domain::ledger::MovementKind;
 use crate::error::AppResult;
 use crate::services::stock::{self, optional_time, ManualMovement};
 use crate::services::Actor;
@@ -19,7 +20,7 @@ pub struct MovementView {
     pub lot_id: String,
     pub product_id: String,
     /// `receive`, `consume`, `waste`, `adjust` or `reversal`.
-    pub kind: String,
+    pub kind: MovementKind,
     /// Signed, in the product's stock unit.
     pub quantity: Decimal,
     pub actor_id: String,

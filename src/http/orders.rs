@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
 use crate::db::orders::{OrderLine, PurchaseOrder};
+use crate::domain::order::PurchaseOrderStatus;
 use crate::error::AppResult;
 use crate::services::exports::{write_purchase_order, CsvOptions};
 use crate::services::orders::{self, NewOrder, Receipt};
@@ -34,7 +35,7 @@ pub struct OrderView {
     pub id: String,
     pub supplier_id: String,
     /// `draft`, `sent`, `partially_received`, `received` or `cancelled`.
-    pub status: String,
+    pub status: PurchaseOrderStatus,
     pub lines: Vec<OrderLineView>,
     pub total: Decimal,
     pub created_at: DateTime<Utc>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{run, AppState, Query};
+use crate::domain::product::StockUnit;
 use crate::domain::stock::StockFlag;
 use crate::error::AppResult;
 use crate::services::{planning, stock, Actor};
@@ -22,7 +23,7 @@ pub struct ForecastLine {
     pub product_id: String,
     pub sku: String,
     pub name: String,
-    pub stock_unit: String,
+    pub stock_unit: StockUnit,
     /// Usable stock now.
     pub available: Decimal,
     /// Ordered, not yet received.
@@ -64,7 +65,7 @@ pub async fn forecast(
             product_id: p.id.clone(),
             sku: p.sku.clone(),
             name: p.name.clone(),
-            stock_unit: p.stock_unit.clone(),
+            stock_unit: p.stock_unit,
             available: f.available,
             incoming: f.incoming,
             planned_use: f.planned_use,

@@ -10,6 +10,7 @@ use super::error::Problem;
 use super::extract::{run, AppState, Json};
 use crate::db::products::Product;
 use crate::domain::product::ProductInput;
+use crate::domain::product::{ProductKind, StockUnit, Storage};
 use crate::error::AppResult;
 use crate::services::catalog::{self, ProductPatch};
 use crate::services::Actor;
@@ -19,16 +20,16 @@ pub struct ProductView {
     pub id: String,
     pub sku: String,
     pub name: String,
-    pub kind: String,
+    pub kind: ProductKind,
     pub ingredients: Vec<String>,
     /// GTIN-14.
     pub gtin: Option<String>,
-    pub stock_unit: String,
+    pub stock_unit: StockUnit,
     /// ml per container for liquids; pieces per box otherwise.
     pub content: Decimal,
     pub single_use: bool,
     pub beyond_use_days: Option<i64>,
-    pub storage: String,
+    pub storage: Storage,
     pub reorder_point: Decimal,
     pub reorder_quantity: i64,
     pub supplier_id: Option<String>,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
 use crate::db::recalls::{RecallCase, RecallContact};
+use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 use crate::error::AppResult;
 use crate::services::{recalls, Actor};
 
@@ -15,8 +16,7 @@ use crate::services::{recalls, Actor};
 pub struct ContactView {
     pub id: String,
     pub patient_ref: String,
-    /// `pending`, `contacted`, `unreachable` or `not_required`.
-    pub status: String,
+    pub status: ContactStatus,
     pub note: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -26,8 +26,7 @@ pub struct RecallCaseView {
     pub id: String,
     pub lot_id: String,
     pub reason: String,
-    /// `open` or `closed`.
-    pub status: String,
+    pub status: RecallCaseStatus,
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closing_note: Option<String>,
@@ -37,7 +36,10 @@ pub struct RecallCaseView {
 
 fn view(case: RecallCase, contacts: Vec<RecallContact>) -> RecallCaseView {
     RecallCaseView {
-        pending: contacts.iter().filter(|c| c.status == "pending").count(),
+        pending: contacts
+            .iter()
+            .filter(|c| c.status == ContactStatus::Pending)
+            .count(),
         contacts: contacts
             .into_iter()
             .map(|c| ContactView {

@@ -11,6 +11,7 @@ use super::extract::{parse_json, run, AppState, Json, Query};
 use super::lots::StatusReason;
 use crate::db::sessions::SessionFilter;
 use crate::domain::screening::Contraindication;
+use crate::domain::treatment::{Area, Method, SessionStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::sessions::{self, NewSession, SessionDetail};
 use crate::services::stock::optional_time;
@@ -44,8 +45,8 @@ pub struct SessionView {
     pub practitioner_id: String,
     pub practitioner: String,
     pub performed_at: DateTime<Utc>,
-    pub area: String,
-    pub method: String,
+    pub area: Area,
+    pub method: Method,
     pub formulation_id: Option<String>,
     pub formulation_version: Option<i64>,
     pub conditions: Vec<String>,
@@ -53,7 +54,7 @@ pub struct SessionView {
     pub contraindications: Vec<Contraindication>,
     pub override_reason: Option<String>,
     /// `recorded` or `voided`.
-    pub status: String,
+    pub status: SessionStatus,
     pub void_reason: Option<String>,
     pub voided_at: Option<DateTime<Utc>>,
     pub usage: Vec<UsageView>,

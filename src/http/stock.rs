@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::{run, AppState};
+use crate::domain::product::StockUnit;
 use crate::domain::stock::StockFlag;
 use crate::error::AppResult;
 use crate::services::{stock, Actor};
@@ -16,7 +17,7 @@ pub struct StockLineView {
     pub product_id: String,
     pub sku: String,
     pub name: String,
-    pub stock_unit: String,
+    pub stock_unit: StockUnit,
     /// Everything on the shelf, usable or not.
     pub on_hand: Decimal,
     /// What may be used: not expired, quarantined or recalled.

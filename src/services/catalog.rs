@@ -169,21 +169,25 @@ pub fn update_product(
     let input = ProductInput {
         sku: patch.sku.unwrap_or(existing.sku.clone()),
         name: patch.name.unwrap_or(existing.name.clone()),
-        kind: patch.kind.unwrap_or(existing.kind.clone()),
+        kind: patch.kind.unwrap_or_else(|| existing.kind.to_string()),
         ingredients: patch.ingredients.unwrap_or(existing.ingredients.clone()),
         gtin: patch.gtin.or(existing.gtin.clone()),
-        stock_unit: patch.stock_unit.unwrap_or(existing.stock_unit.clone()),
+        stock_unit: patch
+            .stock_unit
+            .unwrap_or_else(|| existing.stock_unit.to_string()),
         content: patch.content.or(Some(existing.content)),
         single_use: patch.single_use.unwrap_or(existing.single_use),
         beyond_use_days,
-        storage: patch.storage.unwrap_or(existing.storage.clone()),
+        storage: patch
+            .storage
+            .unwrap_or_else(|| existing.storage.to_string()),
         reorder_point: patch.reorder_point.unwrap_or(existing.reorder_point),
         reorder_quantity: patch.reorder_quantity.unwrap_or(existing.reorder_quantity),
         supplier_id: patch.supplier_id.or(existing.supplier_id.clone()),
         unit_cost: patch.unit_cost.unwrap_or(existing.unit_cost),
     };
     let valid = validate_product(conn, clinic, input)?;
-    if valid.stock_unit.as_str() != existing.stock_unit || valid.content != existing.content {
+    if valid.stock_unit != existing.stock_unit || valid.content != existing.content {
         let has_lots = crate::db::lots::any_for_product(conn, clinic, &existing.id)?;
         if has_lots {
             return Err(AppError::invalid(

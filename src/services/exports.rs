@@ -221,7 +221,7 @@ pub fn write(
                     let last = rows.last().map(q::TraceRow::cursor);
                     let n = rows.len();
                     for r in rows {
-                        let quantity = r.quantity();
+                        let quantity = r.quantity;
                         out.record(vec![
                             value(&r.session_id),
                             value(time(r.performed_at)),
@@ -249,7 +249,7 @@ pub fn write(
                     let last = rows.last().map(q::MovementRow::cursor);
                     let n = rows.len();
                     for r in rows {
-                        let quantity = r.quantity();
+                        let quantity = r.quantity;
                         out.record(vec![
                             value(time(r.created_at)),
                             value(r.id),
@@ -273,7 +273,7 @@ pub fn write(
                     let last = rows.last().map(q::VarianceRow::cursor);
                     let n = rows.len();
                     for r in rows {
-                        let (planned, actual) = (r.planned(), r.actual());
+                        let (planned, actual) = (r.planned, r.actual);
                         let difference = (actual - planned.unwrap_or(Decimal::ZERO)).normalize();
                         out.record(vec![
                             value(&r.session_id),

@@ -9,7 +9,7 @@ use crate::db::products::{self, Product};
 use crate::db::rules::{self, ClinicRule};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{FormulationInput, ValidFormulation};
-use crate::domain::product::{normalize_ingredient, StockUnit};
+use crate::domain::product::normalize_ingredient;
 use crate::domain::role::Action;
 use crate::domain::screening::{
     builtin_rules, normalize_condition, parse_conditions, screen, Contraindication, Rule, Screened,
@@ -102,7 +102,7 @@ fn validate(conn: &mut Conn, clinic: &str, input: FormulationInput) -> AppResult
                 format!("no product {product_id} in this clinic"),
             ),
             Some(p) => {
-                let unit = StockUnit::parse(&p.stock_unit).map_err(AppError::Internal)?;
+                let unit = p.stock_unit;
                 if let Err(e) = quantity::in_unit(unit, *amount) {
                     c.fail(&format!("components[{i}].amount"), e);
                 }

@@ -390,7 +390,7 @@ pub fn import_lots(
                         "expires_on",
                         format!("lot {n} is recorded with expiry {}", existing.expires_on),
                     );
-                } else if existing.status == LotStatus::Recalled.as_str() {
+                } else if existing.status == LotStatus::Recalled {
                     report.fail(line, "lot_number", format!("lot {n} is recalled"));
                 }
             }

@@ -11,6 +11,7 @@ use super::stock::{receive_lot, ReceiveLot};
 use super::Actor;
 use crate::db::orders::{self as repo, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
+use crate::domain::order::PurchaseOrderStatus;
 use crate::domain::role::Action;
 use crate::domain::{quantity, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
@@ -105,7 +106,7 @@ pub fn create(
         id: db::new_id(),
         clinic_id: clinic.clone(),
         supplier_id: supplier.id.clone(),
-        status: "draft".into(),
+        status: PurchaseOrderStatus::Draft,
         created_by: actor.staff_id.clone(),
         created_at: now,
         updated_at: now,
@@ -158,19 +159,17 @@ pub fn send(
     let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
     db::write_tx(conn, |conn| {
         let (order, _) = get(conn, actor, id)?;
-        if order.status != "draft" {
-            return Err(AppError::conflict(
-                ConflictKind::InvalidState,
-                format!("only a draft can be sent; this order is {}", order.status),
-            ));
-        }
-        repo::set_status(conn, &order.id, "sent")?;
+        let sent = order
+            .status
+            .send()
+            .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
+        repo::set_status(conn, &order.id, sent)?;
         audit::record(
             conn,
             actor,
             Subject::of(&clinic, "purchase_order", &order.id, "send"),
-            Some(&serde_json::json!({"status": "draft"})),
-            Some(&serde_json::json!({"status": "sent"})),
+            Some(&serde_json::json!({"status": order.status})),
+            Some(&serde_json::json!({"status": sent})),
         )?;
         get(conn, actor, id)
     })
@@ -215,18 +214,10 @@ pub fn receive(
     }
     db::write_tx(conn, |conn| {
         let (order, lines) = get(conn, actor, id)?;
-        if !matches!(
-            order.status.as_str(),
-            "draft" | "sent" | "partially_received"
-        ) {
-            return Err(AppError::conflict(
-                ConflictKind::InvalidState,
-                format!(
-                    "this order is {}; nothing more can be received",
-                    order.status
-                ),
-            ));
-        }
+        order
+            .status
+            .can_receive()
+            .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
         for (i, r) in receipt.lines.into_iter().enumerate() {
             let field = format!("lines[{i}]");
             let lot = super::stock::resolve_receipt(
@@ -270,11 +261,9 @@ pub fn receive(
             repo::add_received(conn, &line.id, r.containers)?;
         }
         let after = repo::lines_of(conn, &order.id)?;
-        let status = if after.iter().all(|l| l.received_containers >= l.containers) {
-            "received"
-        } else {
-            "partially_received"
-        };
+        let status = PurchaseOrderStatus::after_receipt(
+            after.iter().all(|l| l.received_containers >= l.containers),
+        );
         repo::set_status(conn, &order.id, status)?;
         audit::record(
             conn,

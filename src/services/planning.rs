@@ -10,7 +10,6 @@ use rust_decimal::Decimal;
 use super::{today, Actor};
 use crate::db::lots::{self, StockRow};
 use crate::db::products::{self, Product};
-use crate::db::scaled::from_db;
 use crate::db::{planning, suppliers, Conn};
 use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection,
@@ -88,7 +87,7 @@ impl Outlook {
             let Some(p) = by_id.get(product_id.as_str()) else {
                 continue;
             };
-            let unit = StockUnit::parse(&p.stock_unit).map_err(AppError::Internal)?;
+            let unit = p.stock_unit;
             // An overdue planned session is still expected: count it today.
             let on = on.max(today);
             planned
@@ -136,7 +135,7 @@ impl Outlook {
         let available = self
             .levels
             .get(&product.id)
-            .map_or(Decimal::ZERO, |l| from_db(l.available));
+            .map_or(Decimal::ZERO, |l| l.available);
         let by_day = daily_use(planned, rate, self.today, days);
         let horizon_end = self.today + Duration::days(days);
         ProductForecast {
@@ -182,7 +181,7 @@ impl Outlook {
             return None;
         }
         // "ml" reads well after a number; "piece" does not.
-        let unit = if product.stock_unit == "piece" {
+        let unit = if product.stock_unit == StockUnit::Piece {
             "pcs"
         } else {
             product.stock_unit.as_str()

@@ -7,8 +7,9 @@ use crate::db::recalls::{self as repo, RecallCase, RecallContact};
 use crate::db::sessions::LotUse;
 use crate::db::{self, Conn};
 use crate::domain::optional_text;
-use crate::domain::recall::{can_close, ContactStatus};
+use crate::domain::recall::{can_close, ContactStatus, RecallCaseStatus};
 use crate::domain::role::Action;
+use crate::domain::treatment::SessionStatus;
 use crate::error::{AppError, AppResult, ConflictKind};
 
 /// Opens the case of a lot just recalled; patients of voided sessions need no contact.
@@ -25,7 +26,7 @@ pub fn open(
         clinic_id: clinic.to_string(),
         lot_id: lot_id.to_string(),
         reason: reason.to_string(),
-        status: "open".into(),
+        status: RecallCaseStatus::Open,
         opened_by: actor.staff_id.clone(),
         opened_at: db::now(),
         closed_by: None,
@@ -35,7 +36,7 @@ pub fn open(
     repo::insert_case(conn, &case)?;
     let mut patients: Vec<(&str, bool)> = Vec::new();
     for u in uses {
-        let recorded = u.status == "recorded";
+        let recorded = u.status == SessionStatus::Recorded;
         match patients.iter_mut().find(|(p, _)| *p == u.patient_ref) {
             Some(p) => p.1 |= recorded,
             None => patients.push((&u.patient_ref, recorded)),
@@ -54,7 +55,7 @@ pub fn open(
                 clinic_id: clinic.to_string(),
                 case_id: case.id.clone(),
                 patient_ref: patient_ref.to_string(),
-                status: status.as_str().into(),
+                status,
                 note: (!recorded).then(|| "only voided sessions used this lot".to_string()),
                 updated_by: None,
                 updated_at: None,
@@ -104,7 +105,7 @@ pub fn update_contact(
     db::write_tx(conn, |conn| {
         let case = repo::get_case(conn, &clinic, case_id)?
             .ok_or_else(|| AppError::not_found(format!("recall case {case_id}")))?;
-        if case.status == "closed" {
+        if case.status == RecallCaseStatus::Closed {
             return Err(AppError::conflict(
                 ConflictKind::InvalidState,
                 "the recall case is closed",
@@ -113,13 +114,7 @@ pub fn update_contact(
         let before = repo::get_contact(conn, &case.id, contact_id)?.ok_or_else(|| {
             AppError::not_found(format!("contact {contact_id} of recall case {case_id}"))
         })?;
-        repo::update_contact(
-            conn,
-            &before.id,
-            status.as_str(),
-            note.as_deref(),
-            &actor.staff_id,
-        )?;
+        repo::update_contact(conn, &before.id, status, note.as_deref(), &actor.staff_id)?;
         let after = repo::get_contact(conn, &case.id, contact_id)?;
         audit::record(
             conn,
@@ -144,17 +139,14 @@ pub fn close(
     db::write_tx(conn, |conn| {
         let case = repo::get_case(conn, &clinic, case_id)?
             .ok_or_else(|| AppError::not_found(format!("recall case {case_id}")))?;
-        if case.status == "closed" {
+        if case.status == RecallCaseStatus::Closed {
             return Err(AppError::conflict(
                 ConflictKind::InvalidState,
                 "the recall case is already closed",
             ));
         }
         let contacts = repo::contacts_of(conn, &case.id)?;
-        let statuses = contacts
-            .iter()
-            .map(|c| ContactStatus::parse(&c.status).map_err(AppError::Internal))
-            .collect::<AppResult<Vec<_>>>()?;
+        let statuses: Vec<ContactStatus> = contacts.iter().map(|c| c.status).collect();
         can_close(&statuses).map_err(|e| {
             AppError::conflict(ConflictKind::InvalidState, format!("cannot close: {e}"))
         })?;
@@ -163,8 +155,8 @@ pub fn close(
             conn,
             actor,
             Subject::of(&clinic, "recall", &case.id, "close"),
-            Some(&serde_json::json!({"status": "open"})),
-            Some(&serde_json::json!({"status": "closed", "closing_note": note})),
+            Some(&serde_json::json!({"status": case.status})),
+            Some(&serde_json::json!({"status": RecallCaseStatus::Closed, "closing_note": note})),
         )?;
         let case = repo::get_case(conn, &clinic, &case.id)?
             .ok_or_else(|| AppError::not_found("recall case"))?;

@@ -23,11 +23,9 @@ use crate::db::products::Product;
 use crate::db::sessions::{self as repo, IdempotencyRecord, Line, Session, SessionFilter, Usage};
 use crate::db::{self, Conn};
 use crate::domain::ledger::MovementKind;
-use crate::domain::lot::LotStatus;
-use crate::domain::product::StockUnit;
 use crate::domain::role::Action;
 use crate::domain::screening::Contraindication;
-use crate::domain::treatment::{parse_patient_ref, Area, Method};
+use crate::domain::treatment::{parse_patient_ref, Area, Method, SessionStatus};
 use crate::domain::usage::{self, LotStock, OpenVial, PlanError, ProductUse, Source};
 use crate::domain::{optional_text, quantity, required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
@@ -301,7 +299,7 @@ fn parse(conn: &mut Conn, clinic: &str, input: NewSession) -> AppResult<Parsed> 
             );
             continue;
         };
-        let unit = StockUnit::parse(&product.stock_unit).map_err(AppError::Internal)?;
+        let unit = product.stock_unit;
         let q = c.take(
             &format!("{field}.quantity"),
             quantity::positive(item.quantity).and_then(|q| quantity::in_unit(unit, q)),
@@ -419,14 +417,14 @@ fn write_session(
         patient_ref: p.patient_ref.clone(),
         practitioner_id: actor.staff_id.clone(),
         performed_at: p.performed_at,
-        area: p.area.as_str().into(),
-        method: p.method.as_str().into(),
+        area: p.area,
+        method: p.method,
         formulation_id: p.formulation.as_ref().map(|f| f.0.clone()),
         formulation_version: p.formulation.as_ref().map(|f| f.1),
-        conditions: serde_json::to_string(&p.conditions)?,
+        conditions: p.conditions.clone(),
         contraindications: serde_json::to_string(&p.contraindications)?,
         override_reason: p.override_reason.clone(),
-        status: "recorded".into(),
+        status: SessionStatus::Recorded,
         void_reason: None,
         voided_by: None,
         voided_at: None,
@@ -510,7 +508,7 @@ fn take(
                 lot_id: l.id.clone(),
                 lot_number: l.lot_number.clone(),
                 expires_on: l.expires_on,
-                status: LotStatus::parse(&l.status).map_err(AppError::Internal)?,
+                status: l.status,
                 on_hand: l.on_hand,
                 received_at: l.received_at,
             })
@@ -527,7 +525,7 @@ fn take(
         .collect();
     let rules = ProductUse {
         sku: product.sku.clone(),
-        stock_unit: StockUnit::parse(&product.stock_unit).map_err(AppError::Internal)?,
+        stock_unit: product.stock_unit,
         content: product.content,
         single_use: product.single_use,
         beyond_use_days: product.beyond_use_days,
@@ -669,7 +667,7 @@ pub fn get_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<SessionDetai
 fn detail(conn: &mut Conn, session: Session) -> AppResult<SessionDetail> {
     Ok(SessionDetail {
         practitioner: repo::practitioner_name(conn, &session.practitioner_id)?,
-        conditions: serde_json::from_str(&session.conditions)?,
+        conditions: session.conditions.clone(),
         contraindications: serde_json::from_str(&session.contraindications)?,
         usage: repo::usage_of(conn, &session.id)?,
         lines: repo::lines_of(conn, &session.id)?,
@@ -705,7 +703,7 @@ pub fn void(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult
         }
         crate::db::courses::unmark_session(conn, id)?;
         for m in repo::movements_of(conn, &clinic, id)? {
-            if m.kind == MovementKind::Reversal.as_str() {
+            if m.kind == MovementKind::Reversal {
                 continue;
             }
             let product = crate::services::catalog::get_product_in(conn, &clinic, &m.product_id)?;

@@ -10,13 +10,11 @@ use super::{today, Actor};
 use crate::db::lots::{self, Lot, LotFilter};
 use crate::db::movements::{self, Movement, MovementFilter};
 use crate::db::products::{self, Product};
-use crate::db::scaled::from_db;
 use crate::db::sessions::{self, LotUse};
 use crate::db::staff::find_clinic;
 use crate::db::{self, suppliers, Conn};
 use crate::domain::ledger::{manual_delta, MovementKind};
 use crate::domain::lot::{apply_status_change, parse_lot_number, LotStatus, StatusChange};
-use crate::domain::product::StockUnit;
 use crate::domain::role::Action;
 use crate::domain::stock::{flags, StockFlag, StockLevels};
 use crate::domain::{quantity, required_text, Checks};
@@ -158,7 +156,7 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
                         ),
                     ));
                 }
-                if existing.status == LotStatus::Recalled.as_str() {
+                if existing.status == LotStatus::Recalled {
                     return Err(AppError::conflict(
                         ConflictKind::LotBlocked,
                         format!(
@@ -182,7 +180,7 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
                     containers,
                     received_quantity: quantity,
                     unit_cost: unit_cost.unwrap_or(product.unit_cost),
-                    status: LotStatus::Available.as_str().into(),
+                    status: LotStatus::Available,
                     status_reason: None,
                     on_hand: Decimal::ZERO,
                     received_at: now,
@@ -277,7 +275,7 @@ pub fn record(
         clinic_id: clinic.to_string(),
         lot_id: lot_id.to_string(),
         product_id: product.id.clone(),
-        kind: entry.kind.as_str().into(),
+        kind: entry.kind,
         quantity: delta,
         actor_id: actor.staff_id.clone(),
         reason: entry.reason,
@@ -327,7 +325,7 @@ pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> A
         })?;
         let product = products::get(conn, &clinic, &lot.product_id)?
             .ok_or_else(|| AppError::Internal(format!("lot {} has no product", lot.id)))?;
-        let unit = StockUnit::parse(&product.stock_unit).map_err(AppError::Internal)?;
+        let unit = product.stock_unit;
         quantity::in_unit(unit, delta).map_err(|e| AppError::invalid("quantity", e))?;
         record(
             conn,
@@ -351,14 +349,14 @@ pub fn change_status(
     let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
     db::write_tx(conn, |conn| {
         let lot = get_lot_in(conn, &clinic, lot_id)?;
-        let current = LotStatus::parse(&lot.status).map_err(AppError::Internal)?;
+        let current = lot.status;
         let next = apply_status_change(current, change).map_err(|e| {
             AppError::conflict(
                 ConflictKind::InvalidState,
                 format!("cannot {change} lot {}: {e}", lot.lot_number),
             )
         })?;
-        lots::set_status(conn, &clinic, &lot.id, next.as_str(), &reason)?;
+        lots::set_status(conn, &clinic, &lot.id, next, &reason)?;
         super::audit::record(
             conn,
             actor,
@@ -447,13 +445,13 @@ pub fn list_lots(
         }
         Some("usable") => {
             f.in_stock = true;
-            f.status = Some(LotStatus::Available.as_str().into());
+            f.status = Some(LotStatus::Available);
             f.expires_from = Some(today);
         }
         Some(s) => {
             let s = LotStatus::parse(s)
                 .map_err(|e| AppError::invalid("status", format!("{e}, expired, usable")))?;
-            f.status = Some(s.as_str().into());
+            f.status = Some(s);
         }
     }
     if let Some(days) = expiring_within_days {
@@ -508,11 +506,11 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
                 .sum::<Decimal>()
                 .normalize();
             let levels = StockLevels {
-                on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.on_hand)),
-                available: s.map_or(Decimal::ZERO, |s| from_db(s.available)),
+                on_hand: s.map_or(Decimal::ZERO, |s| s.on_hand),
+                available: s.map_or(Decimal::ZERO, |s| s.available),
                 reorder_point: product.reorder_point,
                 next_expiry: s.and_then(|s| s.next_expiry),
-                expired_on_hand: s.map_or(Decimal::ZERO, |s| from_db(s.expired_on_hand)),
+                expired_on_hand: s.map_or(Decimal::ZERO, |s| s.expired_on_hand),
                 reorder: outlook.suggestion(product).is_some(),
                 at_risk,
             };
