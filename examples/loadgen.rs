@@ -613,8 +613,7 @@ fn direct_client(
                     auth::authenticate(&mut conn, token)?
                 };
                 let mut conn = pool.get()?;
-                let logged = sessions::log(&mut conn, &actor, input, None)?;
-                sessions::get(&mut conn, &actor, &logged.session_id).map(|_| ())
+                sessions::log(&mut conn, &actor, input, None).map(|_| ())
             } else {
                 let mut conn = pool.get()?;
                 sessions::log(&mut conn, actor, input, None).map(|_| ())

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use mesoledger::commands::{self, ExportWhat, ImportWhat};
 use mesoledger::db::exports::ExportFilter;
-use mesoledger::services::stock::parse_time;
+use mesoledger::services::parse_time;
 use mesoledger::startup::{Application, Settings};
 
 #[derive(Parser)]

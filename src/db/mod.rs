@@ -6,8 +6,10 @@ pub mod audit;
 pub mod courses;
 pub mod exports;
 pub mod formulations;
+pub mod idempotency;
 pub mod lots;
 pub mod movements;
+pub mod open_containers;
 pub mod orders;
 pub mod planning;
 pub mod products;
@@ -18,6 +20,7 @@ pub mod sessions;
 pub mod staff;
 pub mod suppliers;
 pub mod types;
+pub mod usage;
 
 use std::time::Duration;
 

@@ -1,15 +1,11 @@
-//! Treatment sessions, the lots they used, planned-against-actual lines, open multi-dose
-//! containers and idempotency records.
+//! Treatment sessions, their voids, and the sessions that used a lot.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
-use super::schema::{
-    idempotency_keys as idem, lots, open_containers as open, products, session_lines as lines,
-    session_usage as usage, sessions, staff,
-};
-use super::types::{Scaled, ScaledOpt, TextList};
+use super::schema::{sessions, staff};
+use super::types::{Scaled, TextList};
 use super::Conn;
 use crate::domain::treatment::{Area, Method, SessionStatus};
 
@@ -37,81 +33,9 @@ pub struct Session {
     pub created_at: NaiveDateTime,
 }
 
-/// A lot used by a session, as shown and exported.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = usage)]
-pub struct Usage {
-    pub product_id: String,
-    #[diesel(select_expression = products::sku)]
-    pub sku: String,
-    pub lot_id: String,
-    #[diesel(select_expression = lots::lot_number)]
-    pub lot_number: String,
-    #[diesel(select_expression = lots::expires_on)]
-    pub expires_on: chrono::NaiveDate,
-    #[diesel(deserialize_as = Scaled)]
-    pub quantity: Decimal,
-    #[diesel(deserialize_as = Scaled)]
-    pub wasted: Decimal,
-}
-
-/// Planned (the cocktail) against actual (what was used), per product.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = lines)]
-pub struct Line {
-    pub product_id: String,
-    #[diesel(deserialize_as = ScaledOpt)]
-    pub planned: Option<Decimal>,
-    #[diesel(deserialize_as = Scaled)]
-    pub actual: Decimal,
-}
-
 pub fn insert(conn: &mut Conn, s: &Session) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values(s.clone())
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub fn insert_usage(
-    conn: &mut Conn,
-    clinic_id: &str,
-    session_id: &str,
-    position: i64,
-    u: &Usage,
-) -> QueryResult<()> {
-    diesel::insert_into(usage::table)
-        .values((
-            usage::id.eq(super::new_id()),
-            usage::clinic_id.eq(clinic_id),
-            usage::session_id.eq(session_id),
-            usage::product_id.eq(&u.product_id),
-            usage::lot_id.eq(&u.lot_id),
-            usage::quantity.eq(Scaled(u.quantity)),
-            usage::wasted.eq(Scaled(u.wasted)),
-            usage::position.eq(position),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub fn insert_line(
-    conn: &mut Conn,
-    clinic_id: &str,
-    session_id: &str,
-    position: i64,
-    l: &Line,
-) -> QueryResult<()> {
-    diesel::insert_into(lines::table)
-        .values((
-            lines::id.eq(super::new_id()),
-            lines::clinic_id.eq(clinic_id),
-            lines::session_id.eq(session_id),
-            lines::product_id.eq(&l.product_id),
-            lines::planned.eq(l.planned.map(Scaled)),
-            lines::actual.eq(Scaled(l.actual)),
-            lines::position.eq(position),
-        ))
         .execute(conn)
         .map(|_| ())
 }
@@ -156,24 +80,6 @@ pub fn list(conn: &mut Conn, clinic_id: &str, f: &SessionFilter) -> QueryResult<
     q.load(conn)
 }
 
-pub fn usage_of(conn: &mut Conn, session_id: &str) -> QueryResult<Vec<Usage>> {
-    usage::table
-        .inner_join(lots::table.on(lots::id.eq(usage::lot_id)))
-        .inner_join(products::table.on(products::id.eq(usage::product_id)))
-        .filter(usage::session_id.eq(session_id))
-        .order(usage::position)
-        .select(Usage::as_select())
-        .load(conn)
-}
-
-pub fn lines_of(conn: &mut Conn, session_id: &str) -> QueryResult<Vec<Line>> {
-    lines::table
-        .filter(lines::session_id.eq(session_id))
-        .order(lines::position)
-        .select(Line::as_select())
-        .load(conn)
-}
-
 pub fn mark_voided(
     conn: &mut Conn,
     clinic_id: &str,
@@ -195,129 +101,6 @@ pub fn mark_voided(
     ))
     .execute(conn)?;
     Ok(n == 1)
-}
-
-/// An open multi-dose vial.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = open)]
-pub struct OpenContainer {
-    pub id: String,
-    pub lot_id: String,
-    #[diesel(deserialize_as = Scaled)]
-    pub remaining: Decimal,
-    pub beyond_use_at: NaiveDateTime,
-    pub opened_at: NaiveDateTime,
-}
-
-pub fn open_containers(
-    conn: &mut Conn,
-    clinic_id: &str,
-    product_id: &str,
-) -> QueryResult<Vec<OpenContainer>> {
-    open::table
-        .filter(open::clinic_id.eq(clinic_id))
-        .filter(open::product_id.eq(product_id))
-        .filter(open::closed_at.is_null())
-        .order(open::beyond_use_at)
-        .select(OpenContainer::as_select())
-        .load(conn)
-}
-
-pub fn open_container(
-    conn: &mut Conn,
-    clinic_id: &str,
-    lot_id: &str,
-    product_id: &str,
-    opened_at: NaiveDateTime,
-    beyond_use_at: NaiveDateTime,
-    remaining: Decimal,
-    session_id: &str,
-) -> QueryResult<()> {
-    diesel::insert_into(open::table)
-        .values((
-            open::id.eq(super::new_id()),
-            open::clinic_id.eq(clinic_id),
-            open::lot_id.eq(lot_id),
-            open::product_id.eq(product_id),
-            open::opened_at.eq(opened_at),
-            open::beyond_use_at.eq(beyond_use_at),
-            open::remaining.eq(Scaled(remaining)),
-            open::opened_in_session.eq(session_id),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Draws from an open vial; false when it no longer holds that much. Closes it when empty.
-pub fn draw_from_container(
-    conn: &mut Conn,
-    clinic_id: &str,
-    id: &str,
-    amount: Decimal,
-) -> QueryResult<bool> {
-    let a = Scaled(amount);
-    let n = diesel::update(
-        open::table
-            .filter(open::clinic_id.eq(clinic_id))
-            .filter(open::id.eq(id))
-            .filter(open::closed_at.is_null())
-            .filter(open::remaining.ge(a)),
-    )
-    .set(open::remaining.eq(open::remaining - a))
-    .execute(conn)?;
-    if n == 1 {
-        diesel::update(open::table.find(id).filter(open::remaining.eq(0)))
-            .set(open::closed_at.eq(super::now()))
-            .execute(conn)?;
-    }
-    Ok(n == 1)
-}
-
-pub fn close_container(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<()> {
-    diesel::update(
-        open::table
-            .filter(open::clinic_id.eq(clinic_id))
-            .filter(open::id.eq(id)),
-    )
-    .set((open::remaining.eq(0), open::closed_at.eq(super::now())))
-    .execute(conn)
-    .map(|_| ())
-}
-
-/// A stored answer to a request made with an `Idempotency-Key`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = idem)]
-pub struct IdempotencyRecord {
-    pub clinic_id: String,
-    pub staff_id: String,
-    pub idem_key: String,
-    pub request_hash: String,
-    pub status: i64,
-    /// The id of what the request created.
-    pub response: String,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn find_idempotency(
-    conn: &mut Conn,
-    clinic_id: &str,
-    staff_id: &str,
-    key: &str,
-) -> QueryResult<Option<IdempotencyRecord>> {
-    idem::table
-        .filter(idem::clinic_id.eq(clinic_id))
-        .filter(idem::staff_id.eq(staff_id))
-        .filter(idem::idem_key.eq(key))
-        .select(IdempotencyRecord::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn insert_idempotency(conn: &mut Conn, r: &IdempotencyRecord) -> QueryResult<()> {
-    diesel::insert_into(idem::table)
-        .values(r)
-        .execute(conn)
-        .map(|_| ())
 }
 
 /// Locks the product's lots for the rest of the transaction (PostgreSQL), so concurrent
@@ -353,30 +136,20 @@ pub fn movements_of(
 }
 
 /// A session that used a lot, for traces and recalls.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, QueryableByName)]
 pub struct LotUse {
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub session_id: String,
-    pub performed_at: NaiveDateTime,
-    pub patient_ref: String,
-    pub practitioner: String,
-    pub status: SessionStatus,
-    pub quantity: Decimal,
-}
-
-#[derive(QueryableByName)]
-struct LotUseRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    session_id: String,
     #[diesel(sql_type = diesel::sql_types::Timestamp)]
-    performed_at: NaiveDateTime,
+    pub performed_at: NaiveDateTime,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    patient_ref: String,
+    pub patient_ref: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    practitioner: String,
+    pub practitioner: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    status: SessionStatus,
+    pub status: SessionStatus,
     #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
-    quantity: Decimal,
+    pub quantity: Decimal,
 }
 
 /// Every session that used the lot, oldest first.
@@ -394,19 +167,8 @@ pub fn sessions_using_lot(
          GROUP BY s.id, s.performed_at, s.patient_ref, st.name, s.status \
          ORDER BY s.performed_at, s.id",
     );
-    let rows: Vec<LotUseRow> = diesel::sql_query(sql)
+    diesel::sql_query(sql)
         .bind::<diesel::sql_types::Text, _>(clinic_id)
         .bind::<diesel::sql_types::Text, _>(lot_id)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| LotUse {
-            session_id: r.session_id,
-            performed_at: r.performed_at,
-            patient_ref: r.patient_ref,
-            practitioner: r.practitioner,
-            status: r.status,
-            quantity: r.quantity,
-        })
-        .collect())
+        .load(conn)
 }

@@ -99,6 +99,23 @@ pub fn available_quantity(
     }
 }
 
+/// One lot has one expiry: a delivery of a lot number already held is a second box of
+/// that lot only when its expiry matches; otherwise the label was misread.
+pub fn check_same_expiry(
+    lot_number: &str,
+    sku: &str,
+    recorded: NaiveDate,
+    delivered: NaiveDate,
+) -> Result<(), String> {
+    if recorded == delivered {
+        Ok(())
+    } else {
+        Err(format!(
+            "lot {lot_number} of {sku} is already recorded with expiry {recorded}, not {delivered}; check the label"
+        ))
+    }
+}
+
 /// What a lot's stored status, expiry and balance mean today. `expired` and `depleted`
 /// are never stored: they follow from the date and the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +192,14 @@ mod tests {
         assert!(!s.usable && s.expired);
         let s = derived_state(LotStatus::Quarantined, d, Decimal::ONE, d);
         assert_eq!(s.blocked_reason.as_deref(), Some("quarantined"));
+    }
+
+    #[test]
+    fn a_lot_number_has_one_expiry() {
+        let d = day("2027-01-31");
+        assert!(check_same_expiry("L1", "HA", d, d).is_ok());
+        let e = check_same_expiry("L1", "HA", d, day("2027-02-28")).unwrap_err();
+        assert!(e.contains("2027-01-31") && e.contains("2027-02-28"));
     }
 
     #[test]

@@ -68,6 +68,11 @@ impl Checks {
         }
     }
 
+    /// Adds errors found by a part of the check (say, one item of a list).
+    pub fn extend(&mut self, errors: impl IntoIterator<Item = FieldError>) {
+        self.0.extend(errors);
+    }
+
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }

@@ -32,6 +32,26 @@ text_enum!(
     }
 );
 
+/// How far back a session may be entered after the fact.
+pub const MAX_BACKDATE_DAYS: i64 = 90;
+
+/// A session is logged when it happens or entered later, within the back-dating window;
+/// never ahead of time (five minutes of clock skew allowed).
+pub fn check_performed_at(
+    performed_at: chrono::NaiveDateTime,
+    now: chrono::NaiveDateTime,
+) -> Result<(), String> {
+    if performed_at > now + chrono::Duration::minutes(5) {
+        Err("a session cannot be logged ahead of time".into())
+    } else if performed_at < now - chrono::Duration::days(MAX_BACKDATE_DAYS) {
+        Err(format!(
+            "sessions can be entered at most {MAX_BACKDATE_DAYS} days after the fact"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// A pseudonymous patient code chosen by the clinic: never a name, so kept short and on
 /// one line. Any printable characters are allowed (exports neutralise formulas).
 pub fn parse_patient_ref(input: &str) -> Result<String, String> {
@@ -46,4 +66,22 @@ pub fn parse_patient_ref(input: &str) -> Result<String, String> {
         return Err("a patient code is one line of printable characters".into());
     }
     Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_entered_within_the_window_and_never_ahead() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        assert!(check_performed_at(now, now).is_ok());
+        assert!(check_performed_at(now + chrono::Duration::minutes(4), now).is_ok());
+        assert!(check_performed_at(now + chrono::Duration::minutes(6), now).is_err());
+        assert!(check_performed_at(now - chrono::Duration::days(90), now).is_ok());
+        assert!(check_performed_at(now - chrono::Duration::days(91), now).is_err());
+    }
 }

@@ -294,6 +294,67 @@ pub fn plan(
     Ok(plan)
 }
 
+/// What one session takes from one lot: the movements it writes (one consume, at most
+/// one waste) sum every draw from that lot, in the order the lots were first drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotTake {
+    pub lot_id: String,
+    pub consumed: Decimal,
+    pub wasted: Decimal,
+}
+
+pub fn per_lot(draws: &[Draw]) -> Vec<LotTake> {
+    let mut out: Vec<LotTake> = Vec::new();
+    for d in draws {
+        match out.iter_mut().find(|t| t.lot_id == d.lot_id) {
+            Some(t) => {
+                t.consumed += d.consumed;
+                t.wasted += d.wasted;
+            }
+            None => out.push(LotTake {
+                lot_id: d.lot_id.clone(),
+                consumed: d.consumed,
+                wasted: d.wasted,
+            }),
+        }
+    }
+    out
+}
+
+/// Planned (the cocktail's amount) against actual (what was used) for one product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variance {
+    pub product_id: String,
+    /// None when the session followed no cocktail.
+    pub planned: Option<Decimal>,
+    pub actual: Decimal,
+}
+
+/// One line per product of the cocktail (in its order), then per product used beyond
+/// it. Without a cocktail nothing is planned; a product the cocktail lacks is planned 0.
+pub fn variance(planned: Option<&[(String, Decimal)]>, used: &[(&str, Decimal)]) -> Vec<Variance> {
+    let mut lines: Vec<Variance> = planned
+        .unwrap_or(&[])
+        .iter()
+        .map(|(p, amount)| Variance {
+            product_id: p.clone(),
+            planned: Some(*amount),
+            actual: Decimal::ZERO,
+        })
+        .collect();
+    for (product_id, q) in used {
+        match lines.iter_mut().find(|l| l.product_id == *product_id) {
+            Some(l) => l.actual = (l.actual + *q).normalize(),
+            None => lines.push(Variance {
+                product_id: product_id.to_string(),
+                planned: planned.map(|_| Decimal::ZERO),
+                actual: *q,
+            }),
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,5 +572,50 @@ mod tests {
                 source: Source::Sealed
             }]
         );
+    }
+
+    #[test]
+    fn per_lot_sums_draws_of_the_same_lot() {
+        let draw = |lot: &str, c: &str, w: &str| Draw {
+            lot_id: lot.into(),
+            consumed: d(c),
+            wasted: d(w),
+            source: Source::Sealed,
+        };
+        let takes = per_lot(&[
+            draw("a", "1", "0"),
+            draw("b", "2", "0.5"),
+            draw("a", "0.5", "1"),
+        ]);
+        assert_eq!(
+            takes,
+            vec![
+                LotTake {
+                    lot_id: "a".into(),
+                    consumed: d("1.5"),
+                    wasted: d("1")
+                },
+                LotTake {
+                    lot_id: "b".into(),
+                    consumed: d("2"),
+                    wasted: d("0.5")
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn variance_against_the_cocktail() {
+        let planned = vec![("ha".to_string(), d("2")), ("vit".to_string(), d("1"))];
+        let lines = variance(
+            Some(&planned),
+            &[("ha", d("1.5")), ("ha", d("0.5")), ("needle", d("1"))],
+        );
+        assert_eq!(lines.len(), 3);
+        assert_eq!((lines[0].planned, lines[0].actual), (Some(d("2")), d("2")));
+        assert_eq!((lines[1].planned, lines[1].actual), (Some(d("1")), d("0")));
+        assert_eq!((lines[2].planned, lines[2].actual), (Some(d("0")), d("1")));
+        let free = variance(None, &[("ha", d("1"))]);
+        assert_eq!(free[0].planned, None);
     }
 }

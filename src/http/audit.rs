@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{run, AppState, Query};
 use crate::db::audit::AuditFilter;
 use crate::error::AppResult;
-use crate::services::stock::optional_time;
+use crate::services::optional_time;
 use crate::services::{audit, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]

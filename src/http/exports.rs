@@ -11,7 +11,8 @@ use super::extract::{run, AppState, Query};
 use crate::db::exports::ExportFilter;
 use crate::error::{AppError, AppResult};
 use crate::services::exports::{self, CsvOptions, ExportKind};
-use crate::services::stock::{get_lot_in, parse_time};
+use crate::services::lots::get_lot_in;
+use crate::services::parse_time;
 use crate::services::Actor;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -91,6 +91,62 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body read once, kept as the typed request and as the JSON value (an idempotent
+/// request is remembered by the value's canonical text).
+pub struct JsonValue<T> {
+    pub body: T,
+    pub value: serde_json::Value,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonValue<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body
+                .await
+                .map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))?;
+            let value: serde_json::Value = parse_json(&bytes)?;
+            let body = serde_path_to_error::deserialize(&value).map_err(|e| {
+                let path = e.path().to_string();
+                json_error(&path, &e.into_inner())
+            })?;
+            Ok(JsonValue { body, value })
+        })
+    }
+}
+
+/// The `Idempotency-Key` header, when sent: 1 to 200 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl IdempotencyKey {
+    pub fn parse(header: Option<&[u8]>) -> AppResult<IdempotencyKey> {
+        let Some(raw) = header else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = std::str::from_utf8(raw).unwrap_or_default().trim();
+        if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::invalid(
+                "Idempotency-Key",
+                "use 1 to 200 visible ASCII characters, e.g. a UUID",
+            ));
+        }
+        Ok(IdempotencyKey(Some(key.to_string())))
+    }
+}
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let header = req.headers().get("Idempotency-Key").map(|v| v.as_bytes());
+        std::future::ready(IdempotencyKey::parse(header))
+    }
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::BadRequest(
@@ -237,6 +293,21 @@ mod tests {
                 };
                 (e.status_code().as_u16(), field)
             }
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii() {
+        assert_eq!(IdempotencyKey::parse(None).unwrap().0, None);
+        assert_eq!(
+            IdempotencyKey::parse(Some(b" abc-123 "))
+                .unwrap()
+                .0
+                .as_deref(),
+            Some("abc-123")
+        );
+        for bad in [&b""[..], b"a b", b"\xc3\xa9t\xc3\xa9", &[b'k'; 201]] {
+            assert!(IdempotencyKey::parse(Some(bad)).is_err(), "{bad:?}");
         }
     }
 

@@ -13,7 +13,7 @@ use crate::db::sessions::LotUse;
 use crate::domain::lot::{derived_state, LotStatus, StatusChange};
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
-use crate::services::stock::{self, ReceiveRequest};
+use crate::services::lots::{self, ReceiveRequest};
 use crate::services::{today, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,7 +79,7 @@ pub async fn receive(
     body: Json<ReceiveRequest>,
 ) -> AppResult<HttpResponse> {
     let lot = run(&state, move |conn| {
-        stock::receive_request(conn, &actor, body.0)
+        lots::receive_request(conn, &actor, body.0)
     })
     .await?;
     Ok(HttpResponse::Created().json(LotView::from(lot)))
@@ -104,7 +104,7 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let q = q.0;
     let all = run(&state, move |conn| {
-        stock::list_lots(
+        lots::list_lots(
             conn,
             &actor,
             q.product_id,
@@ -125,7 +125,7 @@ pub async fn get(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let lot = run(&state, move |conn| stock::get_lot(conn, &actor, &id)).await?;
+    let lot = run(&state, move |conn| lots::get_lot(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(LotView::from(lot)))
 }
 
@@ -192,7 +192,7 @@ pub async fn trace_by_number(
 ) -> AppResult<HttpResponse> {
     let number = q.0.lot_number;
     let found = run(&state, move |conn| {
-        stock::trace_by_number(conn, &actor, &number)
+        lots::trace_by_number(conn, &actor, &number)
     })
     .await?;
     Ok(HttpResponse::Ok().json(
@@ -215,7 +215,7 @@ pub async fn trace(
     actor: Actor,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let (lot, uses) = run(&state, move |conn| stock::trace(conn, &actor, &id)).await?;
+    let (lot, uses) = run(&state, move |conn| lots::trace(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(TraceView {
         lot: LotView::from(lot),
         sessions: uses.into_iter().map(TracedSession::from).collect(),
@@ -230,7 +230,7 @@ async fn change(
     reason: String,
 ) -> AppResult<LotView> {
     let lot = run(&state, move |conn| {
-        stock::change_status(conn, &actor, &id, change, &reason)
+        lots::change_status(conn, &actor, &id, change, &reason)
     })
     .await?;
     Ok(LotView::from(lot))
@@ -290,10 +290,8 @@ pub async fn recall(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let reason = body.0.reason;
-    let (lot, uses, case_id) = run(&state, move |conn| {
-        stock::recall(conn, &actor, &id, &reason)
-    })
-    .await?;
+    let (lot, uses, case_id) =
+        run(&state, move |conn| lots::recall(conn, &actor, &id, &reason)).await?;
     Ok(HttpResponse::Ok().json(RecallView {
         recall_case_id: case_id,
         lot: LotView::from(lot),

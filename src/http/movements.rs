@@ -11,7 +11,8 @@ use super::extract::{run, AppState, Json, Query};
 use crate::db::movements::{Movement, MovementFilter};
 use crate::domain::ledger::MovementKind;
 use crate::error::AppResult;
-use crate::services::stock::{self, optional_time, ManualMovement};
+use crate::services::ledger::{self, ManualMovement};
+use crate::services::optional_time;
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,7 +79,7 @@ pub async fn list(
         limit: Some(q.limit.unwrap_or(10_000).clamp(1, 100_000)),
     };
     let rows = run(&state, move |conn| {
-        stock::list_movements(conn, &actor, filter)
+        ledger::list_movements(conn, &actor, filter)
     })
     .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(MovementView::from).collect::<Vec<_>>()))
@@ -96,7 +97,7 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let name = actor.name.clone();
     let m = run(&state, move |conn| {
-        stock::record_manual(conn, &actor, body.0)
+        ledger::record_manual(conn, &actor, body.0)
     })
     .await?;
     Ok(HttpResponse::Created().json(MovementView::from((m, name))))

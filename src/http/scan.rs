@@ -10,7 +10,7 @@ use super::extract::{run, AppState, Json};
 use super::lots::LotView;
 use super::products::ProductView;
 use crate::error::AppResult;
-use crate::services::{stock, Actor};
+use crate::services::{scan as scanning, Actor};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,7 +40,10 @@ pub async fn scan(
     actor: Actor,
     body: Json<ScanRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = run(&state, move |conn| stock::scan(conn, &actor, &body.0.code)).await?;
+    let r = run(&state, move |conn| {
+        scanning::scan(conn, &actor, &body.0.code)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ScanAnswer {
         gtin: r.scan.gtin.map(|g| g.to_string()),
         lot_number: r.scan.lot_number,

@@ -1,20 +1,20 @@
 //! Treatment sessions: log (idempotently), read, list, void.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
-use super::extract::{parse_json, run, AppState, Json, Query};
+use super::extract::{run, AppState, IdempotencyKey, Json, JsonValue, Query};
 use super::lots::StatusReason;
 use crate::db::sessions::SessionFilter;
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{Area, Method, SessionStatus};
-use crate::error::{AppError, AppResult};
-use crate::services::sessions::{self, NewSession, SessionDetail};
-use crate::services::stock::optional_time;
+use crate::error::AppResult;
+use crate::services::optional_time;
+use crate::services::sessions::{self, Idempotency, NewSession, SessionDetail};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,43 +118,19 @@ impl From<SessionDetail> for SessionView {
 pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
-    req: HttpRequest,
-    body: web::Bytes,
+    key: IdempotencyKey,
+    body: JsonValue<NewSession>,
 ) -> AppResult<HttpResponse> {
-    let input: NewSession = parse_json(&body)?;
-    let key = match req.headers().get("Idempotency-Key") {
-        None => None,
-        Some(v) => {
-            let k = v
-                .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= 200)
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "Idempotency-Key",
-                        "use 1 to 200 visible ASCII characters, e.g. a UUID",
-                    )
-                })?;
-            let canonical: serde_json::Value = parse_json(&body)?;
-            Some((k.to_string(), sessions::request_hash(&canonical)))
-        }
-    };
-    let detail = run(&state, move |conn| {
-        let logged = sessions::log(conn, &actor, input, key)?;
-        let detail = match logged.detail {
-            Some(d) => d,
-            None => sessions::get(conn, &actor, &logged.session_id)?,
-        };
-        Ok((detail, logged.replayed))
+    let idempotency = key.0.map(|k| Idempotency::new(k, &body.value));
+    let logged = run(&state, move |conn| {
+        sessions::log(conn, &actor, body.body, idempotency)
     })
     .await?;
-    let (detail, replayed) = detail;
     let mut res = HttpResponse::Created();
-    if replayed {
+    if logged.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));
     }
-    Ok(res.json(SessionView::from(detail)))
+    Ok(res.json(SessionView::from(logged.detail)))
 }
 
 #[utoipa::path(tag = "sessions", params(("id" = String, Path)),

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{auth, catalog, courses, formulations, stock, today, Actor};
+use super::{auth, catalog, courses, formulations, lots, today, Actor};
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{ComponentInput, FormulationInput};
@@ -146,10 +146,10 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
             .get(&l.sku)
             .cloned()
             .ok_or_else(|| AppError::Internal(format!("demo lot for unknown sku {}", l.sku)))?;
-        stock::receive_lot(
+        lots::receive_lot(
             conn,
             &manager,
-            stock::ReceiveLot {
+            lots::ReceiveLot {
                 product_id,
                 lot_number: l.lot_number,
                 expires_on: today() + chrono::Duration::days(l.expires_in_days),

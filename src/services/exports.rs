@@ -331,7 +331,7 @@ pub fn write_recall(
                 text(u.practitioner),
                 value(u.quantity),
                 value(u.status),
-                opt_value(contact.map(|c| c.status.clone())),
+                opt_value(contact.map(|c| c.status)),
                 opt_text(contact.and_then(|c| c.note.clone())),
                 opt_value(contact.and_then(|c| c.updated_at).map(time)),
             ])?;

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::stock::{receive_lot, ReceiveLot};
+use super::lots::{receive_lot, ReceiveLot};
 use super::{catalog, Actor};
 use crate::db::{self, lots, products, suppliers, Conn};
 use crate::domain::lot::{parse_lot_number, LotStatus};

@@ -10,13 +10,18 @@ pub mod demo;
 pub mod exports;
 pub mod formulations;
 pub mod imports;
+pub mod ledger;
+pub mod lots;
 pub mod orders;
 pub mod planning;
 pub mod recalls;
+pub mod scan;
 pub mod sessions;
 pub mod stock;
 
 use crate::domain::role::{allows, Action, Role};
+use chrono::{NaiveDate, NaiveDateTime};
+
 use crate::error::{AppError, AppResult};
 
 /// The authenticated caller.
@@ -52,4 +57,23 @@ impl Actor {
 
 pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
+}
+
+/// `parse_time` for an optional query value.
+pub fn optional_time(field: &str, value: Option<&str>) -> AppResult<Option<NaiveDateTime>> {
+    value.map(|v| parse_time(field, v)).transpose()
+}
+
+/// Parses a `from`/`to` query value: an RFC 3339 time or a plain date (its midnight UTC).
+pub fn parse_time(field: &str, value: &str) -> AppResult<NaiveDateTime> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(t.naive_utc());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN));
+    }
+    Err(AppError::invalid(
+        field,
+        format!("{value:?} is neither an RFC 3339 time nor a YYYY-MM-DD date"),
+    ))
 }

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::audit::{self, Subject};
+use super::lots::{receive_lot, ReceiveLot};
 use super::planning;
-use super::stock::{receive_lot, ReceiveLot};
 use super::Actor;
 use crate::db::orders::{self as repo, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
@@ -220,7 +220,7 @@ pub fn receive(
             .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
         for (i, r) in receipt.lines.into_iter().enumerate() {
             let field = format!("lines[{i}]");
-            let lot = super::stock::resolve_receipt(
+            let lot = super::lots::resolve_receipt(
                 conn,
                 &clinic,
                 &field,

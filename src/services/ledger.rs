@@ -1,0 +1,160 @@
+//! The stock ledger's one writer. Every change of stock is a movement plus the matching
+//! change of the lot's running balance, in one transaction; nothing else writes movements.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::lots::get_lot_in;
+use super::Actor;
+use crate::db::lots::{self};
+use crate::db::movements::{self, Movement, MovementFilter};
+use crate::db::products::{self, Product};
+use crate::db::{self, Conn};
+use crate::domain::ledger::{manual_delta, MovementKind};
+use crate::domain::role::Action;
+use crate::domain::{quantity, required_text, Checks};
+use crate::error::{AppError, AppResult, ConflictKind};
+
+/// A ledger line about to be written.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: MovementKind,
+    /// Signed change of the lot's stock.
+    pub delta: Decimal,
+    pub reason: Option<String>,
+    pub session_id: Option<String>,
+    pub reverses_id: Option<String>,
+}
+
+impl Entry {
+    pub fn new(kind: MovementKind, delta: Decimal, reason: impl Into<String>) -> Self {
+        Entry {
+            kind,
+            delta,
+            reason: Some(reason.into()),
+            session_id: None,
+            reverses_id: None,
+        }
+    }
+
+    pub fn in_session(mut self, session_id: &str) -> Self {
+        self.session_id = Some(session_id.to_string());
+        self
+    }
+}
+
+/// Writes one movement and moves the lot's balance with it, or refuses (and writes
+/// nothing) when the lot would go below zero. Call inside a write transaction.
+pub fn record(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &str,
+    product: &Product,
+    lot_id: &str,
+    entry: Entry,
+) -> AppResult<Movement> {
+    let delta = entry.delta;
+    if !lots::apply_delta(conn, clinic, lot_id, delta)? {
+        let lot = get_lot_in(conn, clinic, lot_id)?;
+        if delta > Decimal::ZERO {
+            return Err(AppError::conflict(
+                ConflictKind::InvalidState,
+                format!(
+                    "lot {} cannot hold {delta} {} more",
+                    lot.lot_number, product.stock_unit
+                ),
+            ));
+        }
+        return Err(AppError::Conflict {
+            kind: ConflictKind::NotEnoughStock,
+            detail: format!(
+                "not enough stock in lot {} of {}: {} {} on hand, {} {} needed",
+                lot.lot_number,
+                product.sku,
+                lot.on_hand,
+                product.stock_unit,
+                -delta,
+                product.stock_unit
+            ),
+            extra: Some(serde_json::json!({
+                "lot_id": lot.id, "lot_number": lot.lot_number,
+                "on_hand": lot.on_hand.to_string(), "requested": (-delta).to_string(),
+            })),
+        });
+    }
+    let m = Movement {
+        id: db::new_id(),
+        clinic_id: clinic.to_string(),
+        lot_id: lot_id.to_string(),
+        product_id: product.id.clone(),
+        kind: entry.kind,
+        quantity: delta,
+        actor_id: actor.staff_id.clone(),
+        reason: entry.reason,
+        session_id: entry.session_id,
+        reverses_id: entry.reverses_id,
+        created_at: db::now(),
+    };
+    movements::insert(conn, &m)?;
+    Ok(m)
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualMovement {
+    pub lot_id: String,
+    /// `waste` (quantity thrown away, positive) or `adjust` (signed correction).
+    pub kind: String,
+    #[schema(value_type = String, example = "1.5")]
+    pub quantity: Decimal,
+    pub reason: String,
+}
+
+pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> AppResult<Movement> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut c = Checks::new();
+    let reason = c.take("reason", required_text(&input.reason, 500));
+    let delta = match MovementKind::parse(&input.kind) {
+        Ok(kind) => match manual_delta(kind, input.quantity) {
+            Ok(d) => Some((kind, d)),
+            Err((field, msg)) => {
+                c.fail(field, msg);
+                None
+            }
+        },
+        Err(e) => {
+            c.fail("kind", e);
+            None
+        }
+    };
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(reason), Some((kind, delta))) = (reason, delta) else {
+        return Err(AppError::invalid("body", "invalid movement"));
+    };
+    db::write_tx(conn, |conn| {
+        let lot = lots::get(conn, &clinic, &input.lot_id)?.ok_or_else(|| {
+            AppError::invalid("lot_id", format!("no lot {} in this clinic", input.lot_id))
+        })?;
+        let product = products::get(conn, &clinic, &lot.product_id)?
+            .ok_or_else(|| AppError::Internal(format!("lot {} has no product", lot.id)))?;
+        let unit = product.stock_unit;
+        quantity::in_unit(unit, delta).map_err(|e| AppError::invalid("quantity", e))?;
+        record(
+            conn,
+            actor,
+            &clinic,
+            &product,
+            &lot.id,
+            Entry::new(kind, delta, reason),
+        )
+    })
+}
+
+pub fn list_movements(
+    conn: &mut Conn,
+    actor: &Actor,
+    filter: MovementFilter,
+) -> AppResult<Vec<(Movement, String)>> {
+    let clinic = actor.clinic_for(Action::Audit)?;
+    Ok(movements::list(conn, clinic, &filter)?)
+}

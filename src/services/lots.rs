@@ -1,0 +1,411 @@
+//! Lots: receiving deliveries (by ids or by the scanned GS1 code), status changes, recall
+//! and the forward trace.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::ledger::{record, Entry};
+use super::scan::scan_in;
+use super::{today, Actor};
+use crate::db::lots::{self, Lot, LotFilter};
+use crate::db::products::{self};
+use crate::db::sessions::{self, LotUse};
+use crate::db::{self, suppliers, Conn};
+use crate::domain::ledger::MovementKind;
+use crate::domain::lot::{
+    apply_status_change, check_same_expiry, parse_lot_number, LotStatus, StatusChange,
+};
+use crate::domain::role::Action;
+use crate::domain::{quantity, required_text, Checks};
+use crate::error::{AppError, AppResult, ConflictKind};
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveLot {
+    pub product_id: String,
+    pub lot_number: String,
+    /// Last day of use, `YYYY-MM-DD`. A lot already past it may be received (to record
+    /// existing stock before wasting it) but is never available.
+    pub expires_on: NaiveDate,
+    /// Whole containers (vials, boxes) received.
+    pub containers: i64,
+    /// Per container; defaults to the product's unit cost.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub unit_cost: Option<Decimal>,
+    /// Defaults to the product's preferred supplier.
+    #[serde(default)]
+    pub supplier_id: Option<String>,
+}
+
+/// A delivery as the API takes it: by ids or by the GS1 code scanned from the box.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveRequest {
+    #[serde(default)]
+    pub product_id: Option<String>,
+    #[serde(default)]
+    pub lot_number: Option<String>,
+    /// Last day of use, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+    pub containers: i64,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub unit_cost: Option<Decimal>,
+    #[serde(default)]
+    pub supplier_id: Option<String>,
+    /// GS1 element string, bracketed form or Digital Link: gives product, lot and expiry.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveRequest) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let (product_id, lot_number, expires_on) = resolve_receipt(
+        conn,
+        &clinic,
+        "body",
+        r.product_id,
+        r.lot_number,
+        r.expires_on,
+        r.code.as_deref(),
+    )
+    .map_err(|e| match e {
+        // Top-level fields carry no prefix.
+        AppError::Invalid(errs) => AppError::Invalid(
+            errs.into_iter()
+                .map(|mut f| {
+                    f.field = f.field.trim_start_matches("body.").to_string();
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    })?;
+    receive_lot(
+        conn,
+        actor,
+        ReceiveLot {
+            product_id,
+            lot_number,
+            expires_on,
+            containers: r.containers,
+            unit_cost: r.unit_cost,
+            supplier_id: r.supplier_id,
+        },
+    )
+}
+
+/// Receives a delivery. A lot number the clinic already holds for this product, with the
+/// same expiry, is topped up (a second box of the same lot); with another expiry it is a
+/// conflict, because one lot has one expiry.
+pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut c = Checks::new();
+    let lot_number = c.take("lot_number", parse_lot_number(&input.lot_number));
+    let containers = c.take("containers", quantity::count(input.containers, 1, 100_000));
+    let unit_cost = match input.unit_cost {
+        Some(v) => c.take("unit_cost", quantity::non_negative(v)).map(Some),
+        None => Some(None),
+    };
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(lot_number), Some(containers), Some(unit_cost)) = (lot_number, containers, unit_cost)
+    else {
+        return Err(AppError::invalid("body", "invalid delivery"));
+    };
+    db::write_tx(conn, |conn| {
+        let product = products::get(conn, &clinic, &input.product_id)?.ok_or_else(|| {
+            AppError::invalid(
+                "product_id",
+                format!("no product {} in this clinic", input.product_id),
+            )
+        })?;
+        let supplier_id = input
+            .supplier_id
+            .clone()
+            .filter(|s| !s.is_empty())
+            .or(product.supplier_id.clone());
+        if let Some(sid) = &supplier_id {
+            if suppliers::get(conn, &clinic, sid)?.is_none() {
+                return Err(AppError::invalid(
+                    "supplier_id",
+                    format!("no supplier {sid} in this clinic"),
+                ));
+            }
+        }
+        let quantity = product.content * Decimal::from(containers);
+        if quantity >= Decimal::from(quantity::MAX_MAGNITUDE) {
+            return Err(AppError::invalid(
+                "containers",
+                format!(
+                    "{containers} containers of {} {} is more than one lot can hold",
+                    product.content, product.stock_unit
+                ),
+            ));
+        }
+        let lot_id = match lots::find_by_number(conn, &clinic, &product.id, &lot_number)? {
+            Some(existing) => {
+                check_same_expiry(
+                    &lot_number,
+                    &product.sku,
+                    existing.expires_on,
+                    input.expires_on,
+                )
+                .map_err(|e| AppError::conflict(ConflictKind::Duplicate, e))?;
+                if existing.status == LotStatus::Recalled {
+                    return Err(AppError::conflict(
+                        ConflictKind::LotBlocked,
+                        format!(
+                            "lot {lot_number} of {} is recalled; do not receive it",
+                            product.sku
+                        ),
+                    ));
+                }
+                lots::add_received(conn, &clinic, &existing.id, containers, quantity)?;
+                existing.id
+            }
+            None => {
+                let now = db::now();
+                let lot = Lot {
+                    id: db::new_id(),
+                    clinic_id: clinic.clone(),
+                    product_id: product.id.clone(),
+                    lot_number: lot_number.clone(),
+                    expires_on: input.expires_on,
+                    supplier_id,
+                    containers,
+                    received_quantity: quantity,
+                    unit_cost: unit_cost.unwrap_or(product.unit_cost),
+                    status: LotStatus::Available,
+                    status_reason: None,
+                    on_hand: Decimal::ZERO,
+                    received_at: now,
+                    updated_at: now,
+                };
+                lots::insert(conn, &lot)?;
+                lot.id
+            }
+        };
+        let reason = format!("received {containers} container(s)");
+        record(
+            conn,
+            actor,
+            &clinic,
+            &product,
+            &lot_id,
+            Entry::new(MovementKind::Receive, quantity, reason),
+        )?;
+        get_lot_in(conn, &clinic, &lot_id)
+    })
+}
+
+pub fn change_status(
+    conn: &mut Conn,
+    actor: &Actor,
+    lot_id: &str,
+    change: StatusChange,
+    reason: &str,
+) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
+    db::write_tx(conn, |conn| {
+        let lot = get_lot_in(conn, &clinic, lot_id)?;
+        let current = lot.status;
+        let next = apply_status_change(current, change).map_err(|e| {
+            AppError::conflict(
+                ConflictKind::InvalidState,
+                format!("cannot {change} lot {}: {e}", lot.lot_number),
+            )
+        })?;
+        lots::set_status(conn, &clinic, &lot.id, next, &reason)?;
+        super::audit::record(
+            conn,
+            actor,
+            super::audit::Subject::of(&clinic, "lot", &lot.id, change.as_str()),
+            Some(&serde_json::json!({"status": lot.status, "status_reason": lot.status_reason})),
+            Some(&serde_json::json!({"status": next.as_str(), "status_reason": reason})),
+        )?;
+        get_lot_in(conn, &clinic, &lot.id)
+    })
+}
+
+/// Recalls a lot: the lot is blocked for good and a recall case opens with every
+/// session that used it. Answers the lot, the sessions and the case id.
+pub fn recall(
+    conn: &mut Conn,
+    actor: &Actor,
+    lot_id: &str,
+    reason: &str,
+) -> AppResult<(Lot, Vec<LotUse>, String)> {
+    db::write_tx(conn, |conn| {
+        let lot = change_status(conn, actor, lot_id, StatusChange::Recall, reason)?;
+        let uses = sessions::sessions_using_lot(conn, &lot.clinic_id, &lot.id)?;
+        let case = super::recalls::open(conn, actor, &lot.clinic_id, &lot.id, reason, &uses)?;
+        Ok((lot, uses, case.id))
+    })
+}
+
+/// Every session that used a lot (forward trace): who, when, how much.
+pub fn trace(conn: &mut Conn, actor: &Actor, lot_id: &str) -> AppResult<(Lot, Vec<LotUse>)> {
+    let clinic = actor.clinic_for(Action::Audit)?;
+    let lot = get_lot_in(conn, clinic, lot_id)?;
+    let uses = sessions::sessions_using_lot(conn, clinic, &lot.id)?;
+    Ok((lot, uses))
+}
+
+pub fn trace_by_number(
+    conn: &mut Conn,
+    actor: &Actor,
+    lot_number: &str,
+) -> AppResult<Vec<(Lot, Vec<LotUse>)>> {
+    let clinic = actor.clinic_for(Action::Audit)?;
+    let filter = LotFilter {
+        lot_number: Some(lot_number.trim().to_string()),
+        ..Default::default()
+    };
+    lots::list(conn, clinic, &filter)?
+        .into_iter()
+        .map(|lot| {
+            let uses = sessions::sessions_using_lot(conn, clinic, &lot.id)?;
+            Ok((lot, uses))
+        })
+        .collect()
+}
+
+pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    get_lot_in(conn, clinic, id)
+}
+
+pub fn get_lot_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<Lot> {
+    lots::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("lot {id}")))
+}
+
+/// `status` filter values: the stored statuses, plus the derived `expired` (past its
+/// expiry, still holding stock) and `usable` (available, not expired, in stock).
+pub fn list_lots(
+    conn: &mut Conn,
+    actor: &Actor,
+    product_id: Option<String>,
+    lot_number: Option<String>,
+    status: Option<&str>,
+    expiring_within_days: Option<i64>,
+) -> AppResult<Vec<Lot>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    let today = today();
+    let mut f = LotFilter {
+        product_id,
+        lot_number,
+        ..Default::default()
+    };
+    match status {
+        None => {}
+        Some("expired") => {
+            f.in_stock = true;
+            f.expires_before = Some(today);
+        }
+        Some("usable") => {
+            f.in_stock = true;
+            f.status = Some(LotStatus::Available);
+            f.expires_from = Some(today);
+        }
+        Some(s) => {
+            let s = LotStatus::parse(s)
+                .map_err(|e| AppError::invalid("status", format!("{e}, expired, usable")))?;
+            f.status = Some(s);
+        }
+    }
+    if let Some(days) = expiring_within_days {
+        let days = quantity::count(days, 0, 3650)
+            .map_err(|e| AppError::invalid("expiring_within_days", e))?;
+        f.in_stock = true;
+        f.expires_from = Some(today);
+        f.expires_to = Some(today + chrono::Duration::days(days));
+    }
+    Ok(lots::list(conn, clinic, &f)?)
+}
+
+/// The (product, lot number, expiry) of a delivery line given by ids or by a scanned
+/// code; what the code carries must agree with what is typed.
+pub fn resolve_receipt(
+    conn: &mut Conn,
+    clinic: &str,
+    field: &str,
+    product_id: Option<String>,
+    lot_number: Option<String>,
+    expires_on: Option<NaiveDate>,
+    code: Option<&str>,
+) -> AppResult<(String, String, NaiveDate)> {
+    let (mut product_id, mut lot_number, mut expires_on) = (product_id, lot_number, expires_on);
+    if let Some(code) = code {
+        let found = scan_in(conn, clinic, &format!("{field}.code"), code)?;
+        let Some(product) = found.product else {
+            let gtin = found
+                .scan
+                .gtin
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "none".into());
+            return Err(AppError::invalid(
+                &format!("{field}.code"),
+                format!(
+                    "no product with GTIN {gtin} in this clinic; add the GTIN to the product first"
+                ),
+            ));
+        };
+        if product_id.as_ref().is_some_and(|p| *p != product.id) {
+            return Err(AppError::invalid(
+                &format!("{field}.product_id"),
+                "does not match the scanned GTIN",
+            ));
+        }
+        product_id = Some(product.id);
+        if let (Some(typed), Some(scanned)) = (&lot_number, &found.scan.lot_number) {
+            if typed != scanned {
+                return Err(AppError::invalid(
+                    &format!("{field}.lot_number"),
+                    format!(
+                        "{typed} differs from the scanned lot {scanned}; leave it out or fix it"
+                    ),
+                ));
+            }
+        }
+        if let (Some(typed), Some(scanned)) = (expires_on, found.scan.expires_on) {
+            if typed != scanned {
+                return Err(AppError::invalid(
+                    &format!("{field}.expires_on"),
+                    format!(
+                        "{typed} differs from the scanned expiry {scanned}; leave it out or fix it"
+                    ),
+                ));
+            }
+        }
+        lot_number = lot_number.or(found.scan.lot_number);
+        expires_on = expires_on.or(found.scan.expires_on);
+    }
+    let mut c = Checks::new();
+    if product_id.is_none() {
+        c.fail(
+            &format!("{field}.product_id"),
+            "give product_id or a scanned code",
+        );
+    }
+    if lot_number.is_none() {
+        c.fail(
+            &format!("{field}.lot_number"),
+            "give lot_number (the code had none)",
+        );
+    }
+    if expires_on.is_none() {
+        c.fail(
+            &format!("{field}.expires_on"),
+            "give expires_on (the code had none)",
+        );
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    match (product_id, lot_number, expires_on) {
+        (Some(p), Some(l), Some(e)) => Ok((p, l, e)),
+        _ => Err(AppError::invalid(field, "incomplete delivery line")),
+    }
+}

@@ -1,0 +1,314 @@
+//! Logging a treatment session: the whole story, in the order it happens.
+//!
+//! 1. `resolve` turns the request into products, quantities and lots (items default to
+//!    the cocktail's components; scanned codes name product and lot), collecting every
+//!    field error, then screens the patient's conditions against every product used: a
+//!    finding refuses the session (409) unless an override reason is given.
+//! 2. In one write transaction `write_session` stores the session and `take` plans each
+//!    item first-expiry-first-out on fresh balances (open multi-dose vials first,
+//!    single-use leftovers wasted; see `domain::usage`) and writes its movements through
+//!    the ledger. Any refusal rolls everything back.
+//! 3. An `Idempotency-Key` makes a retry answer the first session and record nothing.
+
+mod resolve;
+mod take;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::ledger::{record, Entry};
+use super::Actor;
+use crate::db::idempotency::{self, IdempotencyRecord};
+use crate::db::sessions::{self as repo, Session, SessionFilter};
+use crate::db::usage::{self, Line, Usage};
+use crate::db::{self, Conn};
+use crate::domain::ledger::MovementKind;
+use crate::domain::required_text;
+use crate::domain::role::Action;
+use crate::domain::screening::Contraindication;
+use crate::domain::treatment::SessionStatus;
+use crate::error::{AppError, AppResult, ConflictKind};
+use resolve::Resolved;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    /// Or give `code`.
+    #[serde(default)]
+    pub product_id: String,
+    /// In the product's stock unit.
+    #[schema(value_type = String, example = "2")]
+    pub quantity: Decimal,
+    /// A lot to use; otherwise the service chooses first-expiry-first-out.
+    #[serde(default)]
+    pub lot_id: Option<String>,
+    /// The GS1 code scanned from the vial or box: names the product and the lot.
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// The clinic's pseudonymous patient code: never a name.
+    pub patient_ref: String,
+    pub area: String,
+    pub method: String,
+    /// RFC 3339; defaults to now. At most 90 days back, never in the future.
+    #[serde(default)]
+    pub performed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub formulation_id: Option<String>,
+    /// Defaults to the formulation's current version.
+    #[serde(default)]
+    pub formulation_version: Option<i64>,
+    /// Screening answers: the conditions present (e.g. `diabetes`).
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    /// Replace the formulation's components, or list what was used without one.
+    #[serde(default)]
+    pub items: Option<Vec<ItemInput>>,
+    /// Proceed despite contraindications; recorded with the session.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+/// A session with everything shown about it.
+#[derive(Debug, Clone)]
+pub struct SessionDetail {
+    pub session: Session,
+    pub practitioner: String,
+    pub conditions: Vec<String>,
+    pub contraindications: Vec<Contraindication>,
+    pub usage: Vec<Usage>,
+    pub lines: Vec<Line>,
+}
+
+/// A request made with an `Idempotency-Key`: the key and the hash of the body it came
+/// with. The hash is of the JSON with keys sorted, so whitespace and key order do not make
+/// a retry look different.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+impl Idempotency {
+    pub fn new(key: String, body: &serde_json::Value) -> Self {
+        Idempotency {
+            key,
+            request_hash: hex::encode(Sha256::digest(body.to_string().as_bytes())),
+        }
+    }
+}
+
+/// What `log` answers: the session, and whether it answers an earlier request.
+pub struct Logged {
+    pub detail: SessionDetail,
+    pub replayed: bool,
+}
+
+pub fn log(
+    conn: &mut Conn,
+    actor: &Actor,
+    input: NewSession,
+    idempotency: Option<Idempotency>,
+) -> AppResult<Logged> {
+    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    if let Some(idem) = &idempotency {
+        if let Some(found) = replay(conn, actor, &clinic, idem)? {
+            return Ok(found);
+        }
+    }
+    let resolved = resolve::resolve(conn, &clinic, input)?;
+    let result = db::write_tx(conn, |conn| {
+        let session_id = db::new_id();
+        if let Some(idem) = &idempotency {
+            idempotency::insert(
+                conn,
+                &IdempotencyRecord {
+                    clinic_id: clinic.clone(),
+                    staff_id: actor.staff_id.clone(),
+                    idem_key: idem.key.clone(),
+                    request_hash: idem.request_hash.clone(),
+                    status: 201,
+                    response: session_id.clone(),
+                    created_at: db::now(),
+                },
+            )?;
+        }
+        write_session(conn, actor, &clinic, &session_id, resolved)
+    });
+    match (result, &idempotency) {
+        (Ok(detail), _) => Ok(Logged {
+            detail,
+            replayed: false,
+        }),
+        // The same key raced in from another request: answer what that one recorded.
+        (
+            Err(AppError::Conflict {
+                kind: ConflictKind::Duplicate,
+                ..
+            }),
+            Some(idem),
+        ) => replay(conn, actor, &clinic, idem)?
+            .ok_or_else(|| AppError::Internal("idempotency record vanished".into())),
+        (Err(e), _) => Err(e),
+    }
+}
+
+fn replay(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &str,
+    idem: &Idempotency,
+) -> AppResult<Option<Logged>> {
+    match idempotency::find(conn, clinic, &actor.staff_id, &idem.key)? {
+        None => Ok(None),
+        Some(r) if r.request_hash == idem.request_hash => Ok(Some(Logged {
+            detail: get_in(conn, clinic, &r.response)?,
+            replayed: true,
+        })),
+        Some(_) => Err(AppError::conflict(
+            ConflictKind::IdempotencyKeyReused,
+            format!(
+                "Idempotency-Key {:?} was already used with a different body; use a new key for a new session",
+                idem.key
+            ),
+        )),
+    }
+}
+
+fn write_session(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &str,
+    session_id: &str,
+    r: Resolved,
+) -> AppResult<SessionDetail> {
+    let session = Session {
+        id: session_id.to_string(),
+        clinic_id: clinic.to_string(),
+        patient_ref: r.patient_ref.clone(),
+        practitioner_id: actor.staff_id.clone(),
+        performed_at: r.performed_at,
+        area: r.area,
+        method: r.method,
+        formulation_id: r.formulation.as_ref().map(|f| f.0.clone()),
+        formulation_version: r.formulation.as_ref().map(|f| f.1),
+        conditions: r.conditions.clone(),
+        contraindications: serde_json::to_string(&r.contraindications)?,
+        override_reason: r.override_reason.clone(),
+        status: SessionStatus::Recorded,
+        void_reason: None,
+        voided_by: None,
+        voided_at: None,
+        created_at: db::now(),
+    };
+    repo::insert(conn, &session)?;
+    // Lock every product's lots in one order, so two sessions never wait on each other
+    // in a circle.
+    let products: BTreeSet<&str> = r.items.iter().map(|i| i.product.id.as_str()).collect();
+    for product_id in products {
+        repo::lock_product_lots(conn, clinic, product_id)?;
+    }
+    let ctx = take::Take {
+        actor,
+        clinic,
+        session_id,
+        performed_at: r.performed_at,
+    };
+    let mut used: Vec<Usage> = Vec::new();
+    for item in &r.items {
+        ctx.item(conn, item, &mut used)?;
+    }
+    for (i, u) in used.iter().enumerate() {
+        usage::insert_usage(conn, clinic, session_id, i as i64, u)?;
+    }
+    let lines: Vec<Line> = r.lines.into_iter().map(Line::from).collect();
+    for (i, l) in lines.iter().enumerate() {
+        usage::insert_line(conn, clinic, session_id, i as i64, l)?;
+    }
+    if let Some((formulation_id, _)) = &r.formulation {
+        db::courses::mark_next_done(conn, clinic, &r.patient_ref, formulation_id, session_id)?;
+    }
+    Ok(SessionDetail {
+        session,
+        practitioner: actor.name.clone(),
+        conditions: r.conditions,
+        contraindications: r.contraindications,
+        usage: used,
+        lines,
+    })
+}
+
+pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<SessionDetail> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    get_in(conn, clinic, id)
+}
+
+pub fn get_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<SessionDetail> {
+    let session =
+        repo::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("session {id}")))?;
+    detail(conn, session)
+}
+
+fn detail(conn: &mut Conn, session: Session) -> AppResult<SessionDetail> {
+    Ok(SessionDetail {
+        practitioner: repo::practitioner_name(conn, &session.practitioner_id)?,
+        conditions: session.conditions.clone(),
+        contraindications: serde_json::from_str(&session.contraindications)?,
+        usage: usage::usage_of(conn, &session.id)?,
+        lines: usage::lines_of(conn, &session.id)?,
+        session,
+    })
+}
+
+pub fn list(
+    conn: &mut Conn,
+    actor: &Actor,
+    filter: SessionFilter,
+) -> AppResult<Vec<SessionDetail>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    repo::list(conn, clinic, &filter)?
+        .into_iter()
+        .map(|s| detail(conn, s))
+        .collect()
+}
+
+/// Voids a session: every movement it made is reversed by a new movement; nothing is
+/// deleted. Open vials keep their state (the liquid is not back in the bottle).
+pub fn void(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult<SessionDetail> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
+    db::write_tx(conn, |conn| {
+        let session = repo::get(conn, &clinic, id)?
+            .ok_or_else(|| AppError::not_found(format!("session {id}")))?;
+        if !repo::mark_voided(conn, &clinic, id, &reason, &actor.staff_id)? {
+            return Err(AppError::conflict(
+                ConflictKind::InvalidState,
+                format!("session {} is already {}", session.id, session.status),
+            ));
+        }
+        db::courses::unmark_session(conn, id)?;
+        for m in repo::movements_of(conn, &clinic, id)? {
+            if m.kind == MovementKind::Reversal {
+                continue;
+            }
+            let product = super::catalog::get_product_in(conn, &clinic, &m.product_id)?;
+            let entry = Entry {
+                kind: MovementKind::Reversal,
+                delta: -m.quantity,
+                reason: Some(format!("void: {reason}")),
+                session_id: Some(id.to_string()),
+                reverses_id: Some(m.id.clone()),
+            };
+            record(conn, actor, &clinic, &product, &m.lot_id, entry)?;
+        }
+        get_in(conn, &clinic, id)
+    })
+}
