@@ -52,29 +52,25 @@ pub fn insert(conn: &mut Conn, o: &PurchaseOrder) -> QueryResult<()> {
         .map(|_| ())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn insert_line(
-    conn: &mut Conn,
-    clinic_id: &str,
-    order_id: &str,
-    position: i64,
-    product_id: &str,
-    containers: i64,
-    unit_cost: Decimal,
-    reason: Option<&str>,
-) -> QueryResult<()> {
+/// A line of a new order: how many containers of a product, at what price, and why.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = lines)]
+pub struct NewLine {
+    pub id: String,
+    pub clinic_id: String,
+    pub order_id: String,
+    pub position: i64,
+    pub product_id: String,
+    pub containers: i64,
+    #[diesel(serialize_as = Scaled)]
+    pub unit_cost: Decimal,
+    pub received_containers: i64,
+    pub reason: Option<String>,
+}
+
+pub fn insert_line(conn: &mut Conn, line: NewLine) -> QueryResult<()> {
     diesel::insert_into(lines::table)
-        .values((
-            lines::id.eq(super::new_id()),
-            lines::clinic_id.eq(clinic_id),
-            lines::order_id.eq(order_id),
-            lines::position.eq(position),
-            lines::product_id.eq(product_id),
-            lines::containers.eq(containers),
-            lines::unit_cost.eq(Scaled(unit_cost)),
-            lines::received_containers.eq(0),
-            lines::reason.eq(reason),
-        ))
+        .values(line)
         .execute(conn)
         .map(|_| ())
 }

@@ -99,21 +99,45 @@ pub fn available_quantity(
     }
 }
 
-/// One lot has one expiry: a delivery of a lot number already held is a second box of
-/// that lot only when its expiry matches; otherwise the label was misread.
-pub fn check_same_expiry(
+/// Why another delivery of a lot number already held is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TopUpRefusal {
+    /// One lot has one expiry: another date means the label was misread.
+    #[error("lot {lot_number} of {sku} is already recorded with expiry {recorded}, not {delivered}; check the label")]
+    OtherExpiry {
+        lot_number: String,
+        sku: String,
+        recorded: NaiveDate,
+        delivered: NaiveDate,
+    },
+    #[error("lot {lot_number} of {sku} is recalled; do not receive it")]
+    Recalled { lot_number: String, sku: String },
+}
+
+/// A delivery of a lot number already held is a second box of that lot: same expiry,
+/// and never of a recalled lot.
+pub fn check_top_up(
     lot_number: &str,
     sku: &str,
+    status: LotStatus,
     recorded: NaiveDate,
     delivered: NaiveDate,
-) -> Result<(), String> {
-    if recorded == delivered {
-        Ok(())
-    } else {
-        Err(format!(
-            "lot {lot_number} of {sku} is already recorded with expiry {recorded}, not {delivered}; check the label"
-        ))
+) -> Result<(), TopUpRefusal> {
+    if recorded != delivered {
+        return Err(TopUpRefusal::OtherExpiry {
+            lot_number: lot_number.into(),
+            sku: sku.into(),
+            recorded,
+            delivered,
+        });
     }
+    if status == LotStatus::Recalled {
+        return Err(TopUpRefusal::Recalled {
+            lot_number: lot_number.into(),
+            sku: sku.into(),
+        });
+    }
+    Ok(())
 }
 
 /// What a lot's stored status, expiry and balance mean today. `expired` and `depleted`
@@ -195,11 +219,15 @@ mod tests {
     }
 
     #[test]
-    fn a_lot_number_has_one_expiry() {
+    fn a_lot_number_has_one_expiry_and_a_recall_is_not_topped_up() {
         let d = day("2027-01-31");
-        assert!(check_same_expiry("L1", "HA", d, d).is_ok());
-        let e = check_same_expiry("L1", "HA", d, day("2027-02-28")).unwrap_err();
-        assert!(e.contains("2027-01-31") && e.contains("2027-02-28"));
+        assert!(check_top_up("L1", "HA", LotStatus::Available, d, d).is_ok());
+        let e = check_top_up("L1", "HA", LotStatus::Available, d, day("2027-02-28")).unwrap_err();
+        assert!(e.to_string().contains("2027-01-31") && e.to_string().contains("2027-02-28"));
+        assert!(matches!(
+            check_top_up("L1", "HA", LotStatus::Recalled, d, d),
+            Err(TopUpRefusal::Recalled { .. })
+        ));
     }
 
     #[test]

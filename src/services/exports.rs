@@ -212,96 +212,126 @@ pub fn write(
         ExportKind::Variance => &VARIANCE_COLUMNS,
     };
     let mut out = start(header, opts, sink)?;
-    db::read_snapshot(conn, |conn| {
-        let mut after: Option<Cursor> = None;
-        loop {
-            let (count, last) = match kind {
-                ExportKind::Traceability => {
-                    let rows = q::traceability_page(conn, clinic, filter, after.as_ref(), PAGE)?;
-                    let last = rows.last().map(q::TraceRow::cursor);
-                    let n = rows.len();
-                    for r in rows {
-                        let quantity = r.quantity;
-                        out.record(vec![
-                            value(&r.session_id),
-                            value(time(r.performed_at)),
-                            text(r.patient_ref),
-                            text(r.practitioner),
-                            value(r.area),
-                            value(r.method),
-                            opt_text(r.formulation),
-                            opt_value(r.formulation_version),
-                            text(r.product_sku),
-                            text(r.product_name),
-                            opt_value(r.gtin),
-                            text(r.lot_number),
-                            value(r.expires_on),
-                            value(quantity),
-                            value(r.unit),
-                            value(r.session_status),
-                            opt_text(r.override_reason),
-                        ])?;
-                    }
-                    (n, last)
-                }
-                ExportKind::Movements => {
-                    let rows = q::movements_page(conn, clinic, filter, after.as_ref(), PAGE)?;
-                    let last = rows.last().map(q::MovementRow::cursor);
-                    let n = rows.len();
-                    for r in rows {
-                        let quantity = r.quantity;
-                        out.record(vec![
-                            value(time(r.created_at)),
-                            value(r.id),
-                            value(r.kind),
-                            text(r.product_sku),
-                            text(r.product_name),
-                            text(r.lot_number),
-                            value(r.expires_on),
-                            value(quantity),
-                            value(r.unit),
-                            text(r.actor),
-                            opt_text(r.reason),
-                            opt_value(r.session_id),
-                            opt_value(r.reverses_id),
-                        ])?;
-                    }
-                    (n, last)
-                }
-                ExportKind::Variance => {
-                    let rows = q::variance_page(conn, clinic, filter, after.as_ref(), PAGE)?;
-                    let last = rows.last().map(q::VarianceRow::cursor);
-                    let n = rows.len();
-                    for r in rows {
-                        let (planned, actual) = (r.planned, r.actual);
-                        let difference = (actual - planned.unwrap_or(Decimal::ZERO)).normalize();
-                        out.record(vec![
-                            value(&r.session_id),
-                            value(time(r.performed_at)),
-                            text(r.patient_ref),
-                            text(r.practitioner),
-                            opt_text(r.formulation),
-                            opt_value(r.formulation_version),
-                            text(r.product_sku),
-                            text(r.product_name),
-                            opt_value(planned),
-                            value(actual),
-                            value(difference),
-                            value(r.unit),
-                            value(r.session_status),
-                        ])?;
-                    }
-                    (n, last)
-                }
-            };
-            out.flush()?;
-            progress(out.rows);
-            if count < PAGE as usize {
-                return Ok(out.rows);
-            }
-            after = last;
-        }
+    db::read_snapshot(conn, |conn| match kind {
+        ExportKind::Traceability => pages(conn, &mut out, progress, |c, after| {
+            q::traceability_page(c, clinic, filter, after, PAGE)
+        }),
+        ExportKind::Movements => pages(conn, &mut out, progress, |c, after| {
+            q::movements_page(c, clinic, filter, after, PAGE)
+        }),
+        ExportKind::Variance => pages(conn, &mut out, progress, |c, after| {
+            q::variance_page(c, clinic, filter, after, PAGE)
+        }),
     })
+}
+
+/// A row of an export: its cells in the documented column order, and where the next page
+/// starts after it.
+trait ExportRow {
+    fn cursor(&self) -> Cursor;
+    fn cells(self) -> Vec<Cell>;
+}
+
+impl ExportRow for q::TraceRow {
+    fn cursor(&self) -> Cursor {
+        q::TraceRow::cursor(self)
+    }
+
+    fn cells(self) -> Vec<Cell> {
+        vec![
+            value(&self.session_id),
+            value(time(self.performed_at)),
+            text(self.patient_ref),
+            text(self.practitioner),
+            value(self.area),
+            value(self.method),
+            opt_text(self.formulation),
+            opt_value(self.formulation_version),
+            text(self.product_sku),
+            text(self.product_name),
+            opt_value(self.gtin),
+            text(self.lot_number),
+            value(self.expires_on),
+            value(self.quantity),
+            value(self.unit),
+            value(self.session_status),
+            opt_text(self.override_reason),
+        ]
+    }
+}
+
+impl ExportRow for q::MovementRow {
+    fn cursor(&self) -> Cursor {
+        q::MovementRow::cursor(self)
+    }
+
+    fn cells(self) -> Vec<Cell> {
+        vec![
+            value(time(self.created_at)),
+            value(self.id),
+            value(self.kind),
+            text(self.product_sku),
+            text(self.product_name),
+            text(self.lot_number),
+            value(self.expires_on),
+            value(self.quantity),
+            value(self.unit),
+            text(self.actor),
+            opt_text(self.reason),
+            opt_value(self.session_id),
+            opt_value(self.reverses_id),
+        ]
+    }
+}
+
+impl ExportRow for q::VarianceRow {
+    fn cursor(&self) -> Cursor {
+        q::VarianceRow::cursor(self)
+    }
+
+    fn cells(self) -> Vec<Cell> {
+        let difference = (self.actual - self.planned.unwrap_or(Decimal::ZERO)).normalize();
+        vec![
+            value(&self.session_id),
+            value(time(self.performed_at)),
+            text(self.patient_ref),
+            text(self.practitioner),
+            opt_text(self.formulation),
+            opt_value(self.formulation_version),
+            text(self.product_sku),
+            text(self.product_name),
+            opt_value(self.planned),
+            value(self.actual),
+            value(difference),
+            value(self.unit),
+            value(self.session_status),
+        ]
+    }
+}
+
+/// Reads keyset pages until one comes back short, flushing after each page.
+fn pages<R: ExportRow>(
+    conn: &mut Conn,
+    out: &mut CsvOut<'_>,
+    progress: &mut dyn FnMut(u64),
+    mut page: impl FnMut(&mut Conn, Option<&Cursor>) -> diesel::QueryResult<Vec<R>>,
+) -> AppResult<u64> {
+    let mut after: Option<Cursor> = None;
+    loop {
+        let rows = page(conn, after.as_ref())?;
+        let count = rows.len();
+        if let Some(last) = rows.last() {
+            after = Some(last.cursor());
+        }
+        for r in rows {
+            out.record(r.cells())?;
+        }
+        out.flush()?;
+        progress(out.rows);
+        if count < PAGE as usize {
+            return Ok(out.rows);
+        }
+    }
 }
 
 /// One recalled (or any) lot: every session that used it with the contact status of

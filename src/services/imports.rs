@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::lots::{receive_lot, ReceiveLot};
 use super::{catalog, Actor};
 use crate::db::{self, lots, products, suppliers, Conn};
-use crate::domain::lot::{parse_lot_number, LotStatus};
+use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
 use crate::domain::{quantity, FieldError};
@@ -215,6 +215,60 @@ fn finish(report: Report) -> AppResult<()> {
     }
 }
 
+/// One row of a products file as a valid product, or its errors in the report.
+fn product_row(
+    line: u64,
+    r: ProductRow,
+    supplier_ids: &HashMap<String, String>,
+    report: &mut Report,
+) -> Option<ValidProduct> {
+    let before = report.0.len();
+    let num = |field: &str, v: &str, report: &mut Report| -> Option<Decimal> {
+        blank(v).and_then(|v| report.take(line, field, decimal(v)))
+    };
+    let content = num("content", &r.content, report);
+    let reorder_point = num("reorder_point", &r.reorder_point, report);
+    let unit_cost = num("unit_cost", &r.unit_cost, report);
+    let single_use = report.take(line, "single_use", boolean(&r.single_use));
+    let beyond_use_days =
+        blank(&r.beyond_use_days).and_then(|v| report.take(line, "beyond_use_days", integer(v)));
+    let reorder_quantity =
+        blank(&r.reorder_quantity).and_then(|v| report.take(line, "reorder_quantity", integer(v)));
+    let supplier_id = report.supplier(line, &r.supplier, supplier_ids);
+    let single_use = single_use?;
+    let input = ProductInput {
+        sku: r.sku.clone(),
+        name: r.name,
+        kind: r.kind,
+        ingredients: r
+            .ingredients
+            .split(';')
+            .filter_map(blank)
+            .map(str::to_string)
+            .collect(),
+        gtin: blank(&r.gtin).map(str::to_string),
+        stock_unit: r.stock_unit,
+        content,
+        single_use,
+        beyond_use_days,
+        storage: r.storage,
+        reorder_point: reorder_point.unwrap_or_default(),
+        reorder_quantity: reorder_quantity.unwrap_or_default(),
+        supplier_id,
+        unit_cost: unit_cost.unwrap_or_default(),
+    };
+    match ValidProduct::try_from(input) {
+        Err(errs) => {
+            for e in errs {
+                report.fail(line, &e.field, e.message);
+            }
+            None
+        }
+        // A row whose numbers did not parse is reported, never imported.
+        Ok(p) => (report.0.len() == before).then_some(p),
+    }
+}
+
 pub fn import_products(
     conn: &mut Conn,
     actor: &Actor,
@@ -232,61 +286,13 @@ pub fn import_products(
     let mut seen: HashSet<String> = HashSet::new();
     let mut valid = Vec::new();
     for (line, r) in rows {
-        let mut ok = true;
-        let mut num = |field: &str, v: &str, report: &mut Report| -> Option<Decimal> {
-            blank(v).and_then(|v| {
-                let parsed = report.take(line, field, decimal(v));
-                ok &= parsed.is_some();
-                parsed
-            })
-        };
-        let content = num("content", &r.content, &mut report);
-        let reorder_point = num("reorder_point", &r.reorder_point, &mut report);
-        let unit_cost = num("unit_cost", &r.unit_cost, &mut report);
-        let single_use = report.take(line, "single_use", boolean(&r.single_use));
-        let beyond_use_days = blank(&r.beyond_use_days)
-            .and_then(|v| report.take(line, "beyond_use_days", integer(v)));
-        let reorder_quantity = blank(&r.reorder_quantity)
-            .and_then(|v| report.take(line, "reorder_quantity", integer(v)));
-        let supplier_id = report.supplier(line, &r.supplier, &supplier_ids);
-        let Some(single_use) = single_use else {
-            continue;
-        };
-        let input = ProductInput {
-            sku: r.sku.clone(),
-            name: r.name,
-            kind: r.kind,
-            ingredients: r
-                .ingredients
-                .split(';')
-                .filter_map(blank)
-                .map(str::to_string)
-                .collect(),
-            gtin: blank(&r.gtin).map(str::to_string),
-            stock_unit: r.stock_unit,
-            content,
-            single_use,
-            beyond_use_days,
-            storage: r.storage,
-            reorder_point: reorder_point.unwrap_or_default(),
-            reorder_quantity: reorder_quantity.unwrap_or_default(),
-            supplier_id,
-            unit_cost: unit_cost.unwrap_or_default(),
-        };
-        match ValidProduct::try_from(input) {
-            Err(errs) => {
-                for e in errs {
-                    report.fail(line, &e.field, e.message);
-                }
-            }
-            Ok(p) => {
-                if !seen.insert(p.sku.clone()) {
-                    report.fail(line, "sku", format!("{} appears twice in the file", p.sku));
-                } else if products::find_by_sku(conn, &clinic, &p.sku)?.is_some() {
-                    report.fail(line, "sku", format!("a product {} already exists", p.sku));
-                } else if ok {
-                    valid.push((line, p));
-                }
+        if let Some(p) = product_row(line, r, &supplier_ids, &mut report) {
+            if !seen.insert(p.sku.clone()) {
+                report.fail(line, "sku", format!("{} appears twice in the file", p.sku));
+            } else if products::find_by_sku(conn, &clinic, &p.sku)?.is_some() {
+                report.fail(line, "sku", format!("a product {} already exists", p.sku));
+            } else {
+                valid.push((line, p));
             }
         }
         progress(line);
@@ -321,34 +327,29 @@ fn at_line(e: AppError, line: u64) -> AppError {
     }
 }
 
-pub fn import_lots(
-    conn: &mut Conn,
-    actor: &Actor,
-    bytes: &[u8],
-    progress: &mut dyn FnMut(u64),
-) -> AppResult<usize> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
-    let mut report = Report(Vec::new());
-    let rows: Vec<(u64, LotRow)> = read(bytes, &LOT_COLUMNS, &LOT_REQUIRED, &mut report);
-    let products_by_sku: HashMap<String, products::Product> = products::list(conn, &clinic)?
-        .into_iter()
-        .map(|p| (p.sku.clone(), p))
-        .collect();
-    let supplier_ids: HashMap<String, String> = suppliers::list(conn, &clinic)?
-        .into_iter()
-        .map(|s| (s.name, s.id))
-        .collect();
-    let mut expiry_in_file: HashMap<(String, String), NaiveDate> = HashMap::new();
-    let mut valid = Vec::new();
-    for (line, r) in rows {
+/// What checking a lots file needs beyond one row: the clinic's catalog and suppliers,
+/// and the expiry each lot number had higher up in the file.
+struct LotFile<'a> {
+    clinic: &'a str,
+    products_by_sku: HashMap<String, products::Product>,
+    supplier_ids: HashMap<String, String>,
+    expiry_in_file: HashMap<(String, String), NaiveDate>,
+}
+
+impl LotFile<'_> {
+    /// One row as a delivery, or its errors in the report.
+    fn row(
+        &mut self,
+        conn: &mut Conn,
+        line: u64,
+        r: LotRow,
+        report: &mut Report,
+    ) -> AppResult<Option<ReceiveLot>> {
         let before = report.0.len();
-        let product = match products_by_sku.get(r.sku.trim()) {
-            Some(p) => Some(p),
-            None => {
-                report.fail(line, "sku", format!("no product with sku {:?}", r.sku));
-                None
-            }
-        };
+        let product = self.products_by_sku.get(r.sku.trim());
+        if product.is_none() {
+            report.fail(line, "sku", format!("no product with sku {:?}", r.sku));
+        }
         let lot_number = report.take(line, "lot_number", parse_lot_number(&r.lot_number));
         let expires_on = report.take(
             line,
@@ -368,49 +369,73 @@ pub fn import_lots(
                 decimal(v).and_then(quantity::non_negative),
             )
         });
-        let supplier_id = report.supplier(line, &r.supplier, &supplier_ids);
+        let supplier_id = report.supplier(line, &r.supplier, &self.supplier_ids);
         if let (Some(p), Some(n), Some(e)) = (product, &lot_number, expires_on) {
             let key = (p.id.clone(), n.clone());
-            match expiry_in_file.get(&key) {
-                Some(prev) if *prev != e => {
-                    report.fail(
-                        line,
-                        "expires_on",
-                        format!("lot {n} appears above with expiry {prev}"),
-                    );
-                }
+            match self.expiry_in_file.get(&key) {
+                Some(prev) if *prev != e => report.fail(
+                    line,
+                    "expires_on",
+                    format!("lot {n} appears above with expiry {prev}"),
+                ),
                 _ => {
-                    expiry_in_file.insert(key, e);
+                    self.expiry_in_file.insert(key, e);
                 }
             }
-            if let Some(existing) = lots::find_by_number(conn, &clinic, &p.id, n)? {
-                if existing.expires_on != e {
-                    report.fail(
-                        line,
-                        "expires_on",
-                        format!("lot {n} is recorded with expiry {}", existing.expires_on),
-                    );
-                } else if existing.status == LotStatus::Recalled {
-                    report.fail(line, "lot_number", format!("lot {n} is recalled"));
+            if let Some(existing) = lots::find_by_number(conn, self.clinic, &p.id, n)? {
+                if let Err(refusal) =
+                    check_top_up(n, &p.sku, existing.status, existing.expires_on, e)
+                {
+                    let field = match refusal {
+                        TopUpRefusal::OtherExpiry { .. } => "expires_on",
+                        TopUpRefusal::Recalled { .. } => "lot_number",
+                    };
+                    report.fail(line, field, refusal.to_string());
                 }
             }
         }
-        if report.0.len() == before {
-            if let (Some(p), Some(lot_number), Some(expires_on), Some(containers)) =
-                (product, lot_number, expires_on, containers)
-            {
-                valid.push((
-                    line,
-                    ReceiveLot {
-                        product_id: p.id.clone(),
-                        lot_number,
-                        expires_on,
-                        containers,
-                        unit_cost,
-                        supplier_id,
-                    },
-                ));
-            }
+        if report.0.len() != before {
+            return Ok(None);
+        }
+        Ok(match (product, lot_number, expires_on, containers) {
+            (Some(p), Some(lot_number), Some(expires_on), Some(containers)) => Some(ReceiveLot {
+                product_id: p.id.clone(),
+                lot_number,
+                expires_on,
+                containers,
+                unit_cost,
+                supplier_id,
+            }),
+            _ => None,
+        })
+    }
+}
+
+pub fn import_lots(
+    conn: &mut Conn,
+    actor: &Actor,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(u64),
+) -> AppResult<usize> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let mut report = Report(Vec::new());
+    let rows: Vec<(u64, LotRow)> = read(bytes, &LOT_COLUMNS, &LOT_REQUIRED, &mut report);
+    let mut file = LotFile {
+        clinic: &clinic,
+        products_by_sku: products::list(conn, &clinic)?
+            .into_iter()
+            .map(|p| (p.sku.clone(), p))
+            .collect(),
+        supplier_ids: suppliers::list(conn, &clinic)?
+            .into_iter()
+            .map(|s| (s.name, s.id))
+            .collect(),
+        expiry_in_file: HashMap::new(),
+    };
+    let mut valid = Vec::new();
+    for (line, r) in rows {
+        if let Some(lot) = file.row(conn, line, r, &mut report)? {
+            valid.push((line, lot));
         }
         progress(line);
     }

@@ -9,12 +9,12 @@ use super::ledger::{record, Entry};
 use super::scan::scan_in;
 use super::{today, Actor};
 use crate::db::lots::{self, Lot, LotFilter};
-use crate::db::products::{self};
+use crate::db::products::{self, Product};
 use crate::db::sessions::{self, LotUse};
 use crate::db::{self, suppliers, Conn};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
-    apply_status_change, check_same_expiry, parse_lot_number, LotStatus, StatusChange,
+    apply_status_change, check_top_up, parse_lot_number, LotStatus, StatusChange, TopUpRefusal,
 };
 use crate::domain::role::Action;
 use crate::domain::{quantity, required_text, Checks};
@@ -122,47 +122,24 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
                 format!("no product {} in this clinic", input.product_id),
             )
         })?;
-        let supplier_id = input
-            .supplier_id
-            .clone()
-            .filter(|s| !s.is_empty())
-            .or(product.supplier_id.clone());
-        if let Some(sid) = &supplier_id {
-            if suppliers::get(conn, &clinic, sid)?.is_none() {
-                return Err(AppError::invalid(
-                    "supplier_id",
-                    format!("no supplier {sid} in this clinic"),
-                ));
-            }
-        }
-        let quantity = product.content * Decimal::from(containers);
-        if quantity >= Decimal::from(quantity::MAX_MAGNITUDE) {
-            return Err(AppError::invalid(
-                "containers",
-                format!(
-                    "{containers} containers of {} {} is more than one lot can hold",
-                    product.content, product.stock_unit
-                ),
-            ));
-        }
+        let supplier_id = delivery_supplier(conn, &clinic, &input, &product)?;
+        let quantity = delivered_quantity(&product, containers)?;
         let lot_id = match lots::find_by_number(conn, &clinic, &product.id, &lot_number)? {
             Some(existing) => {
-                check_same_expiry(
+                check_top_up(
                     &lot_number,
                     &product.sku,
+                    existing.status,
                     existing.expires_on,
                     input.expires_on,
                 )
-                .map_err(|e| AppError::conflict(ConflictKind::Duplicate, e))?;
-                if existing.status == LotStatus::Recalled {
-                    return Err(AppError::conflict(
-                        ConflictKind::LotBlocked,
-                        format!(
-                            "lot {lot_number} of {} is recalled; do not receive it",
-                            product.sku
-                        ),
-                    ));
-                }
+                .map_err(|e| {
+                    let kind = match e {
+                        TopUpRefusal::OtherExpiry { .. } => ConflictKind::Duplicate,
+                        TopUpRefusal::Recalled { .. } => ConflictKind::LotBlocked,
+                    };
+                    AppError::conflict(kind, e.to_string())
+                })?;
                 lots::add_received(conn, &clinic, &existing.id, containers, quantity)?;
                 existing.id
             }
@@ -188,17 +165,52 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
                 lot.id
             }
         };
-        let reason = format!("received {containers} container(s)");
-        record(
-            conn,
-            actor,
-            &clinic,
-            &product,
-            &lot_id,
-            Entry::new(MovementKind::Receive, quantity, reason),
-        )?;
+        let entry = Entry::new(
+            MovementKind::Receive,
+            quantity,
+            format!("received {containers} container(s)"),
+        );
+        record(conn, actor, &clinic, &product, &lot_id, entry)?;
         get_lot_in(conn, &clinic, &lot_id)
     })
+}
+
+/// The delivery's supplier: as given, else the product's preferred one.
+fn delivery_supplier(
+    conn: &mut Conn,
+    clinic: &str,
+    input: &ReceiveLot,
+    product: &Product,
+) -> AppResult<Option<String>> {
+    let supplier_id = input
+        .supplier_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or(product.supplier_id.clone());
+    if let Some(sid) = &supplier_id {
+        if suppliers::get(conn, clinic, sid)?.is_none() {
+            return Err(AppError::invalid(
+                "supplier_id",
+                format!("no supplier {sid} in this clinic"),
+            ));
+        }
+    }
+    Ok(supplier_id)
+}
+
+/// The stock a delivery adds, in the product's unit.
+fn delivered_quantity(product: &Product, containers: i64) -> AppResult<Decimal> {
+    let quantity = product.content * Decimal::from(containers);
+    if quantity >= Decimal::from(quantity::MAX_MAGNITUDE) {
+        return Err(AppError::invalid(
+            "containers",
+            format!(
+                "{containers} containers of {} {} is more than one lot can hold",
+                product.content, product.stock_unit
+            ),
+        ));
+    }
+    Ok(quantity)
 }
 
 pub fn change_status(

@@ -9,7 +9,7 @@ use super::audit::{self, Subject};
 use super::lots::{receive_lot, ReceiveLot};
 use super::planning;
 use super::Actor;
-use crate::db::orders::{self as repo, OrderLine, PurchaseOrder};
+use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
 use crate::domain::order::PurchaseOrderStatus;
 use crate::domain::role::Action;
@@ -46,61 +46,17 @@ pub fn create(
             format!("no supplier {} in this clinic", input.supplier_id),
         )
     })?;
-    // (product id, containers, unit cost, reason)
-    let mut lines: Vec<(String, i64, Decimal, Option<String>)> = Vec::new();
-    if input.from_suggestions {
+    let lines = if input.from_suggestions {
         if !input.lines.is_empty() {
             return Err(AppError::invalid(
                 "lines",
                 "give lines or from_suggestions, not both",
             ));
         }
-        for (key, suggestions) in planning::suggestions(conn, actor)? {
-            if key.as_ref().map(|(id, _)| id) == Some(&supplier.id) {
-                for s in suggestions {
-                    lines.push((
-                        s.product.id.clone(),
-                        s.containers,
-                        s.product.unit_cost,
-                        Some(s.reason),
-                    ));
-                }
-            }
-        }
-        if lines.is_empty() {
-            return Err(AppError::conflict(
-                ConflictKind::InvalidState,
-                format!("nothing needs ordering from {} right now", supplier.name),
-            ));
-        }
+        suggested_lines(conn, actor, &supplier)?
     } else {
-        let mut c = Checks::new();
-        if input.lines.is_empty() {
-            c.fail("lines", "give at least one line, or from_suggestions: true");
-        }
-        for (i, l) in input.lines.iter().enumerate() {
-            let containers = c.take(
-                &format!("lines[{i}].containers"),
-                quantity::count(l.containers, 1, 100_000),
-            );
-            match products::get(conn, &clinic, &l.product_id)? {
-                None => c.fail(
-                    &format!("lines[{i}].product_id"),
-                    format!("no product {} in this clinic", l.product_id),
-                ),
-                Some(p) if lines.iter().any(|x| x.0 == p.id) => c.fail(
-                    &format!("lines[{i}].product_id"),
-                    "this product already has a line",
-                ),
-                Some(p) => {
-                    if let Some(n) = containers {
-                        lines.push((p.id, n, p.unit_cost, None));
-                    }
-                }
-            }
-        }
-        c.into_result().map_err(AppError::Invalid)?;
-    }
+        given_lines(conn, &clinic, &input.lines)?
+    };
     let now = db::now();
     let order = PurchaseOrder {
         id: db::new_id(),
@@ -113,16 +69,20 @@ pub fn create(
     };
     db::write_tx(conn, |conn| {
         repo::insert(conn, &order)?;
-        for (i, (product_id, containers, cost, reason)) in lines.iter().enumerate() {
+        for (i, l) in lines.into_iter().enumerate() {
             repo::insert_line(
                 conn,
-                &clinic,
-                &order.id,
-                i as i64,
-                product_id,
-                *containers,
-                *cost,
-                reason.as_deref(),
+                NewLine {
+                    id: db::new_id(),
+                    clinic_id: clinic.clone(),
+                    order_id: order.id.clone(),
+                    position: i as i64,
+                    product_id: l.product_id,
+                    containers: l.containers,
+                    unit_cost: l.unit_cost,
+                    received_containers: 0,
+                    reason: l.reason,
+                },
             )?;
         }
         let lines = repo::lines_of(conn, &order.id)?;
@@ -135,6 +95,77 @@ pub fn create(
         )?;
         Ok((order, lines))
     })
+}
+
+/// A line to order, before it has an order.
+struct Wanted {
+    product_id: String,
+    containers: i64,
+    unit_cost: Decimal,
+    reason: Option<String>,
+}
+
+/// What the reorder suggestions say to order from this supplier now.
+fn suggested_lines(
+    conn: &mut Conn,
+    actor: &Actor,
+    supplier: &suppliers::Supplier,
+) -> AppResult<Vec<Wanted>> {
+    let mut lines = Vec::new();
+    for (key, suggestions) in planning::suggestions(conn, actor)? {
+        if key.as_ref().map(|(id, _)| id) == Some(&supplier.id) {
+            lines.extend(suggestions.into_iter().map(|s| Wanted {
+                product_id: s.product.id.clone(),
+                containers: s.containers,
+                unit_cost: s.product.unit_cost,
+                reason: Some(s.reason),
+            }));
+        }
+    }
+    if lines.is_empty() {
+        return Err(AppError::conflict(
+            ConflictKind::InvalidState,
+            format!("nothing needs ordering from {} right now", supplier.name),
+        ));
+    }
+    Ok(lines)
+}
+
+/// The lines a manager typed: known products, one line each, whole containers.
+fn given_lines(conn: &mut Conn, clinic: &str, given: &[LineInput]) -> AppResult<Vec<Wanted>> {
+    let mut lines: Vec<Wanted> = Vec::new();
+    let mut c = Checks::new();
+    if given.is_empty() {
+        c.fail("lines", "give at least one line, or from_suggestions: true");
+    }
+    for (i, l) in given.iter().enumerate() {
+        let containers = c.take(
+            &format!("lines[{i}].containers"),
+            quantity::count(l.containers, 1, 100_000),
+        );
+        match products::get(conn, clinic, &l.product_id)? {
+            None => c.fail(
+                &format!("lines[{i}].product_id"),
+                format!("no product {} in this clinic", l.product_id),
+            ),
+            Some(p) if lines.iter().any(|x| x.product_id == p.id) => c.fail(
+                &format!("lines[{i}].product_id"),
+                "this product already has a line",
+            ),
+            Some(p) => {
+                if let Some(n) = containers {
+                    lines.push(Wanted {
+                        product_id: p.id,
+                        containers: n,
+                        unit_cost: p.unit_cost,
+                        reason: None,
+                    });
+                }
+            }
+        }
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    Ok(lines)
 }
 
 pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
