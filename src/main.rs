@@ -173,9 +173,12 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Invite { email } => {
             let (code, expires_at) = commands::invite_admin(&cli.database_url, &email)?;
-            println!("invitation code for the admin account {email} (shown once, valid until {expires_at} UTC):");
+            let until = expires_at.format("%Y-%m-%d %H:%M UTC");
+            println!(
+                "invitation code for the admin account {email} (shown once, valid until {until}):"
+            );
             println!("{code}");
-            println!("set a password with: POST /api/v1/invitations/accept {{\"code\": \"…\", \"password\": \"…\"}}");
+            println!("set a password with POST /api/v1/invitations/accept {{\"code\": \"…\", \"password\": \"…\"}}");
             Ok(())
         }
         Command::Serve {
@@ -221,9 +224,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         for (role, token) in &demo.tokens {
             println!("  {:<13} {token}", role.as_str());
         }
-        println!("sign in at /sign-in (passwords shown once):");
+        println!("sign in on the web page /sign-in with (passwords shown once):");
         for (role, email, password) in &demo.logins {
-            println!("  {:<13} {email}  {password}", role.as_str());
+            println!("  {:<13} {email:<37} {password}", role.as_str());
         }
     }
     println!(

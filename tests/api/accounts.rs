@@ -687,7 +687,7 @@ async fn a_revoked_token_answers_401_on_another_instance_within_five_seconds() {
 async fn sign_in_sets_a_strict_cookie_and_every_cookie_post_needs_csrf_and_same_origin() {
     let app = spawn_app().await;
     let c = app.clinic("Clinique Iris").await;
-    member(&app, &c.manager, &c.id, "practitioner", "nina@iris.example").await;
+    let (nina, _) = member(&app, &c.manager, &c.id, "practitioner", "nina@iris.example").await;
 
     let form = browse(&app.address, "GET", "/sign-in", Browser::default(), &[]).await;
     assert_eq!(form.status, 200);
@@ -813,6 +813,10 @@ async fn sign_in_sets_a_strict_cookie_and_every_cookie_post_needs_csrf_and_same_
     assert_eq!(out.header("location").as_deref(), Some("/sign-in"));
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
     assert_eq!(get_page(&app, "/", &cookie).await.status, 303, "signed out");
+    let actions = audit_actions(&app, &c.manager, &nina).await;
+    let out = actions.iter().find(|(a, _)| a == "sign-out").unwrap();
+    assert_eq!(out.1["from"][1], "127.0.0.1");
+    assert!(actions.iter().any(|(a, _)| a == "sign-in"));
 }
 
 #[actix_web::test]
