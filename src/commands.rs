@@ -156,3 +156,10 @@ pub fn backup(url: &str, output: &str) -> anyhow::Result<()> {
         }
     }
 }
+
+/// `mesoledger invite --email E`: the admin account gets this email and an invitation
+/// code (shown once) to set its password.
+pub fn invite_admin(url: &str, email: &str) -> anyhow::Result<(String, chrono::NaiveDateTime)> {
+    let mut conn = connect(url)?;
+    crate::services::accounts::invite_admin(&mut conn, email).map_err(app_err)
+}

@@ -44,6 +44,21 @@ enum Command {
         /// Database connections in the pool.
         #[arg(long, env = "MESOLEDGER_POOL_SIZE", default_value_t = 16)]
         pool_size: u32,
+        /// The URL people open (e.g. https://stock.clinic.example); https marks the
+        /// session cookie Secure, and forms must come from this origin.
+        #[arg(long, env = "MESOLEDGER_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Minutes after which an unused browser session ends.
+        #[arg(long, env = "MESOLEDGER_SESSION_IDLE_MINUTES", default_value_t = 30)]
+        session_idle_minutes: i64,
+        /// Hours after which a browser session ends in any case.
+        #[arg(long, env = "MESOLEDGER_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+        session_absolute_hours: i64,
+    },
+    /// Give the admin account an email and print an invitation code to set its password.
+    Invite {
+        #[arg(long)]
+        email: String,
     },
     /// Create or update the database schema, then exit.
     Migrate,
@@ -156,18 +171,34 @@ fn main() -> anyhow::Result<()> {
             eprintln!("backup written to {output}");
             Ok(())
         }
+        Command::Invite { email } => {
+            let (code, expires_at) = commands::invite_admin(&cli.database_url, &email)?;
+            let until = expires_at.format("%Y-%m-%d %H:%M UTC");
+            println!(
+                "invitation code for the admin account {email} (shown once, valid until {until}):"
+            );
+            println!("{code}");
+            println!("set a password with POST /api/v1/invitations/accept {{\"code\": \"…\", \"password\": \"…\"}}");
+            Ok(())
+        }
         Command::Serve {
             bind,
             demo,
             admin_token,
             workers,
             pool_size,
+            public_url,
+            session_idle_minutes,
+            session_absolute_hours,
         } => {
             let settings = Settings {
                 admin_token,
                 demo,
                 workers,
                 pool_size,
+                public_url,
+                session_idle_minutes,
+                session_absolute_hours,
                 ..Settings::new(cli.database_url, bind)
             };
             actix_web::rt::System::new().block_on(serve(settings))
@@ -192,6 +223,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
         for (role, token) in &demo.tokens {
             println!("  {:<13} {token}", role.as_str());
+        }
+        println!("sign in on the web page /sign-in with (passwords shown once):");
+        for (role, email, password) in &demo.logins {
+            println!("  {:<13} {email:<37} {password}", role.as_str());
         }
     }
     println!(

@@ -9,8 +9,10 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::db::{self, Pool};
+use crate::domain::accounts::SessionLimits;
+use crate::http::ui::session::WebConfig;
 use crate::http::{self, extract::AppState, meta};
-use crate::services::{auth, demo};
+use crate::services::{accounts, auth, demo};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -20,6 +22,13 @@ pub struct Settings {
     pub demo: bool,
     pub workers: Option<usize>,
     pub pool_size: u32,
+    /// `MESOLEDGER_PUBLIC_URL`: the address people open; `https://` marks the session
+    /// cookie `Secure`, and cookie requests must come from its origin.
+    pub public_url: Option<String>,
+    /// Browser sessions end after this many idle minutes (default 30)…
+    pub session_idle_minutes: i64,
+    /// …and after this many hours in any case (default 12).
+    pub session_absolute_hours: i64,
 }
 
 impl Settings {
@@ -31,6 +40,9 @@ impl Settings {
             demo: false,
             workers: None,
             pool_size: 16,
+            public_url: None,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
         }
     }
 }
@@ -63,6 +75,16 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(pool.clone()));
         let metrics = web::Data::new(meta::Metrics::new());
+        let web_config = web::Data::new(WebConfig {
+            limits: SessionLimits {
+                idle: chrono::Duration::minutes(settings.session_idle_minutes.max(1)),
+                absolute: chrono::Duration::hours(settings.session_absolute_hours.max(1)),
+            },
+            public_url: settings.public_url.clone().filter(|u| !u.trim().is_empty()),
+        });
+        // The dummy password hash that makes unknown emails as slow as wrong passwords;
+        // computed aside so that start-up does not wait for it.
+        std::thread::spawn(accounts::warm_up);
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(meta::track))
@@ -70,6 +92,7 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(metrics.clone())
+                .app_data(web_config.clone())
                 .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
                 .service(meta::healthz)
                 .service(meta::readyz)
@@ -77,6 +100,7 @@ impl Application {
                 .service(meta::openapi)
                 .service(meta::docs)
                 .service(web::scope("/api/v1").configure(http::api))
+                .configure(http::ui::routes)
                 .default_service(web::to(http::not_found))
         })
         .listen(listener)?;

@@ -2,6 +2,7 @@
 //! the write-transaction helper. Repository functions live in the submodules; they take
 //! `&mut Conn` and return diesel's `QueryResult`.
 
+pub mod accounts;
 pub mod audit;
 pub mod courses;
 pub mod exports;

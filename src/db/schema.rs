@@ -18,6 +18,9 @@ diesel::table! {
         role -> Text,
         token_hash -> Text,
         created_at -> Timestamp,
+        email -> Nullable<Text>,
+        active -> Bool,
+        password_hash -> Nullable<Text>,
     }
 }
 
@@ -350,4 +353,56 @@ diesel::allow_tables_to_appear_in_same_query!(
     course_sessions,
     purchase_orders,
     purchase_order_lines,
+    tokens,
+    browser_sessions,
+    invitations,
+    sign_in_failures,
 );
+
+diesel::table! {
+    tokens (id) {
+        id -> Text,
+        staff_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    browser_sessions (id_hash) {
+        id_hash -> Text,
+        staff_id -> Text,
+        csrf_token -> Text,
+        client_addr -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (code_hash) {
+        code_hash -> Text,
+        staff_id -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> Text,
+        email -> Text,
+        client_addr -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tokens -> staff (staff_id));
+diesel::joinable!(browser_sessions -> staff (staff_id));

@@ -1,4 +1,4 @@
-//! Clinics and their staff (with hashed bearer tokens).
+//! Clinics and their staff. Tokens, passwords and sign-in state are in `db::accounts`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -22,8 +22,10 @@ pub struct Staff {
     pub clinic_id: Option<String>,
     pub name: String,
     pub role: String,
-    pub token_hash: String,
     pub created_at: NaiveDateTime,
+    /// Trimmed and lower-case; unique.
+    pub email: Option<String>,
+    pub active: bool,
 }
 
 pub fn insert_clinic(conn: &mut Conn, clinic: &Clinic) -> QueryResult<()> {
@@ -60,19 +62,14 @@ pub fn insert_staff(conn: &mut Conn, member: &Staff) -> QueryResult<()> {
             staff::clinic_id.eq(&member.clinic_id),
             staff::name.eq(&member.name),
             staff::role.eq(&member.role),
-            staff::token_hash.eq(&member.token_hash),
+            // Retired column (tokens live in `tokens`); it only needs a unique value.
+            staff::token_hash.eq(format!("moved:{}", member.id)),
             staff::created_at.eq(member.created_at),
+            staff::email.eq(&member.email),
+            staff::active.eq(member.active),
         ))
         .execute(conn)
         .map(|_| ())
-}
-
-pub fn find_by_token_hash(conn: &mut Conn, hash: &str) -> QueryResult<Option<Staff>> {
-    staff::table
-        .filter(staff::token_hash.eq(hash))
-        .select(Staff::as_select())
-        .first(conn)
-        .optional()
 }
 
 pub fn any_staff(conn: &mut Conn) -> QueryResult<bool> {
@@ -85,13 +82,6 @@ pub fn list_staff(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Staff>> {
         .select(Staff::as_select())
         .order(staff::created_at)
         .load(conn)
-}
-
-pub fn set_token_hash(conn: &mut Conn, staff_id: &str, hash: &str) -> QueryResult<()> {
-    diesel::update(staff::table.find(staff_id))
-        .set(staff::token_hash.eq(hash))
-        .execute(conn)
-        .map(|_| ())
 }
 
 pub fn update_clinic(conn: &mut Conn, clinic: &Clinic) -> QueryResult<()> {

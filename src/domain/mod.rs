@@ -1,6 +1,7 @@
 //! Domain rules and types: pure, no I/O. Request bodies are parsed into these types once
 //! at the edge; after that a value is valid by construction.
 
+pub mod accounts;
 pub mod audit;
 pub mod course;
 pub mod csv_safety;

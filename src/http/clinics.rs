@@ -30,6 +30,9 @@ pub struct NewStaff {
     pub name: String,
     /// `manager`, `practitioner` or `auditor`.
     pub role: String,
+    /// The email they will sign in with (unique, compared case-insensitively).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,7 +41,9 @@ pub struct StaffView {
     pub name: String,
     pub role: String,
     pub clinic_id: Option<String>,
-    /// The bearer token: shown in this answer only, stored hashed.
+    pub email: Option<String>,
+    /// The bearer token (the first of the person's tokens): shown in this answer only,
+    /// stored hashed.
     pub token: String,
 }
 
@@ -83,9 +88,9 @@ pub async fn create_staff(
     body: Json<NewStaff>,
 ) -> AppResult<HttpResponse> {
     let clinic_id = path.into_inner();
-    let NewStaff { name, role } = body.0;
+    let NewStaff { name, role, email } = body.0;
     let (member, token) = run(&state, move |conn| {
-        auth::create_staff(conn, &actor, &clinic_id, &name, &role)
+        auth::create_member(conn, &actor, &clinic_id, &name, &role, email.as_deref())
     })
     .await?;
     Ok(HttpResponse::Created().json(StaffView {
@@ -93,6 +98,7 @@ pub async fn create_staff(
         name: member.name,
         role: member.role,
         clinic_id: member.clinic_id,
+        email: member.email,
         token,
     }))
 }

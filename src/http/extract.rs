@@ -30,14 +30,15 @@ impl AppState {
 }
 
 /// Recently seen bearer tokens (by hash), so most requests skip the staff lookup.
-/// Entries live 30 seconds: a token replaced elsewhere (the demo loader, another
-/// instance) stops working here within that time.
+/// Entries live 4 seconds: a token revoked or a person deactivated through another
+/// instance stops working here within that time. A revocation through this instance
+/// drops the entry at once (`forget`, `forget_staff`).
 #[derive(Default)]
 pub struct TokenCache(
     std::sync::RwLock<std::collections::HashMap<String, (Actor, std::time::Instant)>>,
 );
 
-const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(4);
 const TOKEN_CACHE_MAX: usize = 10_000;
 
 impl TokenCache {
@@ -54,6 +55,20 @@ impl TokenCache {
                 map.clear();
             }
             map.insert(hash, (actor, std::time::Instant::now()));
+        }
+    }
+
+    /// Drops one token (revoked here).
+    pub fn forget(&self, hash: &str) {
+        if let Ok(mut map) = self.0.write() {
+            map.remove(hash);
+        }
+    }
+
+    /// Drops every token of a person (deactivated, or their role changed).
+    pub fn forget_staff(&self, staff_id: &str) {
+        if let Ok(mut map) = self.0.write() {
+            map.retain(|_, (actor, _)| actor.staff_id != staff_id);
         }
     }
 }

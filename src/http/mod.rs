@@ -1,6 +1,7 @@
 //! HTTP: actix-web handlers, one file per resource, the error mapping, and the OpenAPI
 //! document built from the handlers' annotations.
 
+pub mod accounts;
 pub mod audit;
 pub mod clinics;
 pub mod courses;
@@ -21,6 +22,7 @@ pub mod scan;
 pub mod sessions;
 pub mod stock;
 pub mod suppliers;
+pub mod ui;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -51,6 +53,9 @@ use crate::error::AppError;
         courses::create, courses::get, courses::list, courses::cancel,
         orders::create, orders::list, orders::csv, orders::get, orders::send, orders::receive,
         scan::scan, clinics::update_clinic,
+        accounts::list_staff, accounts::update_staff, accounts::invite, accounts::accept,
+        accounts::my_tokens, accounts::create_token, accounts::revoke_token,
+        accounts::staff_tokens, accounts::revoke_staff_token,
     ),
     components(schemas(error::Problem, crate::domain::FieldError)),
     modifiers(&BearerAuth),
@@ -130,7 +135,16 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(orders::send)
         .service(orders::receive)
         .service(scan::scan)
-        .service(clinics::update_clinic);
+        .service(clinics::update_clinic)
+        .service(accounts::list_staff)
+        .service(accounts::update_staff)
+        .service(accounts::invite)
+        .service(accounts::accept)
+        .service(accounts::my_tokens)
+        .service(accounts::create_token)
+        .service(accounts::revoke_token)
+        .service(accounts::staff_tokens)
+        .service(accounts::revoke_staff_token);
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {

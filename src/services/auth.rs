@@ -3,8 +3,10 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::accounts;
 use super::audit::{self, Subject};
 use super::Actor;
+use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as repo, Clinic, Staff};
 use crate::db::{self, Conn};
 use crate::domain::role::{assignable, Action, Role};
@@ -23,9 +25,13 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The person behind a bearer token: the token must not be revoked and its owner must be
+/// active.
 pub fn authenticate(conn: &mut Conn, token: &str) -> AppResult<Actor> {
-    let member = repo::find_by_token_hash(conn, &hash_token(token))?
+    let (token, member) = accounts_repo::find_live_token(conn, &hash_token(token))?
+        .filter(|(_, member)| member.active)
         .ok_or_else(|| AppError::Unauthenticated("the bearer token is not valid".into()))?;
+    accounts_repo::touch_token(conn, &token.id, db::now())?;
     let role = Role::parse(&member.role).map_err(AppError::Internal)?;
     Ok(Actor {
         staff_id: member.id,
@@ -46,15 +52,27 @@ pub fn bootstrap_admin(conn: &mut Conn, configured: Option<&str>) -> AppResult<O
             Some(t) => (t.trim().to_string(), false),
             None => (new_token(), true),
         };
-        repo::insert_staff(
+        let admin = Staff {
+            id: db::new_id(),
+            clinic_id: None,
+            name: "admin".into(),
+            role: Role::Admin.as_str().into(),
+            created_at: db::now(),
+            email: None,
+            active: true,
+        };
+        repo::insert_staff(conn, &admin)?;
+        accounts_repo::insert_token(
             conn,
-            &Staff {
+            &accounts_repo::Token {
                 id: db::new_id(),
-                clinic_id: None,
-                name: "admin".into(),
-                role: Role::Admin.as_str().into(),
+                staff_id: admin.id.clone(),
+                name: "bootstrap".into(),
+                prefix: token.chars().take(12).collect(),
                 token_hash: hash_token(&token),
-                created_at: db::now(),
+                created_at: admin.created_at,
+                last_used_at: None,
+                revoked_at: None,
             },
         )?;
         Ok(generated.then_some(token))
@@ -91,6 +109,19 @@ pub fn create_staff(
     name: &str,
     role: &str,
 ) -> AppResult<(Staff, String)> {
+    create_member(conn, actor, clinic_id, name, role, None)
+}
+
+/// A new staff member, optionally with the email they will sign in with, and their first
+/// token, which the caller sees this once.
+pub fn create_member(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic_id: &str,
+    name: &str,
+    role: &str,
+    email: Option<&str>,
+) -> AppResult<(Staff, String)> {
     actor.require(Action::ManageStaff)?;
     // A manager works in their own clinic only; any other clinic does not exist for them.
     let visible = actor.role == Role::Admin || actor.clinic_id.as_deref() == Some(clinic_id);
@@ -110,28 +141,31 @@ pub fn create_staff(
     let (Some(name), Some(role)) = (name, role) else {
         return Err(AppError::invalid("body", "invalid staff member"));
     };
-    let token = new_token();
-    let member = Staff {
-        id: db::new_id(),
-        clinic_id: Some(clinic_id.to_string()),
-        name,
-        role: role.as_str().into(),
-        token_hash: hash_token(&token),
-        created_at: db::now(),
-    };
     db::write_tx(conn, |conn| {
+        let email = accounts::check_new_email(conn, email)?;
+        let member = Staff {
+            id: db::new_id(),
+            clinic_id: Some(clinic_id.to_string()),
+            name,
+            role: role.as_str().into(),
+            created_at: db::now(),
+            email,
+            active: true,
+        };
         repo::insert_staff(conn, &member)?;
+        let (_, token) = accounts::issue_token(conn, &member.id, "first token")?;
         // Never the token, not even its hash.
-        let shown = serde_json::json!({"name": member.name, "role": member.role});
+        let shown =
+            serde_json::json!({"name": member.name, "role": member.role, "email": member.email});
         audit::record(
             conn,
             actor,
             Subject::of(clinic_id, "staff", &member.id, "create"),
             None::<&()>,
             Some(&shown),
-        )
-    })?;
-    Ok((member, token))
+        )?;
+        Ok((member, token))
+    })
 }
 
 pub fn update_clinic(

@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 
-use super::{auth, catalog, courses, formulations, lots, today, Actor};
+use super::{accounts, auth, catalog, courses, formulations, lots, today, Actor};
+use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{ComponentInput, FormulationInput};
@@ -62,13 +63,48 @@ pub struct DemoLogin {
     /// False when the demo clinic was already there and only new tokens were issued.
     pub created: bool,
     pub tokens: Vec<(Role, String)>,
+    /// A sign-in email and a fresh random password per role, printed once.
+    pub logins: Vec<(Role, String, String)>,
 }
 
-const DEMO_ROLES: [(Role, &str); 3] = [
-    (Role::Manager, "Camille (manager)"),
-    (Role::Practitioner, "Dr Inès (practitioner)"),
-    (Role::Auditor, "Paul (auditor)"),
+const DEMO_ROLES: [(Role, &str, &str); 3] = [
+    (
+        Role::Manager,
+        "Camille (manager)",
+        "manager@demo.mesoledger.example",
+    ),
+    (
+        Role::Practitioner,
+        "Dr Inès (practitioner)",
+        "practitioner@demo.mesoledger.example",
+    ),
+    (
+        Role::Auditor,
+        "Paul (auditor)",
+        "auditor@demo.mesoledger.example",
+    ),
 ];
+
+/// Gives a demo member their email (when an older demo database lacks it) and a new
+/// random password; answers the login to print.
+fn demo_login(conn: &mut Conn, member: &Staff, role: Role) -> AppResult<(Role, String, String)> {
+    let email = match (
+        &member.email,
+        DEMO_ROLES.iter().find(|(r, _, _)| *r == role),
+    ) {
+        (Some(e), _) => e.clone(),
+        (None, Some((_, _, e))) => e.to_string(),
+        (None, None) => return Err(AppError::Internal("demo role without an email".into())),
+    };
+    let member = Staff {
+        email: Some(email.clone()),
+        ..member.clone()
+    };
+    accounts_repo::update_staff(conn, &member)?;
+    let password = accounts::random_password();
+    accounts::set_password(conn, &member, &password)?;
+    Ok((role, email, password))
+}
 
 /// Loads the demo clinic into the database unless it is there already. Either way the
 /// demo staff get new tokens, because tokens are shown only once and the previous run's
@@ -86,18 +122,21 @@ pub fn load(conn: &mut Conn) -> AppResult<DemoLogin> {
 
 fn rotate_tokens(conn: &mut Conn, clinic_id: &str) -> AppResult<DemoLogin> {
     let mut tokens = Vec::new();
+    let mut logins = Vec::new();
     for member in staff_repo::list_staff(conn, clinic_id)? {
-        let token = auth::new_token();
-        staff_repo::set_token_hash(conn, &member.id, &auth::hash_token(&token))?;
-        tokens.push((
-            Role::parse(&member.role).map_err(AppError::Internal)?,
-            token,
-        ));
+        let role = Role::parse(&member.role).map_err(AppError::Internal)?;
+        accounts_repo::revoke_all_tokens(conn, &member.id, db::now())?;
+        let (_, token) = accounts::issue_token(conn, &member.id, "demo")?;
+        tokens.push((role, token));
+        if member.active && DEMO_ROLES.iter().any(|(_, name, _)| *name == member.name) {
+            logins.push(demo_login(conn, &member, role)?);
+        }
     }
     Ok(DemoLogin {
         clinic_id: clinic_id.to_string(),
         created: false,
         tokens,
+        logins,
     })
 }
 
@@ -110,10 +149,12 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
     };
     let clinic = auth::create_clinic(conn, &system, &fixture.clinic)?;
     let mut tokens = Vec::new();
+    let mut logins = Vec::new();
     let mut manager = None;
-    for (role, name) in DEMO_ROLES {
+    for (role, name, email) in DEMO_ROLES {
         let (member, token): (Staff, String) =
-            auth::create_staff(conn, &system, &clinic.id, name, role.as_str())?;
+            auth::create_member(conn, &system, &clinic.id, name, role.as_str(), Some(email))?;
+        logins.push(demo_login(conn, &member, role)?);
         if role == Role::Manager {
             manager = Some(Actor {
                 staff_id: member.id.clone(),
@@ -214,5 +255,6 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
         clinic_id: clinic.id,
         created: true,
         tokens,
+        logins,
     })
 }

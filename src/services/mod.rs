@@ -2,6 +2,7 @@
 //! transaction, ledger). They sit between the pure `domain` and the `db` repositories and
 //! know nothing of HTTP.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod catalog;

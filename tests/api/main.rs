@@ -2,6 +2,7 @@
 //! Integration tests: the real service on a random port, spoken to over HTTP, on SQLite
 //! (default) or PostgreSQL (`MESOLEDGER_TEST_DATABASE_URL`).
 
+mod accounts;
 mod auth;
 mod catalog;
 mod errors;
