@@ -2,18 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Answer};
-
-fn fields(a: &Answer) -> Vec<String> {
-    a.body["errors"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .map(|x| x["field"].as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use crate::helpers::{field_errors, spawn_app};
 
 #[actix_web::test]
 async fn product_round_trip_with_exact_decimals_and_gtin_14() {
@@ -73,7 +62,7 @@ async fn gtin_check_digit_is_verified() {
             assert_eq!(a.status, 201, "{gtin}: {a:?}");
         } else {
             assert_eq!(a.status, 422, "{gtin}: {a:?}");
-            assert_eq!(fields(&a), vec!["gtin"]);
+            assert_eq!(field_errors(&a), vec!["gtin"]);
         }
     }
     let bad = app.post("/api/v1/products", &c.manager, json!({"sku": "N-x", "name": "x", "kind": "needle", "stock_unit": "piece", "single_use": true, "storage": "room", "gtin": "09501101020918"})).await;
@@ -100,7 +89,7 @@ async fn invalid_products_list_every_bad_field() {
         .await;
     assert_eq!(a.status, 422, "{a:?}");
     assert_eq!(a.content_type, "application/problem+json");
-    let f = fields(&a);
+    let f = field_errors(&a);
     for expected in [
         "sku",
         "kind",
@@ -116,11 +105,11 @@ async fn invalid_products_list_every_bad_field() {
     }
     // Rules that join fields: ml products need their content, needles are pieces.
     let no_content = app.post("/api/v1/products", &c.manager, json!({"sku": "A", "name": "A", "kind": "ampoule", "stock_unit": "ml", "single_use": true, "storage": "room"})).await;
-    assert_eq!(fields(&no_content), vec!["content"]);
+    assert_eq!(field_errors(&no_content), vec!["content"]);
     let needle_ml = app.post("/api/v1/products", &c.manager, json!({"sku": "B", "name": "B", "kind": "needle", "stock_unit": "ml", "content": "1", "single_use": true, "storage": "room"})).await;
-    assert_eq!(fields(&needle_ml), vec!["stock_unit"]);
+    assert_eq!(field_errors(&needle_ml), vec!["stock_unit"]);
     let single_bud = app.post("/api/v1/products", &c.manager, json!({"sku": "C", "name": "C", "kind": "vial", "stock_unit": "ml", "content": "2", "single_use": true, "beyond_use_days": 28, "storage": "room"})).await;
-    assert_eq!(fields(&single_bud), vec!["beyond_use_days"]);
+    assert_eq!(field_errors(&single_bud), vec!["beyond_use_days"]);
 }
 
 #[actix_web::test]
@@ -209,5 +198,5 @@ async fn duplicates_conflict_and_patch_changes_only_what_is_sent() {
             json!({"name": "Neg", "lead_time_days": -1}),
         )
         .await;
-    assert_eq!(fields(&bad_lead), vec!["lead_time_days"]);
+    assert_eq!(field_errors(&bad_lead), vec!["lead_time_days"]);
 }

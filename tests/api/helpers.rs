@@ -122,6 +122,10 @@ pub fn start_instance(url: &str) -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    // TEST_LOG=1 shows the service's logs; tests are quiet otherwise.
+    if std::env::var_os("TEST_LOG").is_some() {
+        mesoledger::telemetry::init();
+    }
     let db = TestDb::new();
     let address = start_instance(db.url());
     TestApp {
@@ -132,6 +136,27 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Logs a session as `token`.
+    pub async fn log_session(&self, token: &str, body: Value) -> Answer {
+        self.post("/api/v1/sessions", token, body).await
+    }
+
+    /// A lot as the API shows it, with its ledger: (on hand, sum of movements, movements).
+    pub async fn lot_state(&self, token: &str, lot_id: &str) -> LotState {
+        let lot = self.get(&format!("/api/v1/lots/{lot_id}"), token).await;
+        assert_eq!(lot.status, 200, "{lot:?}");
+        let m = self
+            .get(&format!("/api/v1/movements?lot_id={lot_id}"), token)
+            .await;
+        assert_eq!(m.status, 200, "{m:?}");
+        let rows = m.body.as_array().cloned().unwrap_or_default();
+        LotState {
+            on_hand: dec(&lot.body["on_hand"]),
+            ledger_sum: rows.iter().map(|r| dec(&r["quantity"])).sum(),
+            movements: rows.len(),
+        }
+    }
+
     pub async fn request(
         &self,
         method: &str,
@@ -293,4 +318,24 @@ pub fn s(v: &Value) -> &str {
 pub fn dec(v: &Value) -> rust_decimal::Decimal {
     s(v).parse()
         .unwrap_or_else(|e| panic!("{v} is not a decimal: {e}"))
+}
+
+/// A lot's balance and its ledger, read through the API.
+#[derive(Debug)]
+pub struct LotState {
+    pub on_hand: rust_decimal::Decimal,
+    pub ledger_sum: rust_decimal::Decimal,
+    pub movements: usize,
+}
+
+/// The `field` of each error of a 422 problem, in order.
+pub fn field_errors(a: &Answer) -> Vec<String> {
+    a.body["errors"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|x| x["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }

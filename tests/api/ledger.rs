@@ -5,19 +5,15 @@ use futures_util::future::join_all;
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::helpers::{day, dec, spawn_app, start_instance, TestApp};
+use crate::helpers::{day, spawn_app, start_instance, TestApp};
 
 async fn ledger_sum(app: &TestApp, token: &str, lot_id: &str) -> (Decimal, usize) {
-    let m = app
-        .get(&format!("/api/v1/movements?lot_id={lot_id}"), token)
-        .await;
-    assert_eq!(m.status, 200, "{m:?}");
-    let rows = m.body.as_array().unwrap();
-    (rows.iter().map(|r| dec(&r["quantity"])).sum(), rows.len())
+    let l = app.lot_state(token, lot_id).await;
+    (l.ledger_sum, l.movements)
 }
 
 async fn on_hand(app: &TestApp, token: &str, lot_id: &str) -> Decimal {
-    dec(&app.get(&format!("/api/v1/lots/{lot_id}"), token).await.body["on_hand"])
+    app.lot_state(token, lot_id).await.on_hand
 }
 
 #[actix_web::test]

@@ -243,3 +243,131 @@ fn instances_starting_together_make_one_admin() {
         .unwrap();
     assert_eq!(admins.n, 1);
 }
+
+/// One column as `src/db/schema.rs` declares it: (table, column, diesel type, nullable).
+type Declared = (String, String, String, bool);
+
+/// Reads the hand-kept `table!` declarations.
+fn declared_columns() -> Vec<Declared> {
+    let text = include_str!("../../src/db/schema.rs");
+    let mut out = Vec::new();
+    let mut table: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_suffix('{') {
+            let name = rest.split(['(', ' ']).next().unwrap_or_default();
+            if !name.is_empty() && name != "diesel::table!" {
+                table = Some(name.to_string());
+            }
+        } else if line.starts_with('}') {
+            table = None;
+        } else if let (Some(t), Some((col, ty))) = (&table, line.split_once("->")) {
+            let ty = ty.trim().trim_end_matches(',');
+            let (ty, nullable) = match ty.strip_prefix("Nullable<") {
+                Some(inner) => (inner.trim_end_matches('>'), true),
+                None => (ty, false),
+            };
+            out.push((t.clone(), col.trim().to_string(), ty.to_string(), nullable));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[derive(QueryableByName, Debug)]
+struct Typed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    data_type: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    nullable: bool,
+}
+
+/// The diesel type a database type maps to, on either backend.
+fn diesel_type(db_type: &str) -> String {
+    match db_type.to_ascii_lowercase().as_str() {
+        "text" => "Text",
+        "bigint" => "BigInt",
+        "boolean" => "Bool",
+        "date" => "Date",
+        "timestamp" | "timestamp without time zone" => "Timestamp",
+        other => return format!("unmapped {other}"),
+    }
+    .to_string()
+}
+
+fn as_declared(rows: Vec<Typed>) -> Vec<Declared> {
+    let mut out: Vec<Declared> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.table_name,
+                r.column_name,
+                diesel_type(&r.data_type),
+                r.nullable,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `schema.rs` is kept by hand: every table and column the migrations make is declared
+/// there with the same name, type and nullability, on both backends.
+#[test]
+fn schema_rs_matches_the_migrated_database() {
+    let declared = declared_columns();
+    assert!(declared.len() > 100, "the parser read the schema");
+    for probe in [
+        ("lots", "on_hand", "BigInt", false),
+        ("lots", "supplier_id", "Text", true),
+        ("sessions", "performed_at", "Timestamp", false),
+    ] {
+        let probe = (probe.0.into(), probe.1.into(), probe.2.into(), probe.3);
+        assert!(declared.contains(&probe), "{probe:?} declared");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut lite = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    lite.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    // A primary-key column is NOT NULL by rule even where SQLite's table_info says 0.
+    let lite_rows: Vec<Typed> = diesel::sql_query(
+        "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \
+           (p.\"notnull\" = 0 AND p.pk = 0) AS nullable \
+         FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+           AND m.name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut lite)
+    .unwrap();
+    assert_eq!(as_declared(lite_rows), declared, "SQLite vs schema.rs");
+
+    let Some(admin) = pg_admin_url() else {
+        return;
+    };
+    let name = format!("mesoledger_schema_{}", uuid::Uuid::new_v4().simple());
+    let mut admin_conn = PgConnection::establish(&admin).unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin_conn)
+        .unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut pg = PgConnection::establish(&with_database(&admin, &name)).unwrap();
+        pg.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
+        let pg_rows: Vec<Typed> = diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+               data_type::text AS data_type, (is_nullable = 'YES') AS nullable \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+               AND table_name <> '__diesel_schema_migrations'",
+        )
+        .load(&mut pg)
+        .unwrap();
+        assert_eq!(as_declared(pg_rows), declared, "PostgreSQL vs schema.rs");
+    }));
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin_conn);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -5,19 +5,11 @@ use futures_util::future::join_all;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::helpers::{day, dec, s, spawn_app, start_instance, Clinic, TestApp};
+use crate::helpers::{day, field_errors, s, spawn_app, start_instance, Clinic, TestApp};
 
 async fn lot_state(app: &TestApp, c: &Clinic, lot_id: &str) -> (Decimal, Decimal, usize) {
-    let lot = app.get(&format!("/api/v1/lots/{lot_id}"), &c.manager).await;
-    let m = app
-        .get(&format!("/api/v1/movements?lot_id={lot_id}"), &c.manager)
-        .await;
-    let rows = m.body.as_array().unwrap();
-    (
-        dec(&lot.body["on_hand"]),
-        rows.iter().map(|r| dec(&r["quantity"])).sum(),
-        rows.len(),
-    )
+    let l = app.lot_state(&c.manager, lot_id).await;
+    (l.on_hand, l.ledger_sum, l.movements)
 }
 
 fn session(product_id: &Value, quantity: &str) -> Value {
@@ -91,23 +83,13 @@ async fn formulations_are_versioned_and_validated() {
             "components": [{"product_id": "nope", "amount": "1"}, {"product_id": needle["id"], "amount": "0.5"}]}))
         .await;
     assert_eq!(bad.status, 422, "{bad:?}");
-    let fields: Vec<&str> = bad.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = field_errors(&bad);
     assert_eq!(fields, vec!["method", "areas[0]"]);
     let bad_products = app
         .post("/api/v1/formulations", &c.manager, json!({"name": "X", "method": "roller", "areas": ["scalp"],
             "components": [{"product_id": "nope", "amount": "1"}, {"product_id": needle["id"], "amount": "0.5"}]}))
         .await;
-    let fields: Vec<&str> = bad_products.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = field_errors(&bad_products);
     assert_eq!(
         fields,
         vec!["components[0].product_id", "components[1].amount"],
@@ -255,7 +237,7 @@ async fn session_from_formulation_uses_fefo_and_moves_stock() {
         .post("/api/v1/formulations", &c.manager, json!({"name": "HA 3 ml", "method": "injectable", "areas": ["face"], "components": [{"product_id": pid, "amount": "3"}]}))
         .await;
     let logged = app
-        .post("/api/v1/sessions", &c.practitioner, json!({"patient_ref": "P-7", "area": "face", "method": "injectable", "formulation_id": f.body["id"]}))
+        .log_session(&c.practitioner, json!({"patient_ref": "P-7", "area": "face", "method": "injectable", "formulation_id": f.body["id"]}))
         .await;
     assert_eq!(logged.status, 201, "{logged:?}");
     let usage = logged.body["usage"].as_array().unwrap();
@@ -324,11 +306,7 @@ async fn single_use_leftover_is_wasted_in_the_same_session() {
         .receive(&c.manager, s(&vial["id"]), "V3", &day(100), 2)
         .await;
     let logged = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&vial["id"], "2"),
-        )
+        .log_session(&c.practitioner, session(&vial["id"], "2"))
         .await;
     assert_eq!(logged.status, 201, "{logged:?}");
     assert_eq!(logged.body["usage"][0]["quantity"], "2");
@@ -344,11 +322,7 @@ async fn single_use_leftover_is_wasted_in_the_same_session() {
     app.receive(&c.manager, s(&small["id"]), "S25", &day(100), 1)
         .await;
     let r = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&small["id"], "0.5"),
-        )
+        .log_session(&c.practitioner, session(&small["id"], "0.5"))
         .await;
     assert_eq!(
         (
@@ -375,7 +349,7 @@ async fn multi_dose_vial_is_reused_exactly_and_discarded_after_its_beyond_use_ti
     let lid = s(&lot["id"]).to_string();
     for q in ["0.1", "0.2"] {
         let r = app
-            .post("/api/v1/sessions", &c.practitioner, session(&vial["id"], q))
+            .log_session(&c.practitioner, session(&vial["id"], q))
             .await;
         assert_eq!(r.status, 201, "{r:?}");
         assert_eq!(r.body["usage"][0]["wasted"], "0");
@@ -385,11 +359,7 @@ async fn multi_dose_vial_is_reused_exactly_and_discarded_after_its_beyond_use_ti
     assert_eq!(sum, on_hand);
     // The open vial holds exactly 9.7 ml: 9.7 more fit without opening the second vial.
     let r = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&vial["id"], "9.7"),
-        )
+        .log_session(&c.practitioner, session(&vial["id"], "9.7"))
         .await;
     assert_eq!(r.status, 201);
     assert_eq!(lot_state(&app, &c, &lid).await.0, Decimal::from(10));
@@ -398,15 +368,11 @@ async fn multi_dose_vial_is_reused_exactly_and_discarded_after_its_beyond_use_ti
     let old = json!({"patient_ref": "PAT-2", "area": "face", "method": "injectable",
         "performed_at": (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339(),
         "items": [{"product_id": vial["id"], "quantity": "1"}]});
-    let r = app.post("/api/v1/sessions", &c.practitioner, old).await;
+    let r = app.log_session(&c.practitioner, old).await;
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(lot_state(&app, &c, &lid).await.0, Decimal::from(9));
     let r = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&vial["id"], "1"),
-        )
+        .log_session(&c.practitioner, session(&vial["id"], "1"))
         .await;
     assert_eq!(
         r.status, 409,
@@ -422,11 +388,7 @@ async fn multi_dose_vial_is_reused_exactly_and_discarded_after_its_beyond_use_ti
         .receive(&c.manager, s(&vial["id"]), "MD-2", &day(300), 1)
         .await;
     let r = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&vial["id"], "1"),
-        )
+        .log_session(&c.practitioner, session(&vial["id"], "1"))
         .await;
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(r.body["usage"][0]["lot_number"], "MD-2");
@@ -478,7 +440,7 @@ async fn blocked_lots_and_shortages_refuse_the_whole_session() {
         let body = json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": [
             {"product_id": needle["id"], "quantity": "2"},
             {"product_id": ha["id"], "quantity": "1", "lot_id": lot["id"]}]});
-        let r = app.post("/api/v1/sessions", &c.practitioner, body).await;
+        let r = app.log_session(&c.practitioner, body).await;
         assert_eq!(r.status, 409, "{r:?}");
         assert_eq!(r.body["type"], "/problems/lot-blocked");
         let detail = s(&r.body["detail"]);
@@ -489,7 +451,7 @@ async fn blocked_lots_and_shortages_refuse_the_whole_session() {
     }
     // FEFO finds nothing usable: the refusal names the lots passed over and why.
     let r = app
-        .post("/api/v1/sessions", &c.practitioner, session(&ha["id"], "1"))
+        .log_session(&c.practitioner, session(&ha["id"], "1"))
         .await;
     assert_eq!(r.status, 409);
     assert_eq!(r.body["type"], "/problems/not-enough-stock");
@@ -498,11 +460,7 @@ async fn blocked_lots_and_shortages_refuse_the_whole_session() {
         "{r:?}"
     );
     let r = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&needle["id"], "11"),
-        )
+        .log_session(&c.practitioner, session(&needle["id"], "11"))
         .await;
     assert_eq!(r.status, 409);
     // Nothing of any refused session was written.
@@ -523,9 +481,7 @@ async fn contraindications_refuse_unless_overridden() {
         .await;
     let mut body = json!({"patient_ref": "P-9", "area": "belly", "method": "injectable", "conditions": ["diabetes", "lactation"],
                           "items": [{"product_id": silicon["id"], "quantity": "5"}]});
-    let refused = app
-        .post("/api/v1/sessions", &c.practitioner, body.clone())
-        .await;
+    let refused = app.log_session(&c.practitioner, body.clone()).await;
     assert_eq!(refused.status, 409, "{refused:?}");
     assert_eq!(refused.body["type"], "/problems/contraindicated");
     assert_eq!(
@@ -538,7 +494,7 @@ async fn contraindications_refuse_unless_overridden() {
         Decimal::from(15)
     );
     body["override_reason"] = json!("endocrinologist approved, letter on file");
-    let ok = app.post("/api/v1/sessions", &c.practitioner, body).await;
+    let ok = app.log_session(&c.practitioner, body).await;
     assert_eq!(ok.status, 201, "{ok:?}");
     assert_eq!(
         ok.body["override_reason"],
@@ -622,11 +578,7 @@ async fn void_reverses_movements_without_deleting_them() {
         .await;
     let lid = s(&lot["id"]).to_string();
     let logged = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&vial["id"], "2"),
-        )
+        .log_session(&c.practitioner, session(&vial["id"], "2"))
         .await;
     let sid = s(&logged.body["id"]).to_string();
     assert_eq!(lot_state(&app, &c, &lid).await.0, Decimal::from(3));
@@ -716,7 +668,7 @@ async fn variance_planned_against_actual() {
             "components": [{"product_id": ha["id"], "amount": "2"}, {"product_id": needle["id"], "amount": "2"}]}))
         .await;
     let r = app
-        .post("/api/v1/sessions", &c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "injectable", "formulation_id": f.body["id"],
+        .log_session(&c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "injectable", "formulation_id": f.body["id"],
             "items": [{"product_id": ha["id"], "quantity": "2.5"}, {"product_id": roller["id"], "quantity": "1"}]}))
         .await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -741,7 +693,7 @@ async fn variance_planned_against_actual() {
         ]
     );
     let wrong_method = app
-        .post("/api/v1/sessions", &c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "roller", "formulation_id": f.body["id"]}))
+        .log_session(&c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "roller", "formulation_id": f.body["id"]}))
         .await;
     assert_eq!(wrong_method.status, 422);
 }
@@ -803,14 +755,12 @@ async fn bad_session_requests_are_422_naming_the_field() {
         ),
     ];
     for (body, field) in cases {
-        let r = app
-            .post("/api/v1/sessions", &c.practitioner, body.clone())
-            .await;
+        let r = app.log_session(&c.practitioner, body.clone()).await;
         assert_eq!(r.status, 422, "{body}: {r:?}");
         assert_eq!(r.body["errors"][0]["field"], field, "{body}: {r:?}");
     }
     assert_eq!(
-        app.post("/api/v1/sessions", &c.auditor, session(&vial["id"], "1"))
+        app.log_session(&c.auditor, session(&vial["id"], "1"))
             .await
             .status,
         403
@@ -887,7 +837,7 @@ async fn recall_and_trace_list_the_affected_sessions() {
     for patient in ["PAT-A", "PAT-B"] {
         let mut b = session(&vial["id"], "1");
         b["patient_ref"] = json!(patient);
-        ids.push(s(&app.post("/api/v1/sessions", &c.practitioner, b).await.body["id"]).to_string());
+        ids.push(s(&app.log_session(&c.practitioner, b).await.body["id"]).to_string());
     }
     let trace = app
         .get(&format!("/api/v1/lots/{}/trace", s(&lot["id"])), &c.auditor)
@@ -935,11 +885,7 @@ async fn recall_and_trace_list_the_affected_sessions() {
         .collect();
     assert_eq!(affected, ids.iter().map(String::as_str).collect::<Vec<_>>());
     let blocked = app
-        .post(
-            "/api/v1/sessions",
-            &c.practitioner,
-            session(&vial["id"], "1"),
-        )
+        .log_session(&c.practitioner, session(&vial["id"], "1"))
         .await;
     assert_eq!(blocked.status, 409);
 }

@@ -29,12 +29,12 @@ async fn scenario(app: &TestApp) -> (Clinic, Value, Value, Value) {
         .post("/api/v1/formulations", &c.manager, json!({"name": "Glow", "method": "injectable", "areas": ["face"], "components": [{"product_id": ha["id"], "amount": "2"}]}))
         .await;
     let first = app
-        .post("/api/v1/sessions", &c.practitioner, json!({"patient_ref": "=HYPERLINK(\"http://x\",\"y\")", "area": "face", "method": "injectable", "formulation_id": f.body["id"],
+        .log_session(&c.practitioner, json!({"patient_ref": "=HYPERLINK(\"http://x\",\"y\")", "area": "face", "method": "injectable", "formulation_id": f.body["id"],
             "performed_at": (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339()}))
         .await;
     assert_eq!(first.status, 201, "{first:?}");
     let second = app
-        .post("/api/v1/sessions", &c.practitioner, json!({"patient_ref": "PAT-2", "area": "neck", "method": "injectable", "items": [{"product_id": ha["id"], "quantity": "1.5"}]}))
+        .log_session(&c.practitioner, json!({"patient_ref": "PAT-2", "area": "neck", "method": "injectable", "items": [{"product_id": ha["id"], "quantity": "1.5"}]}))
         .await;
     assert_eq!(second.status, 201);
     (c, lot_a, first.body, second.body)
