@@ -163,7 +163,8 @@ impl MovementRow {
     }
 }
 
-/// The ledger in time order.
+/// The ledger in time order; pages start at the previous page's last movement through
+/// the `movements_keyset` index, as traceability pages do.
 pub fn movements_page(
     conn: &mut Conn,
     clinic_id: &str,
@@ -182,7 +183,7 @@ pub fn movements_page(
          JOIN staff st ON st.id = m.actor_id \
          WHERE m.clinic_id = $1 AND m.created_at >= $2 AND m.created_at < $3 \
            AND ($4 = '' OR m.product_id = $4) AND ($5 = '' OR l.lot_number = $5) \
-           AND (m.created_at > $6 OR (m.created_at = $6 AND m.id > $7)) \
+           AND (m.created_at, m.id) > ($6, $7) \
          ORDER BY m.created_at, m.id LIMIT $8",
     );
     diesel::sql_query(sql)
@@ -254,7 +255,7 @@ pub fn variance_page(
          LEFT JOIN formulation_versions fv ON fv.formulation_id = s.formulation_id AND fv.version = s.formulation_version \
          WHERE s.clinic_id = $1 AND s.performed_at >= $2 AND s.performed_at < $3 \
            AND s.formulation_id IS NOT NULL AND ($4 = '' OR sl.product_id = $4) \
-           AND (s.performed_at > $5 OR (s.performed_at = $5 AND (s.id > $6 OR (s.id = $6 AND sl.position > $7)))) \
+           AND (s.performed_at, s.id) >= ($5, $6) AND ((s.performed_at, s.id) > ($5, $6) OR sl.position > $7) \
          ORDER BY s.performed_at, s.id, sl.position LIMIT $8",
     );
     diesel::sql_query(sql)
