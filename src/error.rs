@@ -58,6 +58,41 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
+    /// Scopes field errors under a list element, e.g. `lot_number` → `lines[2].lot_number`,
+    /// when a use case checks one element of a larger request. Other errors pass through.
+    pub fn within(self, prefix: &str) -> AppError {
+        match self {
+            AppError::Invalid(errs) => AppError::Invalid(
+                errs.into_iter()
+                    .map(|mut f| {
+                        f.field = format!("{prefix}.{}", f.field);
+                        f
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// Names the line of an imported file in the error of a row that was being written.
+    pub fn at_line(self, line: u64) -> AppError {
+        match self {
+            AppError::Invalid(errs) => {
+                AppError::Invalid(errs.into_iter().map(|e| e.at_line(line)).collect())
+            }
+            AppError::Conflict {
+                kind,
+                detail,
+                extra,
+            } => AppError::Conflict {
+                kind,
+                detail: format!("line {line}: {detail}"),
+                extra,
+            },
+            other => other,
+        }
+    }
+
     pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
         AppError::Conflict {
             kind,
@@ -111,5 +146,26 @@ impl From<diesel::r2d2::PoolError> for AppError {
 impl From<serde_json::Error> for AppError {
     fn from(e: serde_json::Error) -> Self {
         AppError::Internal(format!("json: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_are_scoped_and_lined_once() {
+        let e = AppError::invalid("lot_number", "bad").within("lines[2]");
+        let AppError::Invalid(errs) = e.at_line(7) else {
+            panic!("still a field error");
+        };
+        assert_eq!(errs[0].field, "lines[2].lot_number");
+        assert_eq!(errs[0].line, Some(7));
+        let c = AppError::conflict(ConflictKind::Duplicate, "taken").at_line(3);
+        assert_eq!(c.to_string(), "line 3: taken");
+        assert!(matches!(
+            AppError::NotFound("x".into()).within("a"),
+            AppError::NotFound(_)
+        ));
     }
 }

@@ -207,55 +207,12 @@ pub fn update_staff(
 ) -> AppResult<Account> {
     db::write_tx(conn, |conn| {
         let before = managed(conn, actor, id)?;
-        let mut c = Checks::new();
-        let name = match &patch.name {
-            Some(n) => c.take("name", required_text(n, 200)),
-            None => Some(before.name.clone()),
-        };
-        let role = match &patch.role {
-            Some(r) => c.take("role", Role::parse(r)),
-            None => Role::parse(&before.role).ok(),
-        };
-        if patch.role.is_some() {
-            if before.role == Role::Admin.as_str() {
-                c.fail("role", "the admin's role cannot be changed");
-            } else if let Some(r) = role.filter(|r| !assignable(*r)) {
-                c.fail(
-                    "role",
-                    format!(
-                        "{r} cannot be given to clinic staff; use manager, practitioner or auditor"
-                    ),
-                );
-            }
-        }
-        let email = match patch.email.as_deref().map(str::trim) {
-            None => Some(before.email.clone()),
-            Some("") => Some(None),
-            Some(e) => c.take("email", normalize_email(e)).map(Some),
-        };
-        let active = patch.active.unwrap_or(before.active);
-        if !active && before.id == actor.staff_id {
-            c.fail(
-                "active",
-                "you cannot deactivate yourself; ask another manager or the admin",
-            );
-        }
-        c.into_result().map_err(AppError::Invalid)?;
-        let (Some(name), Some(role), Some(email)) = (name, role, email) else {
-            return Err(AppError::invalid("body", "invalid staff member"));
-        };
-        if let Some(e) = &email {
+        let after = patched(actor, &before, &patch)?;
+        if let Some(e) = &after.email {
             if email_taken(conn, e, Some(id))? {
                 return Err(duplicate_email(e));
             }
         }
-        let after = Staff {
-            name,
-            role: role.as_str().into(),
-            email,
-            active,
-            ..before.clone()
-        };
         repo::update_staff(conn, &after)?;
         audit::record(
             conn,
@@ -270,19 +227,7 @@ pub fn update_staff(
             Some(&audit_view(&after)),
         )?;
         if before.active && !after.active {
-            let now = db::now();
-            let tokens = repo::revoke_all_tokens(conn, &after.id, now)?;
-            let sessions = repo::delete_sessions_of(conn, &after.id)?;
-            repo::withdraw_invitations(conn, &after.id, now)?;
-            record(
-                conn,
-                actor,
-                &after,
-                "staff",
-                &after.id,
-                "deactivate",
-                json!({"from": client_addr, "tokens_revoked": tokens, "sessions_ended": sessions}),
-            )?;
+            end_access(conn, actor, &after, client_addr)?;
         }
         let has_password = repo::has_password(conn, &after.id)?;
         Ok(Account {
@@ -290,6 +235,72 @@ pub fn update_staff(
             has_password,
         })
     })
+}
+
+/// The staff member after the patch, or every field error of it.
+fn patched(actor: &Actor, before: &Staff, patch: &StaffPatch) -> AppResult<Staff> {
+    let mut c = Checks::new();
+    let name = match &patch.name {
+        Some(n) => c.take("name", required_text(n, 200)),
+        None => Some(before.name.clone()),
+    };
+    let role = match &patch.role {
+        Some(r) => c.take("role", Role::parse(r)),
+        None => Role::parse(&before.role).ok(),
+    };
+    if patch.role.is_some() {
+        if before.role == Role::Admin.as_str() {
+            c.fail("role", "the admin's role cannot be changed");
+        } else if let Some(r) = role.filter(|r| !assignable(*r)) {
+            c.fail(
+                "role",
+                format!(
+                    "{r} cannot be given to clinic staff; use manager, practitioner or auditor"
+                ),
+            );
+        }
+    }
+    let email = match patch.email.as_deref().map(str::trim) {
+        None => Some(before.email.clone()),
+        Some("") => Some(None),
+        Some(e) => c.take("email", normalize_email(e)).map(Some),
+    };
+    let active = patch.active.unwrap_or(before.active);
+    if !active && before.id == actor.staff_id {
+        c.fail(
+            "active",
+            "you cannot deactivate yourself; ask another manager or the admin",
+        );
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(name), Some(role), Some(email)) = (name, role, email) else {
+        return Err(AppError::invalid("body", "invalid staff member"));
+    };
+    Ok(Staff {
+        name,
+        role: role.as_str().into(),
+        email,
+        active,
+        ..before.clone()
+    })
+}
+
+/// Someone who left: their tokens, browser sessions and open invitations end at once;
+/// their history stays.
+fn end_access(conn: &mut Conn, actor: &Actor, staff: &Staff, client_addr: &str) -> AppResult<()> {
+    let now = db::now();
+    let tokens = repo::revoke_all_tokens(conn, &staff.id, now)?;
+    let sessions = repo::delete_sessions_of(conn, &staff.id)?;
+    repo::withdraw_invitations(conn, &staff.id, now)?;
+    record(
+        conn,
+        actor,
+        staff,
+        "staff",
+        &staff.id,
+        "deactivate",
+        json!({"from": client_addr, "tokens_revoked": tokens, "sessions_ended": sessions}),
+    )
 }
 
 // ---- invitations and passwords
@@ -566,6 +577,43 @@ pub enum SignIn {
     },
 }
 
+/// A failed sign-in counts toward the rate limit and goes to the audit log, under the
+/// person when the email is known.
+fn record_failure(
+    conn: &mut Conn,
+    key: &str,
+    member: Option<&Staff>,
+    client_addr: &str,
+    now: chrono::NaiveDateTime,
+) -> AppResult<()> {
+    db::write_tx(conn, |conn| {
+        repo::insert_failure(conn, key, client_addr, now)?;
+        match member {
+            Some(member) => record(
+                conn,
+                &nobody(),
+                member,
+                "staff",
+                &member.id,
+                "sign-in-failed",
+                json!({"from": client_addr}),
+            ),
+            None => audit::record(
+                conn,
+                &nobody(),
+                Subject {
+                    clinic_id: None,
+                    entity: "sign-in",
+                    entity_id: key,
+                    action: "sign-in-failed",
+                },
+                None::<&()>,
+                Some(&json!({"from": client_addr})),
+            ),
+        }
+    })
+}
+
 pub fn sign_in(
     conn: &mut Conn,
     email: &str,
@@ -599,32 +647,7 @@ pub fn sign_in(
     let member = match found {
         Some((member, _)) if verified && stored.is_some() => member,
         found => {
-            db::write_tx(conn, |conn| {
-                repo::insert_failure(conn, &key, client_addr, now)?;
-                match &found {
-                    Some((member, _)) => record(
-                        conn,
-                        &nobody(),
-                        member,
-                        "staff",
-                        &member.id,
-                        "sign-in-failed",
-                        json!({"from": client_addr}),
-                    ),
-                    None => audit::record(
-                        conn,
-                        &nobody(),
-                        Subject {
-                            clinic_id: None,
-                            entity: "sign-in",
-                            entity_id: &key,
-                            action: "sign-in-failed",
-                        },
-                        None::<&()>,
-                        Some(&json!({"from": client_addr})),
-                    ),
-                }
-            })?;
+            record_failure(conn, &key, found.as_ref().map(|(m, _)| m), client_addr, now)?;
             return Ok(SignIn::Failed);
         }
     };

@@ -1,6 +1,8 @@
 //! `serve --demo`: a realistic mesotherapy clinic (fixtures/demo.json, built into the
 //! binary) loaded through the same use cases as the API, so demo data obeys every rule.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::{accounts, auth, catalog, courses, formulations, lots, today, Actor};
@@ -148,48 +150,101 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
         clinic_id: None,
     };
     let clinic = auth::create_clinic(conn, &system, &fixture.clinic)?;
+    let DemoStaff {
+        manager,
+        tokens,
+        logins,
+    } = create_staff(conn, &system, &clinic.id)?;
+    let product_ids = create_stock(
+        conn,
+        &manager,
+        fixture.suppliers,
+        fixture.products,
+        fixture.lots,
+    )?;
+    create_plans(
+        conn,
+        &manager,
+        fixture.formulations,
+        fixture.courses,
+        &product_ids,
+    )?;
+    Ok(DemoLogin {
+        clinic_id: clinic.id,
+        created: true,
+        tokens,
+        logins,
+    })
+}
+
+/// The demo's people, one per role: the manager who loads the rest, their tokens and
+/// sign-in details.
+fn create_staff(conn: &mut Conn, system: &Actor, clinic_id: &str) -> AppResult<DemoStaff> {
     let mut tokens = Vec::new();
     let mut logins = Vec::new();
     let mut manager = None;
     for (role, name, email) in DEMO_ROLES {
         let (member, token): (Staff, String) =
-            auth::create_member(conn, &system, &clinic.id, name, role.as_str(), Some(email))?;
+            auth::create_member(conn, system, clinic_id, name, role.as_str(), Some(email))?;
         logins.push(demo_login(conn, &member, role)?);
         if role == Role::Manager {
             manager = Some(Actor {
                 staff_id: member.id.clone(),
                 name: member.name.clone(),
                 role,
-                clinic_id: Some(clinic.id.clone()),
+                clinic_id: Some(clinic_id.to_string()),
             });
         }
         tokens.push((role, token));
     }
     let manager = manager.ok_or_else(|| AppError::Internal("demo manager missing".into()))?;
-    let mut supplier_ids = std::collections::HashMap::new();
-    for s in fixture.suppliers {
-        let created = catalog::create_supplier(conn, &manager, s)?;
+    Ok(DemoStaff {
+        manager,
+        tokens,
+        logins,
+    })
+}
+
+struct DemoStaff {
+    manager: Actor,
+    /// (role, bearer token)
+    tokens: Vec<(Role, String)>,
+    /// (role, email, password)
+    logins: Vec<(Role, String, String)>,
+}
+
+/// Suppliers, products and lots; answers each product's id by SKU.
+fn create_stock(
+    conn: &mut Conn,
+    manager: &Actor,
+    suppliers: Vec<SupplierInput>,
+    products: Vec<serde_json::Value>,
+    lots_in: Vec<FixtureLot>,
+) -> AppResult<HashMap<String, String>> {
+    let mut supplier_ids = HashMap::new();
+    for s in suppliers {
+        let created = catalog::create_supplier(conn, manager, s)?;
         supplier_ids.insert(created.name.clone(), created.id);
     }
-    let mut product_ids = std::collections::HashMap::new();
-    for mut value in fixture.products {
+    let mut product_ids = HashMap::new();
+    for mut value in products {
         let supplier = value
             .as_object_mut()
             .and_then(|o| o.remove("supplier"))
             .and_then(|v| v.as_str().map(str::to_string));
         let mut input: ProductInput = serde_json::from_value(value)?;
         input.supplier_id = supplier.and_then(|name| supplier_ids.get(&name).cloned());
-        let created = catalog::create_product(conn, &manager, input)?;
+        let created = catalog::create_product(conn, manager, input)?;
         product_ids.insert(created.sku.clone(), created.id);
     }
-    for l in fixture.lots {
+    for l in lots_in {
         let product_id = product_ids
             .get(&l.sku)
             .cloned()
             .ok_or_else(|| AppError::Internal(format!("demo lot for unknown sku {}", l.sku)))?;
         lots::receive_lot(
             conn,
-            &manager,
+            manager,
             lots::ReceiveLot {
                 product_id,
                 lot_number: l.lot_number,
@@ -200,7 +255,18 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
             },
         )?;
     }
-    for f in fixture.formulations {
+    Ok(product_ids)
+}
+
+/// Cocktails and planned courses, so the forecast and reorder suggestions have data.
+fn create_plans(
+    conn: &mut Conn,
+    manager: &Actor,
+    formulations_in: Vec<FixtureFormulation>,
+    courses_in: Vec<FixtureCourse>,
+    product_ids: &HashMap<String, String>,
+) -> AppResult<()> {
+    for f in formulations_in {
         let components = f
             .components
             .into_iter()
@@ -216,7 +282,7 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
             .collect::<AppResult<Vec<_>>>()?;
         formulations::create(
             conn,
-            &manager,
+            manager,
             FormulationInput {
                 name: f.name,
                 method: f.method,
@@ -226,8 +292,8 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
         )?;
     }
     // Planned courses, so the forecast and reorder suggestions have something to say.
-    let cocktails = formulations::list(conn, &manager)?;
-    for c in fixture.courses {
+    let cocktails = formulations::list(conn, manager)?;
+    for c in courses_in {
         let formulation_id = cocktails
             .iter()
             .find(|f| f.name == c.formulation)
@@ -240,7 +306,7 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
             })?;
         courses::create(
             conn,
-            &manager,
+            manager,
             courses::NewCourse {
                 patient_ref: c.patient_ref,
                 formulation_id,
@@ -251,10 +317,5 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
             },
         )?;
     }
-    Ok(DemoLogin {
-        clinic_id: clinic.id,
-        created: true,
-        tokens,
-        logins,
-    })
+    Ok(())
 }

@@ -301,30 +301,11 @@ pub fn import_products(
     let n = valid.len();
     db::write_tx(conn, |conn| {
         for (line, p) in valid {
-            catalog::create_valid_product(conn, actor, &clinic, p).map_err(|e| at_line(e, line))?;
+            catalog::create_valid_product(conn, actor, &clinic, p).map_err(|e| e.at_line(line))?;
         }
         Ok::<(), AppError>(())
     })?;
     Ok(n)
-}
-
-/// An error while writing a row that passed the checks still names its line.
-fn at_line(e: AppError, line: u64) -> AppError {
-    match e {
-        AppError::Invalid(errs) => {
-            AppError::Invalid(errs.into_iter().map(|e| e.at_line(line)).collect())
-        }
-        AppError::Conflict {
-            kind,
-            detail,
-            extra,
-        } => AppError::Conflict {
-            kind,
-            detail: format!("line {line}: {detail}"),
-            extra,
-        },
-        other => other,
-    }
 }
 
 /// What checking a lots file needs beyond one row: the clinic's catalog and suppliers,
@@ -443,7 +424,7 @@ pub fn import_lots(
     let n = valid.len();
     db::write_tx(conn, |conn| {
         for (line, lot) in valid {
-            receive_lot(conn, actor, lot).map_err(|e| at_line(e, line))?;
+            receive_lot(conn, actor, lot).map_err(|e| e.at_line(line))?;
         }
         Ok::<(), AppError>(())
     })?;

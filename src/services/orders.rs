@@ -278,17 +278,7 @@ pub fn receive(
                     supplier_id: Some(order.supplier_id.clone()),
                 },
             )
-            .map_err(|e| match e {
-                AppError::Invalid(errs) => AppError::Invalid(
-                    errs.into_iter()
-                        .map(|mut f| {
-                            f.field = format!("{field}.{}", f.field);
-                            f
-                        })
-                        .collect(),
-                ),
-                other => other,
-            })?;
+            .map_err(|e| e.within(&field))?;
             repo::add_received(conn, &line.id, r.containers)?;
         }
         let after = repo::lines_of(conn, &order.id)?;
