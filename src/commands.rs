@@ -102,7 +102,7 @@ pub fn export(
 fn operator(conn: &mut Conn, clinic: &str) -> anyhow::Result<Actor> {
     let manager = crate::db::staff::list_staff(conn, clinic)?
         .into_iter()
-        .find(|s| s.role == Role::Manager.as_str())
+        .find(|s| s.role == Role::Manager)
         .ok_or_else(|| {
             anyhow::anyhow!(
                 "clinic {clinic} has no manager to act for the import; create one first"

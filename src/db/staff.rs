@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{clinics, staff};
 use super::Conn;
+use crate::domain::role::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = clinics)]
@@ -21,7 +22,7 @@ pub struct Staff {
     pub id: String,
     pub clinic_id: Option<String>,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: NaiveDateTime,
     /// Trimmed and lower-case; unique.
     pub email: Option<String>,

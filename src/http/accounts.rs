@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
 use crate::db::accounts::Token;
+use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::services::accounts::{self, Account, StaffPatch};
 use crate::services::Actor;
@@ -28,7 +29,7 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 pub struct StaffMember {
     pub id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub clinic_id: Option<String>,
     pub email: Option<String>,
     pub active: bool,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
+use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::services::{auth, Actor};
 
@@ -39,7 +40,7 @@ pub struct NewStaff {
 pub struct StaffView {
     pub id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub clinic_id: Option<String>,
     pub email: Option<String>,
     /// The bearer token (the first of the person's tokens): shown in this answer only,
@@ -51,7 +52,7 @@ pub struct StaffView {
 pub struct Me {
     pub staff_id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub clinic_id: Option<String>,
 }
 
@@ -111,7 +112,7 @@ pub async fn me(actor: Actor) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(Me {
         staff_id: actor.staff_id,
         name: actor.name,
-        role: actor.role.as_str().to_string(),
+        role: actor.role,
         clinic_id: actor.clinic_id,
     }))
 }

@@ -63,7 +63,7 @@ fn actor_of(member: &Staff) -> AppResult<Actor> {
     Ok(Actor {
         staff_id: member.id.clone(),
         name: member.name.clone(),
-        role: Role::parse(&member.role).map_err(AppError::Internal)?,
+        role: member.role,
         clinic_id: member.clinic_id.clone(),
     })
 }
@@ -182,7 +182,7 @@ pub struct StaffPatch {
 #[derive(serde::Serialize)]
 struct StaffAudit<'a> {
     name: &'a str,
-    role: &'a str,
+    role: Role,
     email: Option<&'a str>,
     active: bool,
 }
@@ -190,7 +190,7 @@ struct StaffAudit<'a> {
 fn audit_view(m: &Staff) -> StaffAudit<'_> {
     StaffAudit {
         name: &m.name,
-        role: &m.role,
+        role: m.role,
         email: m.email.as_deref(),
         active: m.active,
     }
@@ -246,10 +246,10 @@ fn patched(actor: &Actor, before: &Staff, patch: &StaffPatch) -> AppResult<Staff
     };
     let role = match &patch.role {
         Some(r) => c.take("role", Role::parse(r)),
-        None => Role::parse(&before.role).ok(),
+        None => Some(before.role),
     };
     if patch.role.is_some() {
-        if before.role == Role::Admin.as_str() {
+        if before.role == Role::Admin {
             c.fail("role", "the admin's role cannot be changed");
         } else if let Some(r) = role.filter(|r| !assignable(*r)) {
             c.fail(
@@ -278,7 +278,7 @@ fn patched(actor: &Actor, before: &Staff, patch: &StaffPatch) -> AppResult<Staff
     };
     Ok(Staff {
         name,
-        role: role.as_str().into(),
+        role,
         email,
         active,
         ..before.clone()

@@ -32,7 +32,7 @@ pub fn authenticate(conn: &mut Conn, token: &str) -> AppResult<Actor> {
         .filter(|(_, member)| member.active)
         .ok_or_else(|| AppError::Unauthenticated("the bearer token is not valid".into()))?;
     accounts_repo::touch_token(conn, &token.id, db::now())?;
-    let role = Role::parse(&member.role).map_err(AppError::Internal)?;
+    let role = member.role;
     Ok(Actor {
         staff_id: member.id,
         name: member.name,
@@ -56,7 +56,7 @@ pub fn bootstrap_admin(conn: &mut Conn, configured: Option<&str>) -> AppResult<O
             id: db::new_id(),
             clinic_id: None,
             name: "admin".into(),
-            role: Role::Admin.as_str().into(),
+            role: Role::Admin,
             created_at: db::now(),
             email: None,
             active: true,
@@ -147,7 +147,7 @@ pub fn create_member(
             id: db::new_id(),
             clinic_id: Some(clinic_id.to_string()),
             name,
-            role: role.as_str().into(),
+            role,
             created_at: db::now(),
             email,
             active: true,
