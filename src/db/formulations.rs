@@ -9,6 +9,7 @@ use super::schema::{
 };
 use super::types::Scaled;
 use super::Conn;
+use crate::domain::treatment::{Area, Method};
 
 /// One version of a formulation, with its components.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -17,8 +18,8 @@ pub struct FormulationVersion {
     pub version: i64,
     pub latest_version: i64,
     pub name: String,
-    pub method: String,
-    pub areas: Vec<String>,
+    pub method: Method,
+    pub areas: Vec<Area>,
     pub components: Vec<(String, Decimal)>,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -31,7 +32,8 @@ struct VersionRow {
     formulation_id: String,
     version: i64,
     name: String,
-    method: String,
+    method: Method,
+    /// JSON array of area names.
     areas: String,
     created_by: String,
     created_at: NaiveDateTime,
@@ -41,8 +43,8 @@ pub struct NewVersion<'a> {
     pub clinic_id: &'a str,
     pub formulation_id: &'a str,
     pub name: &'a str,
-    pub method: &'a str,
-    pub areas: &'a [String],
+    pub method: Method,
+    pub areas: &'a [Area],
     pub components: &'a [(String, Decimal)],
     pub created_by: &'a str,
 }
@@ -141,7 +143,8 @@ pub fn get(
         latest_version: latest,
         name: row.name,
         method: row.method,
-        areas: serde_json::from_str(&row.areas).unwrap_or_default(),
+        areas: serde_json::from_str(&row.areas)
+            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?,
         components: components.into_iter().map(|(p, a)| (p, a.0)).collect(),
         created_by: row.created_by,
         created_at: row.created_at,

@@ -11,6 +11,7 @@ use super::extract::{run, AppState, Json, Query};
 use crate::db::formulations::FormulationVersion;
 use crate::domain::formulation::FormulationInput;
 use crate::domain::screening::Contraindication;
+use crate::domain::treatment::{Area, Method};
 use crate::error::AppResult;
 use crate::services::{formulations, Actor};
 
@@ -26,8 +27,8 @@ pub struct FormulationView {
     pub version: i64,
     pub latest_version: i64,
     pub name: String,
-    pub method: String,
-    pub areas: Vec<String>,
+    pub method: Method,
+    pub areas: Vec<Area>,
     pub components: Vec<ComponentView>,
     pub created_at: DateTime<Utc>,
 }

@@ -75,15 +75,14 @@ fn save_version(
     v: &ValidFormulation,
     version: i64,
 ) -> AppResult<()> {
-    let areas: Vec<String> = v.areas.iter().map(|a| a.as_str().to_string()).collect();
     formulations::insert_version(
         conn,
         &NewVersion {
             clinic_id: clinic,
             formulation_id: id,
             name: &v.name,
-            method: v.method.as_str(),
-            areas: &areas,
+            method: v.method,
+            areas: &v.areas,
             components: &v.components,
             created_by: &actor.staff_id,
         },

@@ -130,7 +130,7 @@ fn cocktail(
         }
         Err(e) => return Err(e),
     };
-    if let Some(m) = method.filter(|m| f.method != m.as_str()) {
+    if let Some(m) = method.filter(|m| f.method != *m) {
         c.fail(
             "method",
             format!("formulation {} is for {}, not {m}", f.name, f.method),
