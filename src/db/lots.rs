@@ -32,6 +32,15 @@ pub struct Lot {
     pub updated_at: NaiveDateTime,
 }
 
+/// The clinic's lot with this id: every read and write of one lot goes through here, so
+/// none can forget the clinic.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn one<'a>(clinic_id: &'a str, lot_id: &'a str) -> _ {
+    lots::table
+        .filter(lots::clinic_id.eq(clinic_id))
+        .filter(lots::id.eq(lot_id))
+}
+
 /// Inserts a lot with `on_hand` 0; its receive movement then raises it through
 /// `apply_delta`, like every other change of stock.
 pub fn insert(conn: &mut Conn, lot: &Lot) -> QueryResult<()> {
@@ -56,9 +65,7 @@ pub fn apply_delta(
 ) -> QueryResult<bool> {
     let max = Decimal::from(crate::domain::quantity::MAX_MAGNITUDE);
     let n = diesel::update(
-        lots::table
-            .filter(lots::clinic_id.eq(clinic_id))
-            .filter(lots::id.eq(lot_id))
+        one(clinic_id, lot_id)
             // Keeps the balance far from 64-bit overflow (SQLite would turn it into a float).
             .filter(lots::on_hand.le(Scaled(max - delta)))
             .filter(lots::on_hand.ge(Scaled(-delta))),
@@ -79,17 +86,13 @@ pub fn add_received(
     containers: i64,
     quantity: Decimal,
 ) -> QueryResult<()> {
-    diesel::update(
-        lots::table
-            .filter(lots::clinic_id.eq(clinic_id))
-            .filter(lots::id.eq(lot_id)),
-    )
-    .set((
-        lots::containers.eq(lots::containers + containers),
-        lots::received_quantity.eq(lots::received_quantity + Scaled(quantity)),
-    ))
-    .execute(conn)
-    .map(|_| ())
+    diesel::update(one(clinic_id, lot_id))
+        .set((
+            lots::containers.eq(lots::containers + containers),
+            lots::received_quantity.eq(lots::received_quantity + Scaled(quantity)),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn set_status(
@@ -99,24 +102,18 @@ pub fn set_status(
     status: LotStatus,
     reason: &str,
 ) -> QueryResult<()> {
-    diesel::update(
-        lots::table
-            .filter(lots::clinic_id.eq(clinic_id))
-            .filter(lots::id.eq(lot_id)),
-    )
-    .set((
-        lots::status.eq(status),
-        lots::status_reason.eq(reason),
-        lots::updated_at.eq(super::now()),
-    ))
-    .execute(conn)
-    .map(|_| ())
+    diesel::update(one(clinic_id, lot_id))
+        .set((
+            lots::status.eq(status),
+            lots::status_reason.eq(reason),
+            lots::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Lot>> {
-    lots::table
-        .filter(lots::clinic_id.eq(clinic_id))
-        .filter(lots::id.eq(id))
+    one(clinic_id, id)
         .select(Lot::as_select())
         .first(conn)
         .optional()

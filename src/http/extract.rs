@@ -96,13 +96,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = body
-                .await
-                .map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))?;
-            parse_json(&bytes).map(Json)
-        })
+        let body = read_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(Json) })
+    }
+}
+
+/// The whole body, within the configured size limit.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl std::future::Future<Output = AppResult<web::Bytes>> {
+    let body = web::Bytes::from_request(req, payload);
+    async move {
+        body.await
+            .map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))
     }
 }
 
@@ -118,12 +125,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonValue<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Bytes::from_request(req, payload);
+        let body = read_body(req, payload);
         Box::pin(async move {
-            let bytes = body
-                .await
-                .map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))?;
-            let value: serde_json::Value = parse_json(&bytes)?;
+            let value: serde_json::Value = parse_json(&body.await?)?;
             let body = serde_path_to_error::deserialize(&value).map_err(|e| {
                 let path = e.path().to_string();
                 json_error(&path, &e.into_inner())

@@ -207,12 +207,25 @@ fn read<T: serde::de::DeserializeOwned>(
     rows
 }
 
-fn finish(report: Report) -> AppResult<()> {
-    if report.0.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Invalid(report.0))
+/// All or nothing: any reported row refuses the whole file; otherwise every valid row is
+/// written in one transaction, and an error while writing still names its line.
+fn finish<T>(
+    conn: &mut Conn,
+    report: Report,
+    valid: Vec<(u64, T)>,
+    mut write: impl FnMut(&mut Conn, T) -> AppResult<()>,
+) -> AppResult<usize> {
+    if !report.0.is_empty() {
+        return Err(AppError::Invalid(report.0));
     }
+    let n = valid.len();
+    db::write_tx(conn, |conn| {
+        for (line, row) in valid {
+            write(conn, row).map_err(|e| e.at_line(line))?;
+        }
+        Ok::<(), AppError>(())
+    })?;
+    Ok(n)
 }
 
 /// One row of a products file as a valid product, or its errors in the report.
@@ -297,15 +310,9 @@ pub fn import_products(
         }
         progress(line);
     }
-    finish(report)?;
-    let n = valid.len();
-    db::write_tx(conn, |conn| {
-        for (line, p) in valid {
-            catalog::create_valid_product(conn, actor, &clinic, p).map_err(|e| e.at_line(line))?;
-        }
-        Ok::<(), AppError>(())
-    })?;
-    Ok(n)
+    finish(conn, report, valid, |conn, p| {
+        catalog::create_valid_product(conn, actor, &clinic, p).map(|_| ())
+    })
 }
 
 /// What checking a lots file needs beyond one row: the clinic's catalog and suppliers,
@@ -420,15 +427,9 @@ pub fn import_lots(
         }
         progress(line);
     }
-    finish(report)?;
-    let n = valid.len();
-    db::write_tx(conn, |conn| {
-        for (line, lot) in valid {
-            receive_lot(conn, actor, lot).map_err(|e| e.at_line(line))?;
-        }
-        Ok::<(), AppError>(())
-    })?;
-    Ok(n)
+    finish(conn, report, valid, |conn, lot| {
+        receive_lot(conn, actor, lot).map(|_| ())
+    })
 }
 
 #[cfg(test)]
