@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::db::exports::ExportFilter;
 use crate::db::{self, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::services::exports::{self, CsvOptions, ExportKind};
@@ -56,7 +57,7 @@ pub enum ExportWhat {
 /// Writes an export to `output`; answers the number of rows.
 pub fn export(
     url: &str,
-    clinic: &str,
+    clinic: &ClinicId,
     what: ExportWhat,
     filter: &ExportFilter,
     bom: bool,
@@ -99,7 +100,7 @@ pub fn export(
 
 /// The clinic's first manager acts for command-line imports, so the ledger and audit
 /// log name a real person.
-fn operator(conn: &mut Conn, clinic: &str) -> anyhow::Result<Actor> {
+fn operator(conn: &mut Conn, clinic: &ClinicId) -> anyhow::Result<Actor> {
     let manager = crate::db::staff::list_staff(conn, clinic)?
         .into_iter()
         .find(|s| s.role == Role::Manager)
@@ -112,7 +113,7 @@ fn operator(conn: &mut Conn, clinic: &str) -> anyhow::Result<Actor> {
         staff_id: manager.id,
         name: manager.name,
         role: Role::Manager,
-        clinic_id: Some(clinic.to_string()),
+        clinic_id: Some(clinic.clone()),
     })
 }
 
@@ -121,7 +122,12 @@ pub enum ImportWhat {
     Lots,
 }
 
-pub fn import(url: &str, clinic: &str, what: ImportWhat, input: &str) -> anyhow::Result<usize> {
+pub fn import(
+    url: &str,
+    clinic: &ClinicId,
+    what: ImportWhat,
+    input: &str,
+) -> anyhow::Result<usize> {
     let mut conn = connect(url)?;
     let actor = operator(&mut conn, clinic)?;
     let bytes = std::fs::read(input)?;

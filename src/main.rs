@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use mesoledger::commands::{self, ExportWhat, ImportWhat};
 use mesoledger::db::exports::ExportFilter;
+use mesoledger::domain::ids::ClinicId;
 use mesoledger::services::parse_time;
 use mesoledger::startup::{Application, Settings};
 
@@ -67,7 +68,7 @@ enum Command {
         #[arg(value_enum)]
         what: ExportArg,
         #[arg(long)]
-        clinic: String,
+        clinic: ClinicId,
         /// RFC 3339 or YYYY-MM-DD, inclusive.
         #[arg(long)]
         from: Option<String>,
@@ -92,7 +93,7 @@ enum Command {
         #[arg(value_enum)]
         what: ImportArg,
         #[arg(long)]
-        clinic: String,
+        clinic: ClinicId,
         file: String,
     },
     /// Copy a SQLite database to a new file while it may be serving.

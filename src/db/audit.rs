@@ -6,12 +6,13 @@ use diesel::prelude::*;
 
 use super::schema::audit_log as log;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = log)]
 pub struct AuditEntry {
     pub id: String,
-    pub clinic_id: Option<String>,
+    pub clinic_id: Option<ClinicId>,
     pub actor_id: Option<String>,
     pub at: NaiveDateTime,
     pub entity: String,
@@ -40,7 +41,7 @@ pub struct AuditFilter {
 /// Entries with the actor's name, oldest first.
 pub fn list(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     f: &AuditFilter,
 ) -> QueryResult<Vec<(AuditEntry, Option<String>)>> {
     use super::schema::staff;

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::{course_sessions as planned, courses};
 use super::Conn;
+use crate::domain::ids::ClinicId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = courses)]
 pub struct Course {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub patient_ref: String,
     pub formulation_id: String,
     pub area: String,
@@ -26,7 +27,7 @@ pub struct Course {
 #[diesel(table_name = planned)]
 pub struct PlannedSession {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub course_id: String,
     pub seq: i64,
     pub planned_on: NaiveDate,
@@ -51,7 +52,7 @@ pub fn insert(conn: &mut Conn, c: &Course, dates: &[NaiveDate]) -> QueryResult<(
     Ok(())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Course>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Course>> {
     courses::table
         .filter(courses::clinic_id.eq(clinic_id))
         .filter(courses::id.eq(id))
@@ -62,7 +63,7 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Cou
 
 pub fn list(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     patient_ref: Option<&str>,
 ) -> QueryResult<Vec<Course>> {
     let mut q = courses::table
@@ -96,7 +97,7 @@ pub fn set_status(conn: &mut Conn, id: &str, status: &str) -> QueryResult<()> {
 /// cocktail as done by `session_id`; completes the course when it was the last one.
 pub fn mark_next_done(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     patient_ref: &str,
     formulation_id: &str,
     session_id: &str,

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use super::types::{Scaled, ScaledOpt};
 use super::{portable_sql, Conn};
+use crate::domain::ids::ClinicId;
 
 /// Where the next page starts: (time, id, position) of the last row sent.
 pub type Cursor = (NaiveDateTime, String, i64);
@@ -91,7 +92,7 @@ impl TraceRow {
 /// chain of comparisons could not use it and rescanned from the start on PostgreSQL.
 pub fn traceability_page(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     f: &ExportFilter,
     after: Option<&Cursor>,
     limit: i64,
@@ -167,7 +168,7 @@ impl MovementRow {
 /// the `movements_keyset` index, as traceability pages do.
 pub fn movements_page(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     f: &ExportFilter,
     after: Option<&Cursor>,
     limit: i64,
@@ -237,7 +238,7 @@ impl VarianceRow {
 /// Planned against actual per session and product, for sessions logged from a cocktail.
 pub fn variance_page(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     f: &ExportFilter,
     after: Option<&Cursor>,
     limit: i64,

@@ -9,6 +9,7 @@ use super::schema::{
 };
 use super::types::Scaled;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::treatment::{Area, Method};
 
 /// One version of a formulation, with its components.
@@ -40,7 +41,7 @@ struct VersionRow {
 }
 
 pub struct NewVersion<'a> {
-    pub clinic_id: &'a str,
+    pub clinic_id: &'a ClinicId,
     pub formulation_id: &'a str,
     pub name: &'a str,
     pub method: Method,
@@ -105,7 +106,11 @@ pub fn insert_version(conn: &mut Conn, v: &NewVersion<'_>, version: i64) -> Quer
 }
 
 /// The current version number, if the formulation exists in the clinic.
-pub fn current_version(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<i64>> {
+pub fn current_version(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    id: &str,
+) -> QueryResult<Option<i64>> {
     formulations::table
         .filter(formulations::clinic_id.eq(clinic_id))
         .filter(formulations::id.eq(id))
@@ -117,7 +122,7 @@ pub fn current_version(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResul
 /// A version (the current one when `version` is None).
 pub fn get(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     id: &str,
     version: Option<i64>,
 ) -> QueryResult<Option<FormulationVersion>> {
@@ -152,7 +157,7 @@ pub fn get(
 }
 
 /// The current version of every formulation of the clinic, by name.
-pub fn list_current(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<FormulationVersion>> {
+pub fn list_current(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<FormulationVersion>> {
     let ids: Vec<String> = formulations::table
         .filter(formulations::clinic_id.eq(clinic_id))
         .select(formulations::id)

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::idempotency_keys as idem;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 
 /// A stored answer to a request made with an `Idempotency-Key`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = idem)]
 pub struct IdempotencyRecord {
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub staff_id: String,
     pub idem_key: String,
     pub request_hash: String,
@@ -22,7 +23,7 @@ pub struct IdempotencyRecord {
 
 pub fn find(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     staff_id: &str,
     key: &str,
 ) -> QueryResult<Option<IdempotencyRecord>> {

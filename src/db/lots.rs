@@ -8,13 +8,14 @@ use rust_decimal::Decimal;
 use super::schema::lots;
 use super::types::Scaled;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::lot::LotStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = lots)]
 pub struct Lot {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub product_id: String,
     pub lot_number: String,
     pub expires_on: NaiveDate,
@@ -35,7 +36,7 @@ pub struct Lot {
 /// The clinic's lot with this id: every read and write of one lot goes through here, so
 /// none can forget the clinic.
 #[diesel::dsl::auto_type(no_type_alias)]
-fn one<'a>(clinic_id: &'a str, lot_id: &'a str) -> _ {
+fn one<'a>(clinic_id: &'a ClinicId, lot_id: &'a str) -> _ {
     lots::table
         .filter(lots::clinic_id.eq(clinic_id))
         .filter(lots::id.eq(lot_id))
@@ -59,7 +60,7 @@ pub fn insert(conn: &mut Conn, lot: &Lot) -> QueryResult<()> {
 /// statement, so concurrent writers on several instances can never oversell.
 pub fn apply_delta(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     lot_id: &str,
     delta: Decimal,
 ) -> QueryResult<bool> {
@@ -81,7 +82,7 @@ pub fn apply_delta(
 /// Records another delivery of a lot that is already known.
 pub fn add_received(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     lot_id: &str,
     containers: i64,
     quantity: Decimal,
@@ -97,7 +98,7 @@ pub fn add_received(
 
 pub fn set_status(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     lot_id: &str,
     status: LotStatus,
     reason: &str,
@@ -112,7 +113,7 @@ pub fn set_status(
         .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Lot>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Lot>> {
     one(clinic_id, id)
         .select(Lot::as_select())
         .first(conn)
@@ -121,7 +122,7 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Lot
 
 pub fn find_by_number(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     product_id: &str,
     lot_number: &str,
 ) -> QueryResult<Option<Lot>> {
@@ -134,7 +135,11 @@ pub fn find_by_number(
         .optional()
 }
 
-pub fn any_for_product(conn: &mut Conn, clinic_id: &str, product_id: &str) -> QueryResult<bool> {
+pub fn any_for_product(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    product_id: &str,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         lots::table
             .filter(lots::clinic_id.eq(clinic_id))
@@ -156,7 +161,7 @@ pub struct LotFilter {
     pub expires_to: Option<NaiveDate>,
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str, f: &LotFilter) -> QueryResult<Vec<Lot>> {
+pub fn list(conn: &mut Conn, clinic_id: &ClinicId, f: &LotFilter) -> QueryResult<Vec<Lot>> {
     let mut q = lots::table
         .filter(lots::clinic_id.eq(clinic_id))
         .select(Lot::as_select())
@@ -203,7 +208,7 @@ pub struct StockRow {
 
 pub fn stock_by_product(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     today: NaiveDate,
 ) -> QueryResult<Vec<StockRow>> {
     use diesel::sql_types::{Date, Text};

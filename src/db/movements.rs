@@ -8,13 +8,14 @@ use rust_decimal::Decimal;
 use super::schema::{movements, staff};
 use super::types::Scaled;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::ledger::MovementKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = movements)]
 pub struct Movement {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub lot_id: String,
     pub product_id: String,
     pub kind: MovementKind,
@@ -46,7 +47,7 @@ pub struct MovementFilter {
 /// Ledger rows with the actor's name, oldest first.
 pub fn list(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     f: &MovementFilter,
 ) -> QueryResult<Vec<(Movement, String)>> {
     let mut q = movements::table

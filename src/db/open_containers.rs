@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::open_containers as open;
 use super::types::Scaled;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 
 /// An open multi-dose vial.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -20,7 +21,11 @@ pub struct OpenContainer {
     pub opened_at: NaiveDateTime,
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str, product_id: &str) -> QueryResult<Vec<OpenContainer>> {
+pub fn list(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    product_id: &str,
+) -> QueryResult<Vec<OpenContainer>> {
     open::table
         .filter(open::clinic_id.eq(clinic_id))
         .filter(open::product_id.eq(product_id))
@@ -35,7 +40,7 @@ pub fn list(conn: &mut Conn, clinic_id: &str, product_id: &str) -> QueryResult<V
 #[diesel(table_name = open)]
 pub struct NewOpenContainer<'a> {
     pub id: String,
-    pub clinic_id: &'a str,
+    pub clinic_id: &'a ClinicId,
     pub lot_id: &'a str,
     pub product_id: &'a str,
     pub opened_at: NaiveDateTime,
@@ -53,7 +58,7 @@ pub fn insert(conn: &mut Conn, c: NewOpenContainer<'_>) -> QueryResult<()> {
 }
 
 /// Draws from an open vial; false when it no longer holds that much. Closes it when empty.
-pub fn draw(conn: &mut Conn, clinic_id: &str, id: &str, amount: Decimal) -> QueryResult<bool> {
+pub fn draw(conn: &mut Conn, clinic_id: &ClinicId, id: &str, amount: Decimal) -> QueryResult<bool> {
     let a = Scaled(amount);
     let n = diesel::update(
         open::table
@@ -72,7 +77,7 @@ pub fn draw(conn: &mut Conn, clinic_id: &str, id: &str, amount: Decimal) -> Quer
     Ok(n == 1)
 }
 
-pub fn close(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<()> {
+pub fn close(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<()> {
     diesel::update(
         open::table
             .filter(open::clinic_id.eq(clinic_id))

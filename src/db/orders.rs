@@ -7,13 +7,14 @@ use rust_decimal::Decimal;
 use super::schema::{products, purchase_order_lines as lines, purchase_orders as orders};
 use super::types::Scaled;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::order::PurchaseOrderStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = orders)]
 pub struct PurchaseOrder {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub supplier_id: String,
     pub status: PurchaseOrderStatus,
     pub created_by: String,
@@ -57,7 +58,7 @@ pub fn insert(conn: &mut Conn, o: &PurchaseOrder) -> QueryResult<()> {
 #[diesel(table_name = lines)]
 pub struct NewLine {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub order_id: String,
     pub position: i64,
     pub product_id: String,
@@ -75,7 +76,7 @@ pub fn insert_line(conn: &mut Conn, line: NewLine) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<PurchaseOrder>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<PurchaseOrder>> {
     orders::table
         .filter(orders::clinic_id.eq(clinic_id))
         .filter(orders::id.eq(id))
@@ -84,7 +85,7 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Pur
         .optional()
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<PurchaseOrder>> {
+pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<PurchaseOrder>> {
     orders::table
         .filter(orders::clinic_id.eq(clinic_id))
         .order(orders::created_at.desc())

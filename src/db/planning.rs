@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use super::types::Scaled;
 use super::{portable_sql, Conn};
+use crate::domain::ids::ClinicId;
 
 #[derive(QueryableByName)]
 struct PlannedRow {
@@ -23,7 +24,7 @@ struct PlannedRow {
 /// cocktail's amount per product: (date, product, amount per session).
 pub fn planned_use(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     until: NaiveDate,
 ) -> QueryResult<Vec<(NaiveDate, String, Decimal)>> {
     let sql = portable_sql(
@@ -62,7 +63,7 @@ fn sums(rows: Vec<ProductSum>) -> Vec<(String, Decimal)> {
 /// not voided), per product.
 pub fn unplanned_use(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<(String, Decimal)>> {
     let sql = portable_sql(
@@ -84,7 +85,7 @@ pub fn unplanned_use(
 }
 
 /// Stock ordered and not yet received, in the stock unit, per product.
-pub fn incoming(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<(String, Decimal)>> {
+pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(String, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT l.product_id, CAST(SUM((l.containers - l.received_containers) * p.content) AS BIGINT) AS total \
@@ -116,7 +117,7 @@ struct LotRow {
 /// Later lots cannot be at risk within the horizon: first-expiry-first-out uses them last.
 pub fn usable_lots(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     today: NaiveDate,
     until: NaiveDate,
 ) -> QueryResult<Vec<(String, NaiveDate, Decimal)>> {

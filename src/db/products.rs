@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::products;
 use super::types::{Scaled, TextList};
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::product::{ProductKind, StockUnit, Storage, ValidProduct};
 
 /// A product as stored, with decimals already exact.
@@ -14,7 +15,7 @@ use crate::domain::product::{ProductKind, StockUnit, Storage, ValidProduct};
 #[diesel(table_name = products, treat_none_as_null = true)]
 pub struct Product {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub sku: String,
     pub name: String,
     pub kind: ProductKind,
@@ -39,14 +40,14 @@ pub struct Product {
 
 fn row(
     id: &str,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     p: &ValidProduct,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 ) -> Product {
     Product {
         id: id.to_string(),
-        clinic_id: clinic_id.to_string(),
+        clinic_id: clinic_id.clone(),
         sku: p.sku.clone(),
         name: p.name.clone(),
         kind: p.kind,
@@ -69,7 +70,7 @@ fn row(
 pub fn insert(
     conn: &mut Conn,
     id: &str,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     p: &ValidProduct,
 ) -> QueryResult<Product> {
     let now = super::now();
@@ -98,7 +99,7 @@ pub fn update(conn: &mut Conn, existing: &Product, p: &ValidProduct) -> QueryRes
     Ok(r)
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Product>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Product>> {
     products::table
         .filter(products::clinic_id.eq(clinic_id))
         .filter(products::id.eq(id))
@@ -107,7 +108,11 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Pro
         .optional()
 }
 
-pub fn find_by_sku(conn: &mut Conn, clinic_id: &str, sku: &str) -> QueryResult<Option<Product>> {
+pub fn find_by_sku(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    sku: &str,
+) -> QueryResult<Option<Product>> {
     products::table
         .filter(products::clinic_id.eq(clinic_id))
         .filter(products::sku.eq(sku))
@@ -116,7 +121,7 @@ pub fn find_by_sku(conn: &mut Conn, clinic_id: &str, sku: &str) -> QueryResult<O
         .optional()
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Product>> {
+pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Product>> {
     products::table
         .filter(products::clinic_id.eq(clinic_id))
         .select(Product::as_select())
@@ -124,7 +129,11 @@ pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Product>> {
         .load(conn)
 }
 
-pub fn find_by_gtin(conn: &mut Conn, clinic_id: &str, gtin: &str) -> QueryResult<Option<Product>> {
+pub fn find_by_gtin(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    gtin: &str,
+) -> QueryResult<Option<Product>> {
     products::table
         .filter(products::clinic_id.eq(clinic_id))
         .filter(products::gtin.eq(gtin))

@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::{recall_cases as cases, recall_contacts as contacts};
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cases)]
 pub struct RecallCase {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub lot_id: String,
     pub reason: String,
     pub status: RecallCaseStatus,
@@ -26,7 +27,7 @@ pub struct RecallCase {
 #[diesel(table_name = contacts)]
 pub struct RecallContact {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub case_id: String,
     pub patient_ref: String,
     pub status: ContactStatus,
@@ -49,7 +50,11 @@ pub fn insert_contact(conn: &mut Conn, c: &RecallContact) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn get_case(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<RecallCase>> {
+pub fn get_case(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    id: &str,
+) -> QueryResult<Option<RecallCase>> {
     cases::table
         .filter(cases::clinic_id.eq(clinic_id))
         .filter(cases::id.eq(id))
@@ -60,7 +65,7 @@ pub fn get_case(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Optio
 
 pub fn case_for_lot(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     lot_id: &str,
 ) -> QueryResult<Option<RecallCase>> {
     cases::table
@@ -71,7 +76,7 @@ pub fn case_for_lot(
         .optional()
 }
 
-pub fn list_cases(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<RecallCase>> {
+pub fn list_cases(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<RecallCase>> {
     cases::table
         .filter(cases::clinic_id.eq(clinic_id))
         .order(cases::opened_at.desc())
@@ -89,7 +94,7 @@ pub fn contacts_of(conn: &mut Conn, case_id: &str) -> QueryResult<Vec<RecallCont
 
 pub fn contacts_for_lot(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     lot_id: &str,
 ) -> QueryResult<Vec<RecallContact>> {
     match case_for_lot(conn, clinic_id, lot_id)? {

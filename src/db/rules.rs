@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::contraindication_rules as rules;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = rules, treat_none_as_null = true)]
 pub struct ClinicRule {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub ingredient: Option<String>,
     pub product_id: Option<String>,
     pub condition: String,
@@ -38,7 +39,7 @@ pub fn update(conn: &mut Conn, r: &ClinicRule) -> QueryResult<()> {
     .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<ClinicRule>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<ClinicRule>> {
     rules::table
         .filter(rules::clinic_id.eq(clinic_id))
         .filter(rules::id.eq(id))
@@ -47,7 +48,7 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Cli
         .optional()
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<ClinicRule>> {
+pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<ClinicRule>> {
     rules::table
         .filter(rules::clinic_id.eq(clinic_id))
         .select(ClinicRule::as_select())

@@ -7,13 +7,14 @@ use rust_decimal::Decimal;
 use super::schema::{sessions, staff};
 use super::types::{Scaled, TextList};
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::treatment::{Area, Method, SessionStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub patient_ref: String,
     pub practitioner_id: String,
     pub performed_at: NaiveDateTime,
@@ -40,7 +41,7 @@ pub fn insert(conn: &mut Conn, s: &Session) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Session>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Session>> {
     sessions::table
         .filter(sessions::clinic_id.eq(clinic_id))
         .filter(sessions::id.eq(id))
@@ -61,7 +62,7 @@ pub struct SessionFilter {
     pub limit: i64,
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str, f: &SessionFilter) -> QueryResult<Vec<Session>> {
+pub fn list(conn: &mut Conn, clinic_id: &ClinicId, f: &SessionFilter) -> QueryResult<Vec<Session>> {
     let mut q = sessions::table
         .filter(sessions::clinic_id.eq(clinic_id))
         .select(Session::as_select())
@@ -82,7 +83,7 @@ pub fn list(conn: &mut Conn, clinic_id: &str, f: &SessionFilter) -> QueryResult<
 
 pub fn mark_voided(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     id: &str,
     reason: &str,
     by: &str,
@@ -106,7 +107,11 @@ pub fn mark_voided(
 /// Locks the product's lots for the rest of the transaction (PostgreSQL), so concurrent
 /// sessions plan one after another on fresh balances. SQLite needs nothing: its write
 /// transactions already run one at a time.
-pub fn lock_product_lots(conn: &mut Conn, clinic_id: &str, product_id: &str) -> QueryResult<()> {
+pub fn lock_product_lots(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    product_id: &str,
+) -> QueryResult<()> {
     if let Conn::Pg(_) = conn {
         diesel::sql_query(
             "SELECT id FROM lots WHERE clinic_id = $1 AND product_id = $2 ORDER BY id FOR UPDATE",
@@ -121,7 +126,7 @@ pub fn lock_product_lots(conn: &mut Conn, clinic_id: &str, product_id: &str) -> 
 /// The ids of the movements a session made (for voiding).
 pub fn movements_of(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     session_id: &str,
 ) -> QueryResult<Vec<super::movements::Movement>> {
     let all = super::movements::list(
@@ -155,7 +160,7 @@ pub struct LotUse {
 /// Every session that used the lot, oldest first.
 pub fn sessions_using_lot(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     lot_id: &str,
 ) -> QueryResult<Vec<LotUse>> {
     let sql = super::portable_sql(

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::{clinics, staff};
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::role::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = clinics)]
 pub struct Clinic {
-    pub id: String,
+    pub id: ClinicId,
     pub name: String,
     pub expiry_warning_days: i64,
     pub created_at: NaiveDateTime,
@@ -20,7 +21,7 @@ pub struct Clinic {
 #[diesel(table_name = staff)]
 pub struct Staff {
     pub id: String,
-    pub clinic_id: Option<String>,
+    pub clinic_id: Option<ClinicId>,
     pub name: String,
     pub role: Role,
     pub created_at: NaiveDateTime,
@@ -41,7 +42,7 @@ pub fn insert_clinic(conn: &mut Conn, clinic: &Clinic) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn find_clinic(conn: &mut Conn, id: &str) -> QueryResult<Option<Clinic>> {
+pub fn find_clinic(conn: &mut Conn, id: &ClinicId) -> QueryResult<Option<Clinic>> {
     clinics::table
         .find(id)
         .select(Clinic::as_select())
@@ -77,7 +78,7 @@ pub fn any_staff(conn: &mut Conn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(staff::table.select(staff::id))).get_result(conn)
 }
 
-pub fn list_staff(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Staff>> {
+pub fn list_staff(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Staff>> {
     staff::table
         .filter(staff::clinic_id.eq(clinic_id))
         .select(Staff::as_select())

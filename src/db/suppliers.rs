@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::suppliers;
 use super::Conn;
+use crate::domain::ids::ClinicId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = suppliers, treat_none_as_null = true)]
 pub struct Supplier {
     pub id: String,
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     pub name: String,
     pub email: Option<String>,
     pub lead_time_days: i64,
@@ -36,7 +37,7 @@ pub fn update(conn: &mut Conn, s: &Supplier) -> QueryResult<()> {
     .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Supplier>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Supplier>> {
     suppliers::table
         .filter(suppliers::clinic_id.eq(clinic_id))
         .filter(suppliers::id.eq(id))
@@ -45,7 +46,11 @@ pub fn get(conn: &mut Conn, clinic_id: &str, id: &str) -> QueryResult<Option<Sup
         .optional()
 }
 
-pub fn find_by_name(conn: &mut Conn, clinic_id: &str, name: &str) -> QueryResult<Option<Supplier>> {
+pub fn find_by_name(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    name: &str,
+) -> QueryResult<Option<Supplier>> {
     suppliers::table
         .filter(suppliers::clinic_id.eq(clinic_id))
         .filter(suppliers::name.eq(name))
@@ -54,7 +59,7 @@ pub fn find_by_name(conn: &mut Conn, clinic_id: &str, name: &str) -> QueryResult
         .optional()
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &str) -> QueryResult<Vec<Supplier>> {
+pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Supplier>> {
     suppliers::table
         .filter(suppliers::clinic_id.eq(clinic_id))
         .select(Supplier::as_select())

@@ -17,6 +17,7 @@ use diesel::sqlite::Sqlite;
 use rust_decimal::Decimal;
 
 use super::MultiBackend;
+use crate::domain::ids::ClinicId;
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::LotStatus;
 use crate::domain::order::PurchaseOrderStatus;
@@ -72,6 +73,39 @@ text_columns!(
     Area,
     Method,
 );
+
+/// Implements the TEXT mapping for the id types of `domain::ids`.
+macro_rules! id_columns {
+    ($($t:ty),+ $(,)?) => {$(
+        impl ToSql<Text, Pg> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+            }
+        }
+        impl ToSql<Text, Sqlite> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                out.set_value(self.as_str());
+                Ok(IsNull::No)
+            }
+        }
+        impl ToSql<Text, MultiBackend> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value((Text, self.as_str()));
+                Ok(IsNull::No)
+            }
+        }
+        impl<DB: Backend> FromSql<Text, DB> for $t
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                Ok(<$t>::from(<String as FromSql<Text, DB>>::from_sql(bytes)?))
+            }
+        }
+    )+};
+}
+
+id_columns!(ClinicId);
 
 /// Digits kept after the decimal point in the database.
 pub const SCALE: u32 = crate::domain::quantity::MAX_DECIMALS;

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::{lots, products, session_lines as lines, session_usage as usage};
 use super::types::{Scaled, ScaledOpt};
 use super::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::usage::Variance;
 
 /// A lot used by a session, as shown and exported.
@@ -50,7 +51,7 @@ impl From<Variance> for Line {
 
 pub fn insert_usage(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     session_id: &str,
     position: i64,
     u: &Usage,
@@ -72,7 +73,7 @@ pub fn insert_usage(
 
 pub fn insert_line(
     conn: &mut Conn,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     session_id: &str,
     position: i64,
     l: &Line,

@@ -9,6 +9,7 @@ pub mod forecast;
 pub mod formulation;
 pub mod gs1;
 pub mod gtin;
+pub mod ids;
 pub mod ledger;
 pub mod lot;
 pub mod order;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
 use crate::db::accounts::Token;
+use crate::domain::ids::ClinicId;
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::services::accounts::{self, Account, StaffPatch};
@@ -30,7 +31,7 @@ pub struct StaffMember {
     pub id: String,
     pub name: String,
     pub role: Role,
-    pub clinic_id: Option<String>,
+    pub clinic_id: Option<ClinicId>,
     pub email: Option<String>,
     pub active: bool,
     /// True once the person has set a password (through an invitation).
@@ -61,7 +62,7 @@ impl From<Account> for StaffMember {
 pub async fn list_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<String>,
+    path: web::Path<ClinicId>,
 ) -> AppResult<HttpResponse> {
     let clinic_id = path.into_inner();
     let staff = run(&state, move |conn| {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
+use crate::domain::ids::ClinicId;
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::services::{auth, Actor};
@@ -18,7 +19,7 @@ pub struct NewClinic {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClinicView {
-    pub id: String,
+    pub id: ClinicId,
     pub name: String,
     /// Days before expiry from which a lot is flagged `expiring`.
     pub expiry_warning_days: i64,
@@ -41,7 +42,7 @@ pub struct StaffView {
     pub id: String,
     pub name: String,
     pub role: Role,
-    pub clinic_id: Option<String>,
+    pub clinic_id: Option<ClinicId>,
     pub email: Option<String>,
     /// The bearer token (the first of the person's tokens): shown in this answer only,
     /// stored hashed.
@@ -53,7 +54,7 @@ pub struct Me {
     pub staff_id: String,
     pub name: String,
     pub role: Role,
-    pub clinic_id: Option<String>,
+    pub clinic_id: Option<ClinicId>,
 }
 
 /// Create a clinic (admin).
@@ -85,7 +86,7 @@ pub async fn create_clinic(
 pub async fn create_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<String>,
+    path: web::Path<ClinicId>,
     body: Json<NewStaff>,
 ) -> AppResult<HttpResponse> {
     let clinic_id = path.into_inner();
@@ -133,7 +134,7 @@ pub struct ClinicPatch {
 pub async fn update_clinic(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<ClinicId>,
     body: Json<ClinicPatch>,
 ) -> AppResult<HttpResponse> {
     let ClinicPatch {

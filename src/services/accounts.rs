@@ -19,6 +19,7 @@ use crate::db::{self, Conn};
 use crate::domain::accounts::{
     check_password, normalize_email, SessionLimits, INVITATION_HOURS, PER_ADDRESS, PER_EMAIL,
 };
+use crate::domain::ids::ClinicId;
 use crate::domain::role::{assignable, Action, Role};
 use crate::domain::{required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
@@ -91,7 +92,7 @@ fn record(
         conn,
         actor,
         Subject {
-            clinic_id: member.clinic_id.as_deref(),
+            clinic_id: member.clinic_id.as_ref(),
             entity,
             entity_id,
             action,
@@ -151,7 +152,7 @@ pub fn check_new_email(conn: &mut Conn, email: Option<&str>) -> AppResult<Option
     }
 }
 
-pub fn list_staff(conn: &mut Conn, actor: &Actor, clinic_id: &str) -> AppResult<Vec<Account>> {
+pub fn list_staff(conn: &mut Conn, actor: &Actor, clinic_id: &ClinicId) -> AppResult<Vec<Account>> {
     actor.require(Action::ManageStaff)?;
     let visible = actor.role == Role::Admin || actor.clinic_id.as_deref() == Some(clinic_id);
     if !visible || staff_repo::find_clinic(conn, clinic_id)?.is_none() {
@@ -218,7 +219,7 @@ pub fn update_staff(
             conn,
             actor,
             Subject {
-                clinic_id: after.clinic_id.as_deref(),
+                clinic_id: after.clinic_id.as_ref(),
                 entity: "staff",
                 entity_id: &after.id,
                 action: "update",

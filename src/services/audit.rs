@@ -7,12 +7,13 @@ use super::Actor;
 use crate::db::audit::{self as repo, AuditEntry, AuditFilter};
 use crate::db::{self, Conn};
 use crate::domain::audit::diff;
+use crate::domain::ids::ClinicId;
 use crate::domain::role::Action;
 use crate::error::AppResult;
 
 /// What an audit entry is about.
 pub struct Subject<'a> {
-    pub clinic_id: Option<&'a str>,
+    pub clinic_id: Option<&'a ClinicId>,
     /// `clinic`, `staff`, `supplier`, `product`, `lot`, `formulation`, `rule`, `recall`…
     pub entity: &'a str,
     pub entity_id: &'a str,
@@ -20,7 +21,12 @@ pub struct Subject<'a> {
 }
 
 impl<'a> Subject<'a> {
-    pub fn of(clinic_id: &'a str, entity: &'a str, entity_id: &'a str, action: &'a str) -> Self {
+    pub fn of(
+        clinic_id: &'a ClinicId,
+        entity: &'a str,
+        entity_id: &'a str,
+        action: &'a str,
+    ) -> Self {
         Subject {
             clinic_id: Some(clinic_id),
             entity,
@@ -46,7 +52,7 @@ pub fn record<B: Serialize, A: Serialize>(
         conn,
         &AuditEntry {
             id: db::new_id(),
-            clinic_id: subject.clinic_id.map(str::to_string),
+            clinic_id: subject.clinic_id.cloned(),
             // The demo loader acts as nobody in particular.
             actor_id: Some(actor.staff_id.clone()).filter(|s| !s.is_empty()),
             at: db::now(),

@@ -9,6 +9,7 @@ use super::Actor;
 use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as repo, Clinic, Staff};
 use crate::db::{self, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::role::{assignable, Action, Role};
 use crate::domain::stock::DEFAULT_EXPIRY_WARNING_DAYS;
 use crate::domain::{required_text, Checks};
@@ -83,7 +84,7 @@ pub fn create_clinic(conn: &mut Conn, actor: &Actor, name: &str) -> AppResult<Cl
     actor.require(Action::ManageClinics)?;
     let name = required_text(name, 200).map_err(|e| AppError::invalid("name", e))?;
     let clinic = Clinic {
-        id: db::new_id(),
+        id: ClinicId::generate(),
         name,
         expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
         created_at: db::now(),
@@ -105,7 +106,7 @@ pub fn create_clinic(conn: &mut Conn, actor: &Actor, name: &str) -> AppResult<Cl
 pub fn create_staff(
     conn: &mut Conn,
     actor: &Actor,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     name: &str,
     role: &str,
 ) -> AppResult<(Staff, String)> {
@@ -117,7 +118,7 @@ pub fn create_staff(
 pub fn create_member(
     conn: &mut Conn,
     actor: &Actor,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     name: &str,
     role: &str,
     email: Option<&str>,
@@ -145,7 +146,7 @@ pub fn create_member(
         let email = accounts::check_new_email(conn, email)?;
         let member = Staff {
             id: db::new_id(),
-            clinic_id: Some(clinic_id.to_string()),
+            clinic_id: Some(clinic_id.clone()),
             name,
             role,
             created_at: db::now(),
@@ -171,7 +172,7 @@ pub fn create_member(
 pub fn update_clinic(
     conn: &mut Conn,
     actor: &Actor,
-    clinic_id: &str,
+    clinic_id: &ClinicId,
     name: Option<String>,
     expiry_warning_days: Option<i64>,
 ) -> AppResult<Clinic> {

@@ -8,6 +8,7 @@ use super::Actor;
 use crate::db::products::{self, Product};
 use crate::db::suppliers::{self, Supplier};
 use crate::db::{self, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
 use crate::domain::supplier::{SupplierInput, ValidSupplier};
@@ -56,7 +57,7 @@ pub fn create_supplier(
     let now = db::now();
     let s = Supplier {
         id: db::new_id(),
-        clinic_id: clinic.to_string(),
+        clinic_id: clinic.clone(),
         name: valid.name,
         email: valid.email,
         lead_time_days: valid.lead_time_days,
@@ -117,7 +118,7 @@ pub fn get_supplier(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Suppl
     get_supplier_in(conn, clinic, id)
 }
 
-fn get_supplier_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<Supplier> {
+fn get_supplier_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Supplier> {
     suppliers::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("supplier {id}")))
 }
 
@@ -136,7 +137,7 @@ pub fn create_product(conn: &mut Conn, actor: &Actor, input: ProductInput) -> Ap
 pub fn create_valid_product(
     conn: &mut Conn,
     actor: &Actor,
-    clinic: &str,
+    clinic: &ClinicId,
     valid: ValidProduct,
 ) -> AppResult<Product> {
     db::write_tx(conn, |conn| {
@@ -209,7 +210,11 @@ pub fn update_product(
     })
 }
 
-fn validate_product(conn: &mut Conn, clinic: &str, input: ProductInput) -> AppResult<ValidProduct> {
+fn validate_product(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    input: ProductInput,
+) -> AppResult<ValidProduct> {
     let valid = ValidProduct::try_from(input).map_err(AppError::Invalid)?;
     if let Some(sid) = &valid.supplier_id {
         if suppliers::get(conn, clinic, sid)?.is_none() {
@@ -247,7 +252,7 @@ pub fn get_product(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Produc
     get_product_in(conn, clinic, id)
 }
 
-pub fn get_product_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<Product> {
+pub fn get_product_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Product> {
     products::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("product {id}")))
 }
 

@@ -35,7 +35,7 @@ pub fn create(
     actor: &Actor,
     input: NewCourse,
 ) -> AppResult<(Course, Vec<PlannedSession>)> {
-    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    let clinic = actor.clinic_for(Action::Treat)?.clone();
     let mut c = Checks::new();
     let patient_ref = c.take("patient_ref", parse_patient_ref(&input.patient_ref));
     let area = c.take("area", Area::parse(&input.area));
@@ -122,7 +122,7 @@ pub fn cancel(
     actor: &Actor,
     id: &str,
 ) -> AppResult<(Course, Vec<PlannedSession>)> {
-    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    let clinic = actor.clinic_for(Action::Treat)?.clone();
     db::write_tx(conn, |conn| {
         let course = repo::get(conn, &clinic, id)?
             .ok_or_else(|| AppError::not_found(format!("course {id}")))?;

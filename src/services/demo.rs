@@ -10,6 +10,7 @@ use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{ComponentInput, FormulationInput};
+use crate::domain::ids::ClinicId;
 use crate::domain::product::ProductInput;
 use crate::domain::role::Role;
 use crate::domain::supplier::SupplierInput;
@@ -61,7 +62,7 @@ struct FixtureLot {
 /// The demo clinic and a fresh token for each of its roles.
 #[derive(Debug)]
 pub struct DemoLogin {
-    pub clinic_id: String,
+    pub clinic_id: ClinicId,
     /// False when the demo clinic was already there and only new tokens were issued.
     pub created: bool,
     pub tokens: Vec<(Role, String)>,
@@ -122,7 +123,7 @@ pub fn load(conn: &mut Conn) -> AppResult<DemoLogin> {
     }
 }
 
-fn rotate_tokens(conn: &mut Conn, clinic_id: &str) -> AppResult<DemoLogin> {
+fn rotate_tokens(conn: &mut Conn, clinic_id: &ClinicId) -> AppResult<DemoLogin> {
     let mut tokens = Vec::new();
     let mut logins = Vec::new();
     for member in staff_repo::list_staff(conn, clinic_id)? {
@@ -135,7 +136,7 @@ fn rotate_tokens(conn: &mut Conn, clinic_id: &str) -> AppResult<DemoLogin> {
         }
     }
     Ok(DemoLogin {
-        clinic_id: clinic_id.to_string(),
+        clinic_id: clinic_id.clone(),
         created: false,
         tokens,
         logins,
@@ -179,7 +180,7 @@ fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
 
 /// The demo's people, one per role: the manager who loads the rest, their tokens and
 /// sign-in details.
-fn create_staff(conn: &mut Conn, system: &Actor, clinic_id: &str) -> AppResult<DemoStaff> {
+fn create_staff(conn: &mut Conn, system: &Actor, clinic_id: &ClinicId) -> AppResult<DemoStaff> {
     let mut tokens = Vec::new();
     let mut logins = Vec::new();
     let mut manager = None;
@@ -192,7 +193,7 @@ fn create_staff(conn: &mut Conn, system: &Actor, clinic_id: &str) -> AppResult<D
                 staff_id: member.id.clone(),
                 name: member.name.clone(),
                 role,
-                clinic_id: Some(clinic_id.to_string()),
+                clinic_id: Some(clinic_id.clone()),
             });
         }
         tokens.push((role, token));

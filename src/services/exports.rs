@@ -13,6 +13,7 @@ use super::Actor;
 use crate::db::exports::{self as q, Cursor, ExportFilter};
 use crate::db::{self, Conn};
 use crate::domain::csv_safety::neutralize;
+use crate::domain::ids::ClinicId;
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
 
@@ -191,15 +192,15 @@ fn start<'a>(
 }
 
 /// Checks the caller may export (managers and auditors).
-pub fn authorize(actor: &Actor) -> AppResult<String> {
-    Ok(actor.clinic_for(Action::Audit)?.to_string())
+pub fn authorize(actor: &Actor) -> AppResult<ClinicId> {
+    Ok(actor.clinic_for(Action::Audit)?.clone())
 }
 
 /// Writes a whole export to `sink`, page by page inside one read snapshot, calling
 /// `progress` with the rows written so far. Answers the number of data rows.
 pub fn write(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     kind: ExportKind,
     filter: &ExportFilter,
     opts: &CsvOptions,
@@ -338,7 +339,7 @@ fn pages<R: ExportRow>(
 /// its patient when a recall case exists.
 pub fn write_recall(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     lot_id: &str,
     opts: &CsvOptions,
     sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,

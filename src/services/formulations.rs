@@ -9,6 +9,7 @@ use crate::db::products::{self, Product};
 use crate::db::rules::{self, ClinicRule};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{FormulationInput, ValidFormulation};
+use crate::domain::ids::ClinicId;
 use crate::domain::product::normalize_ingredient;
 use crate::domain::role::Action;
 use crate::domain::screening::{
@@ -23,7 +24,7 @@ pub fn create(
     actor: &Actor,
     input: FormulationInput,
 ) -> AppResult<FormulationVersion> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let valid = validate(conn, &clinic, input)?;
     let id = db::new_id();
     db::write_tx(conn, |conn| {
@@ -48,7 +49,7 @@ pub fn update(
     id: &str,
     input: FormulationInput,
 ) -> AppResult<FormulationVersion> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let current = formulations::current_version(conn, &clinic, id)?
         .ok_or_else(|| AppError::not_found(format!("formulation {id}")))?;
     let valid = validate(conn, &clinic, input)?;
@@ -70,7 +71,7 @@ pub fn update(
 fn save_version(
     conn: &mut Conn,
     actor: &Actor,
-    clinic: &str,
+    clinic: &ClinicId,
     id: &str,
     v: &ValidFormulation,
     version: i64,
@@ -91,7 +92,11 @@ fn save_version(
     Ok(())
 }
 
-fn validate(conn: &mut Conn, clinic: &str, input: FormulationInput) -> AppResult<ValidFormulation> {
+fn validate(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    input: FormulationInput,
+) -> AppResult<ValidFormulation> {
     let valid = ValidFormulation::try_from(input).map_err(AppError::Invalid)?;
     let mut c = Checks::new();
     for (i, (product_id, amount)) in valid.components.iter().enumerate() {
@@ -124,7 +129,7 @@ pub fn get(
 
 pub fn get_in(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     id: &str,
     version: Option<i64>,
 ) -> AppResult<FormulationVersion> {
@@ -140,7 +145,7 @@ pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<FormulationVersion>
 }
 
 /// The built-in rules plus the clinic's active ones, and every condition they know.
-pub fn rules_of(conn: &mut Conn, clinic: &str) -> AppResult<(Vec<Rule>, Vec<String>)> {
+pub fn rules_of(conn: &mut Conn, clinic: &ClinicId) -> AppResult<(Vec<Rule>, Vec<String>)> {
     let mut all = builtin_rules();
     let mut known: Vec<String> = BUILTIN_CONDITIONS.iter().map(|s| s.to_string()).collect();
     for r in rules::list(conn, clinic)?.into_iter().filter(|r| r.active) {
@@ -164,7 +169,7 @@ pub fn rules_of(conn: &mut Conn, clinic: &str) -> AppResult<(Vec<Rule>, Vec<Stri
 /// Screens products against declared conditions: (normalised conditions, findings).
 pub fn screen_products(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     conditions: &[String],
     products: &[Product],
 ) -> AppResult<(Vec<String>, Vec<Contraindication>)> {
@@ -189,7 +194,7 @@ pub fn check(
     id: &str,
     conditions: &[String],
 ) -> AppResult<Vec<Contraindication>> {
-    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    let clinic = actor.clinic_for(Action::Treat)?.clone();
     let f = get_in(conn, &clinic, id, None)?;
     let mut used = Vec::new();
     for (product_id, _) in &f.components {
@@ -229,7 +234,7 @@ pub struct RulePatch {
 }
 
 pub fn create_rule(conn: &mut Conn, actor: &Actor, input: RuleInput) -> AppResult<ClinicRule> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut c = Checks::new();
     let condition = c.take("condition", condition_name(&input.condition));
     let message = c.take("message", required_text(&input.message, 500));

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::lots::{receive_lot, ReceiveLot};
 use super::{catalog, Actor};
 use crate::db::{self, lots, products, suppliers, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
@@ -288,7 +289,7 @@ pub fn import_products(
     bytes: &[u8],
     progress: &mut dyn FnMut(u64),
 ) -> AppResult<usize> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut report = Report(Vec::new());
     let rows: Vec<(u64, ProductRow)> =
         read(bytes, &PRODUCT_COLUMNS, &PRODUCT_REQUIRED, &mut report);
@@ -318,7 +319,7 @@ pub fn import_products(
 /// What checking a lots file needs beyond one row: the clinic's catalog and suppliers,
 /// and the expiry each lot number had higher up in the file.
 struct LotFile<'a> {
-    clinic: &'a str,
+    clinic: &'a ClinicId,
     products_by_sku: HashMap<String, products::Product>,
     supplier_ids: HashMap<String, String>,
     expiry_in_file: HashMap<(String, String), NaiveDate>,
@@ -405,7 +406,7 @@ pub fn import_lots(
     bytes: &[u8],
     progress: &mut dyn FnMut(u64),
 ) -> AppResult<usize> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut report = Report(Vec::new());
     let rows: Vec<(u64, LotRow)> = read(bytes, &LOT_COLUMNS, &LOT_REQUIRED, &mut report);
     let mut file = LotFile {

@@ -10,6 +10,7 @@ use crate::db::lots::{self};
 use crate::db::movements::{self, Movement, MovementFilter};
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::ledger::{manual_delta, MovementKind};
 use crate::domain::role::Action;
 use crate::domain::{quantity, required_text, Checks};
@@ -48,7 +49,7 @@ impl Entry {
 pub fn record(
     conn: &mut Conn,
     actor: &Actor,
-    clinic: &str,
+    clinic: &ClinicId,
     product: &Product,
     lot_id: &str,
     entry: Entry,
@@ -84,7 +85,7 @@ pub fn record(
     }
     let m = Movement {
         id: db::new_id(),
-        clinic_id: clinic.to_string(),
+        clinic_id: clinic.clone(),
         lot_id: lot_id.to_string(),
         product_id: product.id.clone(),
         kind: entry.kind,
@@ -111,7 +112,7 @@ pub struct ManualMovement {
 }
 
 pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> AppResult<Movement> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut c = Checks::new();
     let reason = c.take("reason", required_text(&input.reason, 500));
     let delta = match MovementKind::parse(&input.kind) {

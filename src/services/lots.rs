@@ -12,6 +12,7 @@ use crate::db::lots::{self, Lot, LotFilter};
 use crate::db::products::{self, Product};
 use crate::db::sessions::{self, LotUse};
 use crate::db::{self, suppliers, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
     apply_status_change, check_top_up, parse_lot_number, LotStatus, StatusChange, TopUpRefusal,
@@ -62,7 +63,7 @@ pub struct ReceiveRequest {
 }
 
 pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveRequest) -> AppResult<Lot> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let (product_id, lot_number, expires_on) = resolve_receipt(
         conn,
         &clinic,
@@ -102,7 +103,7 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveRequest) -> App
 /// same expiry, is topped up (a second box of the same lot); with another expiry it is a
 /// conflict, because one lot has one expiry.
 pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResult<Lot> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut c = Checks::new();
     let lot_number = c.take("lot_number", parse_lot_number(&input.lot_number));
     let containers = c.take("containers", quantity::count(input.containers, 1, 100_000));
@@ -178,7 +179,7 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
 /// The delivery's supplier: as given, else the product's preferred one.
 fn delivery_supplier(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     input: &ReceiveLot,
     product: &Product,
 ) -> AppResult<Option<String>> {
@@ -220,7 +221,7 @@ pub fn change_status(
     change: StatusChange,
     reason: &str,
 ) -> AppResult<Lot> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
     db::write_tx(conn, |conn| {
         let lot = get_lot_in(conn, &clinic, lot_id)?;
@@ -291,7 +292,7 @@ pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Lot> {
     get_lot_in(conn, clinic, id)
 }
 
-pub fn get_lot_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<Lot> {
+pub fn get_lot_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Lot> {
     lots::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("lot {id}")))
 }
 
@@ -343,7 +344,7 @@ pub fn list_lots(
 /// code; what the code carries must agree with what is typed.
 pub fn resolve_receipt(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     field: &str,
     product_id: Option<String>,
     lot_number: Option<String>,

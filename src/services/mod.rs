@@ -23,6 +23,7 @@ pub mod stock;
 use crate::domain::role::{allows, Action, Role};
 use chrono::{NaiveDate, NaiveDateTime};
 
+use crate::domain::ids::ClinicId;
 use crate::error::{AppError, AppResult};
 
 /// The authenticated caller.
@@ -31,15 +32,15 @@ pub struct Actor {
     pub staff_id: String,
     pub name: String,
     pub role: Role,
-    pub clinic_id: Option<String>,
+    pub clinic_id: Option<ClinicId>,
 }
 
 impl Actor {
     /// Checks the role table and answers the caller's clinic, which scopes every query.
-    pub fn clinic_for(&self, action: Action) -> AppResult<&str> {
+    pub fn clinic_for(&self, action: Action) -> AppResult<&ClinicId> {
         self.require(action)?;
         self.clinic_id
-            .as_deref()
+            .as_ref()
             .ok_or_else(|| AppError::Forbidden("this account belongs to no clinic".into()))
     }
 

@@ -11,6 +11,7 @@ use super::planning;
 use super::Actor;
 use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::order::PurchaseOrderStatus;
 use crate::domain::role::Action;
 use crate::domain::{quantity, Checks};
@@ -39,7 +40,7 @@ pub fn create(
     actor: &Actor,
     input: NewOrder,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let supplier = suppliers::get(conn, &clinic, &input.supplier_id)?.ok_or_else(|| {
         AppError::invalid(
             "supplier_id",
@@ -132,7 +133,7 @@ fn suggested_lines(
 }
 
 /// The lines a manager typed: known products, one line each, whole containers.
-fn given_lines(conn: &mut Conn, clinic: &str, given: &[LineInput]) -> AppResult<Vec<Wanted>> {
+fn given_lines(conn: &mut Conn, clinic: &ClinicId, given: &[LineInput]) -> AppResult<Vec<Wanted>> {
     let mut lines: Vec<Wanted> = Vec::new();
     let mut c = Checks::new();
     if given.is_empty() {
@@ -187,7 +188,7 @@ pub fn send(
     actor: &Actor,
     id: &str,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     db::write_tx(conn, |conn| {
         let (order, _) = get(conn, actor, id)?;
         let sent = order
@@ -236,7 +237,7 @@ pub fn receive(
     id: &str,
     receipt: Receipt,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     if receipt.lines.is_empty() {
         return Err(AppError::invalid(
             "lines",

@@ -15,6 +15,7 @@ use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection,
     RATE_WINDOW_DAYS, SAFETY_DAYS,
 };
+use crate::domain::ids::ClinicId;
 use crate::domain::product::StockUnit;
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
@@ -60,7 +61,7 @@ pub struct Suggestion {
 impl Outlook {
     /// Reads the clinic's data for a horizon of `days` days (and at least every
     /// supplier's lead time).
-    pub fn load(conn: &mut Conn, clinic: &str, days: i64) -> AppResult<Outlook> {
+    pub fn load(conn: &mut Conn, clinic: &ClinicId, days: i64) -> AppResult<Outlook> {
         let today = today();
         let products = products::list(conn, clinic)?;
         let mut lead_times = HashMap::new();

@@ -6,6 +6,7 @@ use super::Actor;
 use crate::db::recalls::{self as repo, RecallCase, RecallContact};
 use crate::db::sessions::LotUse;
 use crate::db::{self, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::optional_text;
 use crate::domain::recall::{can_close, ContactStatus, RecallCaseStatus};
 use crate::domain::role::Action;
@@ -16,14 +17,14 @@ use crate::error::{AppError, AppResult, ConflictKind};
 pub fn open(
     conn: &mut Conn,
     actor: &Actor,
-    clinic: &str,
+    clinic: &ClinicId,
     lot_id: &str,
     reason: &str,
     uses: &[LotUse],
 ) -> AppResult<RecallCase> {
     let case = RecallCase {
         id: db::new_id(),
-        clinic_id: clinic.to_string(),
+        clinic_id: clinic.clone(),
         lot_id: lot_id.to_string(),
         reason: reason.to_string(),
         status: RecallCaseStatus::Open,
@@ -52,7 +53,7 @@ pub fn open(
             conn,
             &RecallContact {
                 id: db::new_id(),
-                clinic_id: clinic.to_string(),
+                clinic_id: clinic.clone(),
                 case_id: case.id.clone(),
                 patient_ref: patient_ref.to_string(),
                 status,
@@ -99,7 +100,7 @@ pub fn update_contact(
     status: &str,
     note: Option<&str>,
 ) -> AppResult<(RecallCase, Vec<RecallContact>)> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let status = ContactStatus::parse(status).map_err(|e| AppError::invalid("status", e))?;
     let note = optional_text(note, 1000).map_err(|e| AppError::invalid("note", e))?;
     db::write_tx(conn, |conn| {
@@ -134,7 +135,7 @@ pub fn close(
     case_id: &str,
     note: Option<&str>,
 ) -> AppResult<(RecallCase, Vec<RecallContact>)> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let note = optional_text(note, 1000).map_err(|e| AppError::invalid("note", e))?;
     db::write_tx(conn, |conn| {
         let case = repo::get_case(conn, &clinic, case_id)?

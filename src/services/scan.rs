@@ -4,6 +4,7 @@ use super::{today, Actor};
 use crate::db::lots::{self, Lot};
 use crate::db::products::{self, Product};
 use crate::db::Conn;
+use crate::domain::ids::ClinicId;
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
 
@@ -16,7 +17,12 @@ pub struct ScanResult {
 }
 
 /// Parses a scanned code and finds its product (by GTIN) and lot (by number).
-pub fn scan_in(conn: &mut Conn, clinic: &str, field: &str, code: &str) -> AppResult<ScanResult> {
+pub fn scan_in(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    field: &str,
+    code: &str,
+) -> AppResult<ScanResult> {
     let scan = crate::domain::gs1::parse(code, today())
         .map_err(|e| AppError::invalid(field, e.to_string()))?;
     let product = match &scan.gtin {

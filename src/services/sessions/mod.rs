@@ -26,6 +26,7 @@ use crate::db::idempotency::{self, IdempotencyRecord};
 use crate::db::sessions::{self as repo, Session, SessionFilter};
 use crate::db::usage::{self, Line, Usage};
 use crate::db::{self, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::ledger::MovementKind;
 use crate::domain::required_text;
 use crate::domain::role::Action;
@@ -118,7 +119,7 @@ pub fn log(
     input: NewSession,
     idempotency: Option<Idempotency>,
 ) -> AppResult<Logged> {
-    let clinic = actor.clinic_for(Action::Treat)?.to_string();
+    let clinic = actor.clinic_for(Action::Treat)?.clone();
     if let Some(idem) = &idempotency {
         if let Some(found) = replay(conn, actor, &clinic, idem)? {
             return Ok(found);
@@ -164,7 +165,7 @@ pub fn log(
 fn replay(
     conn: &mut Conn,
     actor: &Actor,
-    clinic: &str,
+    clinic: &ClinicId,
     idem: &Idempotency,
 ) -> AppResult<Option<Logged>> {
     match idempotency::find(conn, clinic, &actor.staff_id, &idem.key)? {
@@ -186,13 +187,13 @@ fn replay(
 fn write_session(
     conn: &mut Conn,
     actor: &Actor,
-    clinic: &str,
+    clinic: &ClinicId,
     session_id: &str,
     r: Resolved,
 ) -> AppResult<SessionDetail> {
     let session = Session {
         id: session_id.to_string(),
-        clinic_id: clinic.to_string(),
+        clinic_id: clinic.clone(),
         patient_ref: r.patient_ref.clone(),
         practitioner_id: actor.staff_id.clone(),
         performed_at: r.performed_at,
@@ -251,7 +252,7 @@ pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<SessionDetail>
     get_in(conn, clinic, id)
 }
 
-pub fn get_in(conn: &mut Conn, clinic: &str, id: &str) -> AppResult<SessionDetail> {
+pub fn get_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<SessionDetail> {
     let session =
         repo::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("session {id}")))?;
     detail(conn, session)
@@ -283,7 +284,7 @@ pub fn list(
 /// Voids a session: every movement it made is reversed by a new movement; nothing is
 /// deleted. Open vials keep their state (the liquid is not back in the bottle).
 pub fn void(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult<SessionDetail> {
-    let clinic = actor.clinic_for(Action::ManageStock)?.to_string();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
     db::write_tx(conn, |conn| {
         let session = repo::get(conn, &clinic, id)?

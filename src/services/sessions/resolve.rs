@@ -10,6 +10,7 @@ use crate::db::formulations::FormulationVersion;
 use crate::db::lots;
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
+use crate::domain::ids::ClinicId;
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{check_performed_at, parse_patient_ref, Area, Method};
 use crate::domain::usage::{variance, Variance};
@@ -40,7 +41,11 @@ pub(super) struct Item {
     pub lot_id: Option<String>,
 }
 
-pub(super) fn resolve(conn: &mut Conn, clinic: &str, input: NewSession) -> AppResult<Resolved> {
+pub(super) fn resolve(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    input: NewSession,
+) -> AppResult<Resolved> {
     let mut c = Checks::new();
     let patient_ref = c.take("patient_ref", parse_patient_ref(&input.patient_ref));
     let area = c.take("area", Area::parse(&input.area));
@@ -114,7 +119,7 @@ pub(super) fn resolve(conn: &mut Conn, clinic: &str, input: NewSession) -> AppRe
 /// The cocktail named by the request, which must be for the session's method.
 fn cocktail(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     input: &NewSession,
     method: Option<Method>,
     c: &mut Checks,
@@ -174,7 +179,7 @@ fn requested_items(
 /// unit; a named lot must be a lot of that product.
 fn item(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     field: &str,
     mut raw: ItemInput,
 ) -> AppResult<Result<Item, Vec<FieldError>>> {
@@ -228,7 +233,7 @@ fn item(
 /// The (product id, lot id) a scanned code names in this clinic.
 fn scanned(
     conn: &mut Conn,
-    clinic: &str,
+    clinic: &ClinicId,
     field: &str,
     code: &str,
 ) -> AppResult<Result<(String, String), Vec<FieldError>>> {
