@@ -33,7 +33,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(treatment::session_page)
         .service(treatment::void_session)
         .service(treatment::courses_page)
-        .service(treatment::plan_course);
+        .service(treatment::plan_course)
+        .service(invitation_page)
+        .service(accept_invitation);
 }
 
 /// What every page's frame shows: its title, the assets, the menu and who is signed in.
@@ -111,6 +113,7 @@ struct SignInPage {
     frame: Frame,
     email: String,
     error: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -203,11 +206,19 @@ pub async fn current(
     run(state, move |conn| accounts::session(conn, &cookie, limits)).await
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignInQuery {
+    /// Set after an invitation was accepted: the email to sign in with.
+    welcome: Option<String>,
+}
+
 #[get("/sign-in")]
 pub async fn sign_in_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
+    q: web::Query<SignInQuery>,
 ) -> AppResult<HttpResponse> {
     if current(&req, &state, &cfg).await?.is_some() {
         return Ok(see_other("/"));
@@ -218,6 +229,10 @@ pub async fn sign_in_page(
             frame: Frame::new("Sign in", None),
             email: String::new(),
             error: None,
+            notice: q
+                .welcome
+                .as_ref()
+                .map(|e| format!("Your password is set. Sign in with {e} and your new password.")),
         },
     ))
 }
@@ -257,6 +272,7 @@ pub async fn sign_in(
                 frame: Frame::new("Sign in", None),
                 email: form.email.trim().to_string(),
                 error: Some(error.to_string()),
+                notice: None,
             },
         )
     };
@@ -469,5 +485,84 @@ pub fn check_csrf(
         Ok(())
     } else {
         Err(UiError::Csrf)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    frame: Frame,
+    code: String,
+    code_error: Option<String>,
+    password_error: Option<String>,
+    general_errors: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct InvitationForm {
+    code: String,
+    password: String,
+}
+
+/// The page where an invited person sets their password (the code may come in the URL).
+#[get("/invitation")]
+pub async fn invitation_page(q: web::Query<InvitationForm>) -> HttpResponse {
+    page(
+        StatusCode::OK,
+        &InvitationPage {
+            frame: Frame::new("Set your password", None),
+            code: q.into_inner().code,
+            code_error: None,
+            password_error: None,
+            general_errors: Vec::new(),
+        },
+    )
+}
+
+/// Sets the password (the same use case as `POST /api/v1/invitations/accept`), then
+/// sends the person to sign in.
+#[post("/invitation")]
+pub async fn accept_invitation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    if !cfg.same_origin(&req) {
+        return Ok(forbidden());
+    }
+    let form: InvitationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let addr = client_addr(&req);
+    let code = form.code.clone();
+    let result = run(&state, move |conn| {
+        accounts::accept_invitation(conn, &code, &form.password, &addr)
+    })
+    .await;
+    match result {
+        Ok(member) => {
+            let query =
+                serde_urlencoded::to_string([("welcome", member.email.unwrap_or_default())])
+                    .unwrap_or_default();
+            Ok(see_other(&format!("/sign-in?{query}")))
+        }
+        Err(AppError::Invalid(errs)) => {
+            let mut view = InvitationPage {
+                frame: Frame::new("Set your password", None),
+                code: form.code.trim().to_string(),
+                code_error: None,
+                password_error: None,
+                general_errors: Vec::new(),
+            };
+            for e in errs {
+                match e.field.as_str() {
+                    "code" => view.code_error = Some(e.message),
+                    "password" => view.password_error = Some(e.message),
+                    _ => view.general_errors.push(e.message),
+                }
+            }
+            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        }
+        Err(e) => Err(e),
     }
 }
