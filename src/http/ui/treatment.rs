@@ -520,15 +520,17 @@ pub async fn new_session(
     let mut out = Outcome::default();
 
     // A new cocktail fills the items (the page works without its script).
-    if !form.formulation_id.is_empty()
+    let refilled = !form.formulation_id.is_empty()
         && form.formulation_id != form.items_from
-        && form.fill_from_cocktail(&choices)
-    {
+        && form.fill_from_cocktail(&choices);
+    if refilled {
         out.notice = Some("The items were filled from the cocktail. Check, then log.".into());
-        return Ok(render_form(&session, &form, &choices, out, StatusCode::OK));
     }
     // A scanned code picks its lot into the matching item, or adds the item.
     let code = form.scan.trim().to_string();
+    if code.is_empty() && refilled {
+        return Ok(render_form(&session, &form, &choices, out, StatusCode::OK));
+    }
     if !code.is_empty() {
         form.scan.clear();
         let actor = session.actor.clone();
