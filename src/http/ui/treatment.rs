@@ -1189,3 +1189,49 @@ pub async fn plan_course(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condition_codes_read_as_words() {
+        assert_eq!(human("kidney_disease"), "Kidney disease");
+        assert_eq!(human("aspirin_within_14_days"), "Aspirin within 14 days");
+        assert_eq!(human(""), "");
+    }
+
+    #[test]
+    fn the_form_keeps_item_rows_in_order_and_drops_empty_ones() {
+        let f = SessionForm::parse(
+            b"patient_ref=P-1&condition=diabetes&condition=pregnancy&item_product_1=b&item_amount_1=2\
+              &item_product_0=a&item_amount_0=0%2C5&item_lot_0=L&item_product_2=&item_amount_2=9\
+              &item_product_999=x&action=log",
+        );
+        assert_eq!(f.patient_ref, "P-1");
+        assert_eq!(f.conditions, ["diabetes", "pregnancy"]);
+        let products: Vec<&str> = f.items.iter().map(|r| r.product_id.as_str()).collect();
+        assert_eq!(
+            products,
+            ["a", "b"],
+            "ordered by row, the empty and absurd rows dropped"
+        );
+        assert_eq!(f.items[0].lot_id, "L");
+        let (body, input) = f.to_request().unwrap();
+        assert_eq!(
+            body["items"][0]["quantity"], "0.5",
+            "a decimal comma is accepted"
+        );
+        assert_eq!(input.conditions.len(), 2);
+        let bad = SessionForm {
+            items: vec![ItemRow {
+                product_id: "a".into(),
+                amount: "two".into(),
+                lot_id: String::new(),
+            }],
+            ..SessionForm::default()
+        };
+        let errs = bad.to_request().unwrap_err();
+        assert_eq!(errs[0].field, "items[0].quantity");
+    }
+}
