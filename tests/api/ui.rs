@@ -455,6 +455,20 @@ mod pages {
         assert_eq!(done.status, 303, "{done:?}");
         let after = get_page(&app, &format!("/sessions/{id}"), &cookie).await;
         assert!(after.text.contains("voided (wrong patient)"));
+        // An auditor reads the same page, without Void, and has no treatment menu.
+        member(&app, &c.manager, &c.id, "auditor", "aud@iris.example").await;
+        let auditor = sign_in(&app, "aud@iris.example", PASSWORD)
+            .await
+            .session_cookie()
+            .unwrap();
+        let read = get_page(&app, &format!("/sessions/{id}"), &auditor).await;
+        assert_eq!(read.status, 200);
+        assert!(read.text.contains("PAT-5") && !read.text.contains(">Void</button>"));
+        assert!(!read
+            .text
+            .contains("href=\"/sessions/new\">New session</a></li>"));
+        let no_form = get_page(&app, "/sessions/new", &auditor).await;
+        assert_eq!(no_form.status, 403, "auditors never write");
 
         let courses = get_page(&app, "/courses", &cookie).await;
         assert!(courses.text.contains(">Start date</label>"));

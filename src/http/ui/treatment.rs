@@ -731,10 +731,7 @@ async fn show(
     let (d, products, cocktails) = run(state, move |conn| {
         let d = sessions::get(conn, &actor, &id)?;
         let products = crate::services::catalog::list_products(conn, &actor)?;
-        let cocktails = match actor.role {
-            Role::Auditor => Vec::new(),
-            _ => crate::services::formulations::list(conn, &actor)?,
-        };
+        let cocktails = crate::services::formulations::list(conn, &actor)?;
         Ok((d, products, cocktails))
     })
     .await?;
