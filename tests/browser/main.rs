@@ -351,6 +351,21 @@ async fn a_practitioner_signs_in_checks_scans_logs_and_reloads_one_session() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     button(&client, "Sign out").await.click().await.unwrap();
     wait_path(&client, |p| p == "/sign-in").await;
+    // Signed out, a newcomer follows the link to set a password.
+    find(&client, Locator::LinkText("I have an invitation code"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "Set your password").await;
+    assert!(field(&client, "New password")
+        .await
+        .is_displayed()
+        .await
+        .unwrap());
+    screenshot(&client, "invitation").await;
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
     client.close().await.unwrap();
 }
 
