@@ -9,6 +9,7 @@
 mod helpers;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,9 @@ use helpers::{TestDb, ADMIN_TOKEN};
 /// The demo's SIL-5 ampoule (GTIN) and its later-expiring lot.
 const SCAN_CODE: &str = "(01)03760123450034(10)SI25-0142";
 
-/// A chromedriver process on a free port; killed on drop.
+/// A chromedriver process on a free port, in a process group of its own with the
+/// browsers it starts; the whole group is ended on drop, also when a test fails before
+/// closing its browser.
 struct Driver {
     child: Child,
     url: String,
@@ -32,6 +35,8 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -50,6 +55,7 @@ fn start_driver() -> Driver {
     let child =
         Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
