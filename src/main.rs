@@ -179,7 +179,8 @@ fn main() -> anyhow::Result<()> {
                 "invitation code for the admin account {email} (shown once, valid until {until}):"
             );
             println!("{code}");
-            println!("set a password with POST /api/v1/invitations/accept {{\"code\": \"…\", \"password\": \"…\"}}");
+            println!("set a password on the web page /invitation?code={code}");
+            println!("(or with POST /api/v1/invitations/accept {{\"code\": \"…\", \"password\": \"…\"}})");
             Ok(())
         }
         Command::Serve {

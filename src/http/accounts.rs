@@ -121,6 +121,8 @@ pub struct InvitationView {
     /// Shown in this answer only; works once.
     pub code: String,
     pub expires_at: DateTime<Utc>,
+    /// The web page where the person sets their password with this code.
+    pub accept_path: String,
 }
 
 /// A one-time code (72 h) with which the person sets their password. Replaces earlier
@@ -142,6 +144,7 @@ pub async fn invite(
     })
     .await?;
     Ok(HttpResponse::Created().json(InvitationView {
+        accept_path: format!("/invitation?code={code}"),
         code,
         expires_at: utc(expires_at),
     }))

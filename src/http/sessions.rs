@@ -108,11 +108,29 @@ impl From<SessionDetail> for SessionView {
     }
 }
 
+/// What a session would do (`?dry_run=true`): nothing is written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    /// False when screening found a contraindication and no `override_reason` was given.
+    pub ok: bool,
+    pub contraindications: Vec<Contraindication>,
+    /// The lots that would be used, first-expiry-first-out unless named.
+    pub usage: Vec<UsageView>,
+    pub lines: Vec<LineView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CreateQuery {
+    /// `true`: answer the plan (screening and lots) with 200 and write nothing.
+    pub dry_run: Option<bool>,
+}
+
 /// Log a session. With the same `Idempotency-Key` and body, a retry answers the first
-/// session and records nothing; the same key with another body is a 409.
+/// session and records nothing; the same key with another body is a 409. With
+/// `?dry_run=true`, answers the plan with 200 and writes nothing.
 #[utoipa::path(tag = "sessions", request_body = NewSession,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
-    responses((status = 201, body = SessionView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe"), CreateQuery),
+    responses((status = 201, body = SessionView), (status = 200, body = PlanView, description = "dry run"), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/sessions")]
 pub async fn create(
@@ -120,7 +138,21 @@ pub async fn create(
     actor: Actor,
     key: IdempotencyKey,
     body: JsonValue<NewSession>,
+    q: Query<CreateQuery>,
 ) -> AppResult<HttpResponse> {
+    if q.0.dry_run == Some(true) {
+        let plan = run(&state, move |conn| {
+            sessions::dry_run(conn, &actor, body.body)
+        })
+        .await?;
+        let view = SessionView::from(plan.detail);
+        return Ok(HttpResponse::Ok().json(PlanView {
+            ok: plan.ok,
+            contraindications: plan.contraindications,
+            usage: view.usage,
+            lines: view.lines,
+        }));
+    }
     let idempotency = key.0.map(|k| Idempotency::new(k, &body.value));
     let logged = run(&state, move |conn| {
         sessions::log(conn, &actor, body.body, idempotency)

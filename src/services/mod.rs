@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod courses;
 pub mod demo;
+pub mod desk;
 pub mod exports;
 pub mod formulations;
 pub mod imports;

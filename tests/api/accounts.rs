@@ -1033,3 +1033,80 @@ async fn the_demo_prints_a_sign_in_per_role_and_the_admin_invites_themself() {
         "an email another person has"
     );
 }
+
+#[actix_web::test]
+async fn an_invited_person_sets_their_password_on_the_invitation_page() {
+    let app = spawn_app().await;
+    let c = app.clinic("Clinique Iris").await;
+    let m = app
+        .post(
+            &format!("/api/v1/clinics/{}/staff", c.id),
+            &c.manager,
+            json!({"name": "Zoé Blanc", "role": "practitioner", "email": "zoe@iris.example"}),
+        )
+        .await;
+    let inv = app
+        .request(
+            "POST",
+            &format!("/api/v1/staff/{}/invitation", s(&m.body["id"])),
+            Some(&c.manager),
+            None,
+        )
+        .await;
+    let code = s(&inv.body["code"]).to_string();
+    let link = s(&inv.body["accept_path"]).to_string();
+    assert_eq!(link, format!("/invitation?code={code}"));
+    let page = browse(&app.address, "GET", &link, Browser::default(), &[]).await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .text
+        .contains("<label for=\"code\">Invitation code</label>"));
+    assert!(page
+        .text
+        .contains("<label for=\"password\">New password</label>"));
+    assert!(
+        page.text.contains(&format!("value=\"{code}\"")),
+        "the code is filled in"
+    );
+
+    let send = |origin: Option<&'static str>, password: &'static str| {
+        let app = &app;
+        let code = code.clone();
+        async move {
+            browse(
+                &app.address,
+                "POST",
+                "/invitation",
+                Browser {
+                    origin: Some(origin.unwrap_or(&app.address)),
+                    ..Browser::default()
+                },
+                &[("code", code.as_str()), ("password", password)],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        send(Some("https://evil.example"), PASSWORD).await.status,
+        403
+    );
+    let short = send(None, "short").await;
+    assert_eq!(short.status, 422);
+    assert!(short.text.contains("must be at least 12 characters"));
+    assert!(short.text.contains("id=\"password-error\""));
+    let ok = send(None, PASSWORD).await;
+    assert_eq!(ok.status, 303, "{ok:?}");
+    let to = ok.header("location").unwrap();
+    assert_eq!(to, "/sign-in?welcome=zoe%40iris.example");
+    let welcome = browse(&app.address, "GET", &to, Browser::default(), &[]).await;
+    assert!(welcome
+        .text
+        .contains("Your password is set. Sign in with zoe@iris.example"));
+    let again = send(None, PASSWORD).await;
+    assert_eq!(again.status, 422);
+    assert!(again.text.contains("id=\"code-error\""));
+    assert_eq!(
+        sign_in(&app, "zoe@iris.example", PASSWORD).await.status,
+        303
+    );
+}

@@ -13,3 +13,4 @@ mod planning;
 mod service;
 mod sessions;
 mod traceability;
+mod ui;

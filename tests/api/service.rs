@@ -198,7 +198,7 @@ async fn demo_clinic_loads_once_and_reissues_tokens() {
     let again = second.demo.as_ref().unwrap();
     assert_eq!(again.clinic_id, demo_clinic);
     let new_manager = again.tokens[0].1.clone();
-    // A freshly started instance (the first one may cache the old token for 30 s).
+    // A freshly started instance (the first one may cache the old token for 4 s).
     let fresh = format!("http://127.0.0.1:{}", second.port);
     actix_web::rt::spawn(second.run());
     let me = app

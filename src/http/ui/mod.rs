@@ -1,31 +1,78 @@
 //! The web front door: server-rendered pages (askama templates in `templates/`) behind a
 //! cookie session. Handlers stay thin and call the same services as the JSON API.
 
+pub mod assets;
 pub mod session;
+pub mod treatment;
 
+use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 use super::accounts::client_addr;
 use super::extract::{run, AppState};
-use crate::error::AppResult;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, SignIn, WebSession};
+use crate::services::desk;
 use session::{cookie_value, same_secret, WebConfig};
 
 /// Routes of the pages (outside `/api/v1`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(sign_in_page)
+    cfg.service(assets::asset)
+        .service(sign_in_page)
         .service(sign_in)
         .service(sign_out)
-        .service(home);
+        .service(home)
+        .service(treatment::new_session_page)
+        .service(treatment::new_session)
+        .service(treatment::sessions_page)
+        .service(treatment::session_page)
+        .service(treatment::void_session)
+        .service(treatment::courses_page)
+        .service(treatment::plan_course)
+        .service(invitation_page)
+        .service(accept_invitation);
 }
 
-/// What every page's frame shows: its title and who is signed in.
+/// What every page's frame shows: its title, the assets, the menu and who is signed in.
 pub struct Frame {
     pub title: String,
+    pub css: String,
+    pub js: String,
+    pub nav: Vec<NavItem>,
     pub user: Option<UserBar>,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The menu of a role: only pages it may use.
+fn menu(role: Role, current: &str) -> Vec<NavItem> {
+    let items: &[(&'static str, &'static str)] = match role {
+        Role::Practitioner | Role::Manager => &[
+            ("/", "Today"),
+            ("/sessions/new", "New session"),
+            ("/sessions", "Sessions"),
+            ("/courses", "Courses"),
+        ],
+        Role::Auditor => &[("/", "Home"), ("/sessions", "Sessions")],
+        Role::Admin => &[("/", "Home")],
+    };
+    items
+        .iter()
+        .map(|(href, label)| NavItem {
+            href,
+            label,
+            current: *href == current,
+        })
+        .collect()
 }
 
 pub struct UserBar {
@@ -37,9 +84,19 @@ pub struct UserBar {
 }
 
 impl Frame {
-    fn new(title: &str, session: Option<&WebSession>) -> Frame {
+    pub fn new(title: &str, session: Option<&WebSession>) -> Frame {
+        Frame::at(title, "", session)
+    }
+
+    /// A frame whose menu marks `current` as this page.
+    pub fn at(title: &str, current: &str, session: Option<&WebSession>) -> Frame {
         Frame {
             title: title.to_string(),
+            css: assets::CSS_PATH.clone(),
+            js: assets::JS_PATH.clone(),
+            nav: session
+                .map(|s| menu(s.actor.role, current))
+                .unwrap_or_default(),
             user: session.map(|s| UserBar {
                 name: s.actor.name.clone(),
                 role: s.actor.role.as_str().to_string(),
@@ -56,6 +113,7 @@ struct SignInPage {
     frame: Frame,
     email: String,
     error: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -66,6 +124,18 @@ struct HomePage {
     role: String,
     clinic: Option<String>,
     email: Option<String>,
+    /// Practitioners and managers see today's work.
+    treats: bool,
+    planned: Vec<PlannedRow>,
+    sessions: Vec<treatment::SessionRow>,
+}
+
+struct PlannedRow {
+    patient_ref: String,
+    area: String,
+    cocktail: String,
+    planned_on: String,
+    start_href: String,
 }
 
 #[derive(Template)]
@@ -79,7 +149,7 @@ struct MessagePage {
 }
 
 /// A rendered page. A template error is logged and answered as a plain 500.
-fn page(status: StatusCode, t: &impl Template) -> HttpResponse {
+pub fn page(status: StatusCode, t: &impl Template) -> HttpResponse {
     match t.render() {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -117,7 +187,7 @@ fn forbidden() -> HttpResponse {
     )
 }
 
-fn see_other(to: &str) -> HttpResponse {
+pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
         .finish()
@@ -136,11 +206,19 @@ pub async fn current(
     run(state, move |conn| accounts::session(conn, &cookie, limits)).await
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignInQuery {
+    /// Set after an invitation was accepted: the email to sign in with.
+    welcome: Option<String>,
+}
+
 #[get("/sign-in")]
 pub async fn sign_in_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
+    q: web::Query<SignInQuery>,
 ) -> AppResult<HttpResponse> {
     if current(&req, &state, &cfg).await?.is_some() {
         return Ok(see_other("/"));
@@ -151,6 +229,10 @@ pub async fn sign_in_page(
             frame: Frame::new("Sign in", None),
             email: String::new(),
             error: None,
+            notice: q
+                .welcome
+                .as_ref()
+                .map(|e| format!("Your password is set. Sign in with {e} and your new password.")),
         },
     ))
 }
@@ -190,6 +272,7 @@ pub async fn sign_in(
                 frame: Frame::new("Sign in", None),
                 email: form.email.trim().to_string(),
                 error: Some(error.to_string()),
+                notice: None,
             },
         )
     };
@@ -251,24 +334,235 @@ pub async fn sign_out(
         .finish())
 }
 
-/// The signed-in person's home; signed out, the sign-in page.
+/// The signed-in person's home (a practitioner's or manager's: today's planned course
+/// sessions and their own sessions of today); signed out, the sign-in page.
 #[get("/")]
 pub async fn home(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    cfg: web::Data<WebConfig>,
-) -> AppResult<HttpResponse> {
-    let Some(session) = current(&req, &state, &cfg).await? else {
-        return Ok(see_other("/sign-in"));
+    Signed(session): Signed,
+) -> Result<HttpResponse, UiError> {
+    let treats = matches!(session.actor.role, Role::Practitioner | Role::Manager);
+    let (planned, sessions) = if treats {
+        let actor = session.actor.clone();
+        let today = run(&state, move |conn| desk::today_of(conn, &actor)).await?;
+        let planned = today
+            .planned
+            .into_iter()
+            .map(|p| PlannedRow {
+                start_href: format!(
+                    "/sessions/new?{}",
+                    serde_urlencoded::to_string([
+                        ("patient_ref", p.patient_ref.as_str()),
+                        ("area", p.area.as_str()),
+                        ("method", p.method.as_str()),
+                        ("formulation_id", p.formulation_id.as_str()),
+                    ])
+                    .unwrap_or_default()
+                ),
+                patient_ref: p.patient_ref,
+                area: p.area,
+                cocktail: p.cocktail,
+                planned_on: p.planned_on.to_string(),
+            })
+            .collect();
+        let rows = today
+            .sessions
+            .iter()
+            .map(treatment::SessionRow::of)
+            .collect();
+        (planned, rows)
+    } else {
+        (Vec::new(), Vec::new())
     };
+    let title = if treats { "Today" } else { "Home" };
     Ok(page(
         StatusCode::OK,
         &HomePage {
-            frame: Frame::new("Home", Some(&session)),
+            frame: Frame::at(title, "/", Some(&session)),
             name: session.actor.name.clone(),
             role: session.actor.role.as_str().to_string(),
             clinic: session.clinic_name.clone(),
             email: session.email.clone(),
+            treats,
+            planned,
+            sessions,
         },
     ))
+}
+
+/// A page's signed-in person. Signed out, every page answers 303 to `/sign-in`.
+pub struct Signed(pub WebSession);
+
+impl FromRequest for Signed {
+    type Error = UiError;
+    type Future = LocalBoxFuture<'static, Result<Self, UiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal("app state missing".into()))?;
+            let cfg = req
+                .app_data::<web::Data<WebConfig>>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal("web config missing".into()))?;
+            match current(&req, &state, &cfg).await? {
+                Some(s) => Ok(Signed(s)),
+                None => Err(UiError::SignIn),
+            }
+        })
+    }
+}
+
+/// Why a page cannot be shown: signed out (303 to `/sign-in`), a cookie request that
+/// failed the CSRF or origin check (403), or a service error shown as a page in the same
+/// words the API uses (never a stack trace; a 500 says only that it was logged).
+#[derive(Debug)]
+pub enum UiError {
+    SignIn,
+    Csrf,
+    App(AppError),
+}
+
+impl std::fmt::Display for UiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UiError::SignIn => write!(f, "not signed in"),
+            UiError::Csrf => write!(f, "CSRF or origin check failed"),
+            UiError::App(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<AppError> for UiError {
+    fn from(e: AppError) -> Self {
+        UiError::App(e)
+    }
+}
+
+impl ResponseError for UiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            UiError::SignIn => StatusCode::SEE_OTHER,
+            UiError::Csrf => StatusCode::FORBIDDEN,
+            UiError::App(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            UiError::SignIn => see_other("/sign-in"),
+            UiError::Csrf => forbidden(),
+            UiError::App(e) => {
+                // Logs internal causes; the page shows the problem's own detail.
+                let _ = e.error_response();
+                let problem = e.problem();
+                let mut res = MessagePage {
+                    frame: Frame::new(&problem.title, None),
+                    heading: problem.title.clone(),
+                    message: problem.detail.clone(),
+                    link: "/".into(),
+                    link_text: "Go to your home page".into(),
+                };
+                res.frame.title = problem.title;
+                page(e.status_code(), &res)
+            }
+        }
+    }
+}
+
+/// The CSRF rule of every state-changing cookie request: this session's token in the
+/// form and a same-origin `Origin` (or `Referer`).
+pub fn check_csrf(
+    req: &HttpRequest,
+    cfg: &WebConfig,
+    session: &WebSession,
+    token: &str,
+) -> Result<(), UiError> {
+    if cfg.same_origin(req) && same_secret(token, &session.csrf_token) {
+        Ok(())
+    } else {
+        Err(UiError::Csrf)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    frame: Frame,
+    code: String,
+    code_error: Option<String>,
+    password_error: Option<String>,
+    general_errors: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct InvitationForm {
+    code: String,
+    password: String,
+}
+
+/// The page where an invited person sets their password (the code may come in the URL).
+#[get("/invitation")]
+pub async fn invitation_page(q: web::Query<InvitationForm>) -> HttpResponse {
+    page(
+        StatusCode::OK,
+        &InvitationPage {
+            frame: Frame::new("Set your password", None),
+            code: q.into_inner().code,
+            code_error: None,
+            password_error: None,
+            general_errors: Vec::new(),
+        },
+    )
+}
+
+/// Sets the password (the same use case as `POST /api/v1/invitations/accept`), then
+/// sends the person to sign in.
+#[post("/invitation")]
+pub async fn accept_invitation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    if !cfg.same_origin(&req) {
+        return Ok(forbidden());
+    }
+    let form: InvitationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let addr = client_addr(&req);
+    let code = form.code.clone();
+    let result = run(&state, move |conn| {
+        accounts::accept_invitation(conn, &code, &form.password, &addr)
+    })
+    .await;
+    match result {
+        Ok(member) => {
+            let query =
+                serde_urlencoded::to_string([("welcome", member.email.unwrap_or_default())])
+                    .unwrap_or_default();
+            Ok(see_other(&format!("/sign-in?{query}")))
+        }
+        Err(AppError::Invalid(errs)) => {
+            let mut view = InvitationPage {
+                frame: Frame::new("Set your password", None),
+                code: form.code.trim().to_string(),
+                code_error: None,
+                password_error: None,
+                general_errors: Vec::new(),
+            };
+            for e in errs {
+                match e.field.as_str() {
+                    "code" => view.code_error = Some(e.message),
+                    "password" => view.password_error = Some(e.message),
+                    _ => view.general_errors.push(e.message),
+                }
+            }
+            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        }
+        Err(e) => Err(e),
+    }
 }

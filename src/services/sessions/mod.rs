@@ -313,3 +313,62 @@ pub fn void(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult
         get_in(conn, &clinic, id)
     })
 }
+
+/// What logging a session would do, with nothing written: the screening result and the
+/// lots that would be used.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// False when screening found a contraindication and no override reason was given.
+    pub ok: bool,
+    pub contraindications: Vec<Contraindication>,
+    /// The session as it would be recorded (its id is not kept).
+    pub detail: SessionDetail,
+}
+
+/// Carries the planned session out of a transaction that is always rolled back.
+enum DryRun {
+    Planned(Box<SessionDetail>),
+    Failed(AppError),
+}
+
+impl From<crate::db::DbError> for DryRun {
+    fn from(e: crate::db::DbError) -> Self {
+        DryRun::Failed(e.into())
+    }
+}
+
+/// Runs the same resolving, screening and planning as `log` inside a transaction that is
+/// rolled back, so the answer is exactly what `log` would do now and nothing is written.
+/// A contraindication does not stop the plan: it is reported with `ok: false`.
+pub fn dry_run(conn: &mut Conn, actor: &Actor, mut input: NewSession) -> AppResult<Plan> {
+    let clinic = actor.clinic_for(Action::Treat)?.clone();
+    let overridden = input
+        .override_reason
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty());
+    if !overridden {
+        input.override_reason = Some("dry run".into());
+    }
+    let resolved = resolve::resolve(conn, &clinic, input)?;
+    let found = resolved.contraindications.clone();
+    let outcome = db::write_tx(conn, |conn| -> Result<(), DryRun> {
+        let detail =
+            write_session(conn, actor, &clinic, &db::new_id(), resolved).map_err(DryRun::Failed)?;
+        Err(DryRun::Planned(Box::new(detail)))
+    });
+    match outcome {
+        Err(DryRun::Planned(detail)) => {
+            let mut detail = *detail;
+            if !overridden {
+                detail.session.override_reason = None;
+            }
+            Ok(Plan {
+                ok: overridden || found.is_empty(),
+                contraindications: found,
+                detail,
+            })
+        }
+        Err(DryRun::Failed(e)) => Err(e),
+        Ok(()) => Err(AppError::Internal("a dry run must roll back".into())),
+    }
+}

@@ -1,0 +1,465 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Browser tests: the real service (demo clinic) on a random port, driven through
+//! Debian's `chromium` by `chromedriver` with fantoccini, at tablet size (768 × 1024).
+//! Behind the `browser` feature: `cargo test --features browser --test browser`.
+//! Each page's screenshot is saved in `docs/screenshots/`.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use mesoledger::domain::role::Role;
+use mesoledger::startup::{Application, Settings};
+use serde_json::{json, Value};
+
+use helpers::{TestDb, ADMIN_TOKEN};
+
+/// The demo's SIL-5 ampoule (GTIN) and its later-expiring lot.
+const SCAN_CODE: &str = "(01)03760123450034(10)SI25-0142";
+
+/// A chromedriver process on a free port, in a process group of its own with the
+/// browsers it starts; the whole group is ended on drop, also when a test fails before
+/// closing its browser.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_driver() -> Driver {
+    let port = free_port();
+    let child =
+        Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (apt-get install chromium chromium-driver)");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// The demo clinic served on a random port, and its printed logins.
+struct Demo {
+    address: String,
+    logins: Vec<(Role, String, String)>,
+    db: TestDb,
+}
+
+fn start_demo() -> Demo {
+    let db = TestDb::new();
+    let mut settings = Settings::new(db.url(), "127.0.0.1:0");
+    settings.admin_token = Some(ADMIN_TOKEN.into());
+    settings.demo = true;
+    settings.workers = Some(2);
+    let app = Application::build(&settings).expect("service starts");
+    let logins = app.demo.as_ref().unwrap().logins.clone();
+    let address = format!("http://127.0.0.1:{}", app.port);
+    actix_web::rt::spawn(app.run());
+    Demo {
+        address,
+        logins,
+        db,
+    }
+}
+
+impl Demo {
+    fn login(&self, role: Role) -> (String, String) {
+        let (_, email, password) = self.logins.iter().find(|(r, _, _)| *r == role).unwrap();
+        (email.clone(), password.clone())
+    }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                        "--disable-gpu", "--window-size=768,1024", "--lang=en"]}),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    let client = ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a chromium session");
+    client.set_window_size(768, 1024).await.unwrap();
+    client
+}
+
+/// The browser console's errors since the last call (chromedriver's log endpoint).
+async fn console_errors(driver: &Driver, client: &Client) -> Vec<String> {
+    let id = client.session_id().await.unwrap().unwrap();
+    let mut res = awc::Client::default()
+        .post(format!("{}/session/{id}/se/log", driver.url))
+        .send_json(&json!({"type": "browser"}))
+        .await
+        .unwrap();
+    let body: Value = res.json().limit(10 * 1024 * 1024).await.unwrap();
+    body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("chromedriver answered no browser log: {body}"))
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].to_string())
+        .collect()
+}
+
+/// Finds an element, retrying for up to 10 s while a page loads.
+async fn find(client: &Client, locator: Locator<'_>) -> Element {
+    let start = Instant::now();
+    loop {
+        match client.find(locator).await {
+            Ok(e) => return e,
+            Err(e) if start.elapsed() > Duration::from_secs(10) => {
+                panic!("not found: {locator:?}: {e}")
+            }
+            Err(_) => actix_web::rt::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// The input a visible `<label>` with this text names.
+async fn field(client: &Client, label: &str) -> Element {
+    let xpath = format!(
+        "//label[normalize-space(text())='{label}' or starts-with(normalize-space(.), '{label} (')]"
+    );
+    let start = Instant::now();
+    loop {
+        let l = find(client, Locator::XPath(&xpath)).await;
+        let found = match l.attr("for").await {
+            Ok(Some(id)) => client.find(Locator::Id(&id)).await.ok(),
+            Ok(None) => l.find(Locator::Css("input")).await.ok(),
+            Err(_) => None,
+        };
+        if let Some(e) = found {
+            return e;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no field {label:?}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn button(client: &Client, text: &str) -> Element {
+    find(
+        client,
+        Locator::XPath(&format!("//button[normalize-space(.)='{text}']")),
+    )
+    .await
+}
+
+/// The page's visible text; empty while a new page is loading.
+async fn body_text(client: &Client) -> String {
+    match client.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn path_of(client: &Client) -> String {
+    client.current_url().await.unwrap().path().to_string()
+}
+
+/// Waits (up to 10 s) until the page's path satisfies `ok`: a click may return before
+/// the next page has loaded.
+async fn wait_path(client: &Client, ok: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let path = path_of(client).await;
+        if ok(&path) {
+            return path;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "still at {path}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits (up to 10 s) until the page shows `needle`; answers the page's text.
+async fn wait_text(client: &Client, needle: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let text = body_text(client).await;
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{needle:?} not shown in: {text}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sessions of a patient, counted straight in the database.
+fn sessions_of(demo: &Demo, patient: &str) -> usize {
+    let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(demo.db.url())).unwrap();
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let c: Count = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM sessions WHERE patient_ref = '{patient}'"
+    ))
+    .get_result(&mut conn)
+    .unwrap();
+    usize::try_from(c.n).unwrap()
+}
+
+#[actix_web::test]
+async fn a_practitioner_signs_in_checks_scans_logs_and_reloads_one_session() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    let (email, password) = demo.login(Role::Practitioner);
+
+    client
+        .goto(&format!("{}/sessions/new", demo.address))
+        .await
+        .unwrap();
+    assert_eq!(path_of(&client).await, "/sign-in", "signed out → sign-in");
+    screenshot(&client, "sign-in").await;
+    field(&client, "Email")
+        .await
+        .send_keys(&email)
+        .await
+        .unwrap();
+    field(&client, "Password")
+        .await
+        .send_keys(&password)
+        .await
+        .unwrap();
+    button(&client, "Sign in").await.click().await.unwrap();
+    wait_path(&client, |p| p == "/").await;
+    let home = wait_text(&client, "Planned for today").await;
+    assert!(home.contains("Today"), "{home}");
+    assert!(home.contains("Dr Inès (practitioner)") && home.contains("Demo Aesthetic Clinic"));
+    assert!(home.contains("Sign out"));
+    screenshot(&client, "today").await;
+
+    client
+        .goto(&format!("{}/sessions/new", demo.address))
+        .await
+        .unwrap();
+    field(&client, "Patient code")
+        .await
+        .send_keys("BROWSER-1")
+        .await
+        .unwrap();
+    field(&client, "Cocktail")
+        .await
+        .select_by_label("Body firming (organic silicon) (injectable, v1)")
+        .await
+        .unwrap();
+    // The script fills the items from the chosen cocktail at once.
+    wait_text(&client, "The items were filled from the cocktail").await;
+    field(&client, "Area")
+        .await
+        .select_by_label("Belly")
+        .await
+        .unwrap();
+    // Diabetes with organic silicon: Check shows it before anything is written.
+    field(&client, "Diabetes").await.click().await.unwrap();
+    button(&client, "Check").await.click().await.unwrap();
+    let checked = wait_text(&client, "Nothing has been written yet").await;
+    assert!(checked.contains("Contraindicated"), "{checked}");
+    assert!(checked.contains("organic silicon with Diabetes"));
+    assert!(checked.contains("Nothing has been written yet"));
+    assert!(field(&client, "Override reason")
+        .await
+        .is_displayed()
+        .await
+        .unwrap());
+    screenshot(&client, "session-check").await;
+    assert_eq!(sessions_of(&demo, "BROWSER-1"), 0);
+
+    // Untick, scan the box (a scanner types the code and Enter).
+    field(&client, "Diabetes").await.click().await.unwrap();
+    field(&client, "Scan a code")
+        .await
+        .send_keys(&format!("{SCAN_CODE}{}", Key::Enter))
+        .await
+        .unwrap();
+    wait_text(&client, "Scanned lot SI25-0142").await;
+    screenshot(&client, "session-new").await;
+    button(&client, "Log session").await.click().await.unwrap();
+    let path = wait_path(&client, |p| {
+        p.starts_with("/sessions/") && p != "/sessions/new"
+    })
+    .await;
+    let shown = wait_text(&client, "Session logged").await;
+    assert!(shown.contains("SI25-0142"), "the scanned lot was used");
+    screenshot(&client, "session").await;
+    client.refresh().await.unwrap();
+    assert_eq!(path_of(&client).await, path);
+    assert_eq!(sessions_of(&demo, "BROWSER-1"), 1, "reload logs nothing");
+
+    client
+        .goto(&format!("{}/sessions?patient_ref=BROWSER-1", demo.address))
+        .await
+        .unwrap();
+    wait_text(&client, "BROWSER-1").await;
+    screenshot(&client, "sessions").await;
+    client
+        .goto(&format!("{}/courses", demo.address))
+        .await
+        .unwrap();
+    wait_text(&client, "DEMO-P-0001").await;
+    screenshot(&client, "courses").await;
+
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    button(&client, "Sign out").await.click().await.unwrap();
+    wait_path(&client, |p| p == "/sign-in").await;
+    // Signed out, a newcomer follows the link to set a password.
+    find(&client, Locator::LinkText("I have an invitation code"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "Set your password").await;
+    assert!(field(&client, "New password")
+        .await
+        .is_displayed()
+        .await
+        .unwrap());
+    screenshot(&client, "invitation").await;
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}
+
+/// Presses Tab until the focused element satisfies `is`, then answers it.
+async fn tab_to(client: &Client, what: &str, max: usize) -> Element {
+    for _ in 0..max {
+        let active = client.active_element().await.unwrap();
+        let id = active.attr("id").await.ok().flatten().unwrap_or_default();
+        let text = active.text().await.unwrap_or_default();
+        if id == what || text.trim().starts_with(what) {
+            return active;
+        }
+        active.send_keys(&Key::Tab.to_string()).await.unwrap();
+    }
+    panic!("{what} not reached with {max} Tab presses");
+}
+
+#[actix_web::test]
+async fn the_same_flow_works_with_the_keyboard_alone() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    let (email, password) = demo.login(Role::Manager);
+
+    client
+        .goto(&format!("{}/sign-in", demo.address))
+        .await
+        .unwrap();
+    find(&client, Locator::Css("body"))
+        .await
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .unwrap();
+    tab_to(&client, "email", 10)
+        .await
+        .send_keys(&email)
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&format!("{}{password}{}", Key::Tab, Key::Enter))
+        .await
+        .unwrap();
+    wait_path(&client, |p| p == "/").await;
+    wait_text(&client, "Planned for today").await;
+
+    // Today → "Start session" for the demo course that is due today.
+    find(&client, Locator::Css("body"))
+        .await
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .unwrap();
+    tab_to(&client, "Start session", 20)
+        .await
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .unwrap();
+    wait_path(&client, |p| p == "/sessions/new").await;
+    wait_text(&client, "Scan a code").await;
+    // The script put the focus on the scan field; a scanner types and presses Enter.
+    let start = Instant::now();
+    let scan = loop {
+        let active = client.active_element().await.unwrap();
+        if active.attr("id").await.ok().flatten().as_deref() == Some("scan") {
+            break active;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the scan field has no focus"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    scan.send_keys(&format!("{SCAN_CODE}{}", Key::Enter))
+        .await
+        .unwrap();
+    wait_text(&client, "Scanned lot SI25-0142").await;
+    tab_to(&client, "Log session", 80)
+        .await
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .unwrap();
+    let shown = wait_text(&client, "Session logged").await;
+    assert!(shown.contains("DEMO-P-0004"));
+    assert_eq!(sessions_of(&demo, "DEMO-P-0004"), 1);
+    screenshot(&client, "session-manager").await;
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}
