@@ -73,17 +73,17 @@ pub struct DemoLogin {
 const DEMO_ROLES: [(Role, &str, &str); 3] = [
     (
         Role::Manager,
-        "Camille (manager)",
+        "Camille Martin",
         "manager@demo.mesoledger.example",
     ),
     (
         Role::Practitioner,
-        "Dr Inès (practitioner)",
+        "Dr Inès Moreau",
         "practitioner@demo.mesoledger.example",
     ),
     (
         Role::Auditor,
-        "Paul (auditor)",
+        "Paul Girard",
         "auditor@demo.mesoledger.example",
     ),
 ];

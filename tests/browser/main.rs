@@ -279,7 +279,7 @@ async fn a_practitioner_signs_in_checks_scans_logs_and_reloads_one_session() {
     wait_path(&client, |p| p == "/").await;
     let home = wait_text(&client, "Planned for today").await;
     assert!(home.contains("Today"), "{home}");
-    assert!(home.contains("Dr Inès (practitioner)") && home.contains("Demo Aesthetic Clinic"));
+    assert!(home.contains("Dr Inès Moreau") && home.contains("Demo Aesthetic Clinic"));
     assert!(home.contains("Sign out"));
     screenshot(&client, "today").await;
 
