@@ -26,6 +26,7 @@ macro_rules! text_enum {
             /// Parses the stored or submitted text; the error lists the allowed values.
             pub fn parse(s: &str) -> Result<Self, String> {
                 match s { $($text => Ok($name::$variant),)+
+                    "" => Err(format!("choose one of: {}", [$($text),+].join(", "))),
                     other => Err(format!(
                         "unknown value {other:?}; use one of: {}",
                         [$($text),+].join(", ")

@@ -32,6 +32,18 @@ text_enum!(
     }
 );
 
+impl Method {
+    /// The method as people write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Injectable => "Injectable",
+            Method::Roller => "Roller",
+            Method::Dermapen => "Dermapen",
+            Method::Prp => "PRP",
+        }
+    }
+}
+
 /// How far back a session may be entered after the fact.
 pub const MAX_BACKDATE_DAYS: i64 = 90;
 

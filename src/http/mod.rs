@@ -137,6 +137,14 @@ impl Modify for BearerAuth {
 }
 
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let wants_html = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !req.path().starts_with("/api/") {
+        return Ok(ui::not_found_page());
+    }
     Err(AppError::not_found(format!(
         "{} {}",
         req.method(),

@@ -70,7 +70,9 @@ pub async fn browse(
         .timeout(Duration::from_secs(60))
         .finish();
     let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = client.request(method.clone(), format!("{address}{path}"));
+    let mut req = client
+        .request(method.clone(), format!("{address}{path}"))
+        .insert_header(("Accept", "text/html,application/xhtml+xml"));
     if let Some(c) = b.cookie {
         req = req.insert_header(("Cookie", format!("mesoledger_session={c}")));
     }

@@ -178,6 +178,31 @@ mod pages {
     }
 
     #[actix_web::test]
+    async fn an_unknown_page_is_a_page_for_browsers_and_a_problem_for_the_api() {
+        let app = spawn_app().await;
+        let page = browse(
+            &app.address,
+            "GET",
+            "/stock-nowhere",
+            Browser::default(),
+            &[],
+        )
+        .await;
+        assert_eq!(page.status, 404);
+        assert!(page.text.contains("Page not found") && page.text.contains("lang=\"en\""));
+        let api = browse(
+            &app.address,
+            "GET",
+            "/api/v1/nowhere",
+            Browser::default(),
+            &[],
+        )
+        .await;
+        assert_eq!(api.status, 404);
+        assert!(api.text.contains("\"status\":404"), "{}", api.text);
+    }
+
+    #[actix_web::test]
     async fn every_page_sends_a_signed_out_visitor_to_sign_in() {
         let app = spawn_app().await;
         for path in ["/", "/sessions/new", "/sessions", "/sessions/x", "/courses"] {
@@ -287,6 +312,28 @@ mod pages {
         assert!(f.contains(&("item_product_0".into(), s(&sil["id"]).into())));
         assert!(f.contains(&("item_amount_0".into(), "5".into())));
 
+        // Field errors are listed at the top too, each a link to its field.
+        for (field, value, link) in [
+            (
+                "item_amount_0",
+                "abc",
+                "href=\"#item_amount_0\">Item 1, amount:",
+            ),
+            ("patient_ref", "", "href=\"#patient_ref\">Patient code:"),
+        ] {
+            let mut g = f.clone();
+            set(&mut g, field, value);
+            set(&mut g, "action", "log");
+            let wrong = post_form(&app, &cookie, &g).await;
+            assert_eq!(wrong.status, 422, "{wrong:?}");
+            assert!(
+                wrong.text.contains("id=\"error-summary\""),
+                "{}",
+                wrong.text
+            );
+            assert!(wrong.text.contains(link), "{}", wrong.text);
+        }
+
         // Check: screening and FEFO lots, nothing written.
         f.push(("condition".into(), "diabetes".into()));
         set(&mut f, "action", "check");
@@ -341,6 +388,49 @@ mod pages {
             post_form(&app, &cookie, &g).await
         };
         assert!(bad.text.contains("Lot NOPE of SIL-5 was never received"));
+        // A lot that may not be used is refused and changes nothing in the items.
+        let soon = app
+            .get(
+                &format!(
+                    "/api/v1/lots?lot_number=SI-SOON&product_id={}",
+                    s(&sil["id"])
+                ),
+                &c.manager,
+            )
+            .await;
+        let soon_id = s(&soon.body[0]["id"]).to_string();
+        let lot_path = format!("/api/v1/lots/{soon_id}");
+        let q = app
+            .post(
+                &format!("{lot_path}/quarantine"),
+                &c.manager,
+                json!({"reason": "fridge check"}),
+            )
+            .await;
+        assert_eq!(q.status, 200, "{q:?}");
+        let blocked = {
+            let mut g = f.clone();
+            set(&mut g, "scan", "(01)09520123456788(10)SI-SOON");
+            post_form(&app, &cookie, &g).await
+        };
+        assert!(
+            blocked.text.contains("cannot be used: quarantined"),
+            "{}",
+            blocked.text
+        );
+        let after = fields(&blocked);
+        assert!(after.contains(&("item_lot_0".into(), late_id.clone())));
+        assert!(!after
+            .iter()
+            .any(|(n, v)| n.starts_with("item_lot_") && *v == soon_id));
+        let released = app
+            .post(
+                &format!("{lot_path}/release"),
+                &c.manager,
+                json!({"reason": "fridge fine"}),
+            )
+            .await;
+        assert_eq!(released.status, 200, "{released:?}");
 
         // Log, then a double tap and a reload: one session only.
         set(&mut f, "action", "log");
@@ -492,9 +582,24 @@ mod pages {
             ],
         )
         .await;
-        assert_eq!(plan.status, 200, "{plan:?}");
-        assert!(plan.text.contains("Course planned for PAT-9"));
-        assert!(plan.text.contains(&day(1)));
+        // Post, redirect, get: reloading the answer plans nothing a second time.
+        assert_eq!(plan.status, 303, "{plan:?}");
+        let to = plan.header("location").unwrap();
+        assert!(to.starts_with("/courses?planned="), "{to}");
+        for _ in 0..2 {
+            let shown = get_page(&app, &to, &cookie).await;
+            assert!(shown.text.contains("Course planned for PAT-9"));
+            assert!(shown.text.contains(&day(1)));
+        }
+        let planned = app
+            .get("/api/v1/courses?patient_ref=PAT-9", &c.manager)
+            .await;
+        assert_eq!(planned.status, 200, "{planned:?}");
+        assert_eq!(
+            planned.body.as_array().map(Vec::len),
+            Some(1),
+            "{planned:?}"
+        );
         let bad = browse(
             &app.address,
             "POST",

@@ -450,6 +450,22 @@ async fn the_same_flow_works_with_the_keyboard_alone() {
         .await
         .unwrap();
     wait_text(&client, "Scanned lot SI25-0142").await;
+    // Arrowing through the cocktails must not send the form (a keyboard trap otherwise).
+    client
+        .execute("window.mesoledgerStay = 1; return null;", vec![])
+        .await
+        .unwrap();
+    tab_to(&client, "formulation_id", 20)
+        .await
+        .send_keys(&format!("{}{}", Key::Down, Key::Up))
+        .await
+        .unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(700)).await;
+    let stayed = client
+        .execute("return window.mesoledgerStay === 1;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(stayed, serde_json::json!(true), "the arrows sent the form");
     tab_to(&client, "Log session", 80)
         .await
         .send_keys(&Key::Enter.to_string())

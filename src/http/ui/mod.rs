@@ -179,6 +179,20 @@ fn message(status: StatusCode, heading: &str, text: &str) -> HttpResponse {
     )
 }
 
+/// A page address that does not exist, for a browser (the API answers problem+json).
+pub fn not_found_page() -> HttpResponse {
+    page(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            frame: Frame::new("Page not found", None),
+            heading: "Page not found".into(),
+            message: "There is no page at this address.".into(),
+            link: "/".into(),
+            link_text: "Go to your home page".into(),
+        },
+    )
+}
+
 fn forbidden() -> HttpResponse {
     message(
         StatusCode::FORBIDDEN,

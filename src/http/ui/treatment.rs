@@ -270,6 +270,9 @@ struct NewSessionPage {
     items: Vec<ItemView>,
     errors: FieldErrors,
     general_errors: Vec<String>,
+    /// Every field error again at the top, each a link to its field: on a tablet the
+    /// field may be far below the fold.
+    summary: Vec<(String, String)>,
     scan_error: Option<String>,
     notice: Option<String>,
     alert: Option<String>,
@@ -287,6 +290,48 @@ struct Outcome {
     alert: Option<String>,
     contraindications: Vec<Contraindication>,
     plan: Option<PlanBox>,
+}
+
+/// The id of the input a service's field error is about (`items[2].quantity` →
+/// `item_amount_2`), for the error summary's links.
+fn field_anchor(field: &str) -> String {
+    let item = field
+        .strip_prefix("items[")
+        .and_then(|r| r.split_once("]."))
+        .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i, f)));
+    match item {
+        Some((i, "quantity")) => format!("item_amount_{i}"),
+        Some((i, "lot_id")) => format!("item_lot_{i}"),
+        Some((i, _)) => format!("item_product_{i}"),
+        None if field == "items" => "item_product_0".into(),
+        None => field.to_string(),
+    }
+}
+
+/// A field error in words: `items[2].quantity` is "Item 3, amount".
+fn summary_line(field: &str, message: &str) -> String {
+    let item = field
+        .strip_prefix("items[")
+        .and_then(|r| r.split_once("]."))
+        .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i + 1, f)));
+    let label = match item {
+        Some((n, "quantity")) => format!("Item {n}, amount"),
+        Some((n, "lot_id")) => format!("Item {n}, lot"),
+        Some((n, "code")) => format!("Item {n}, scanned code"),
+        Some((n, _)) => format!("Item {n}, product"),
+        None => match field {
+            "patient_ref" => "Patient code".into(),
+            "formulation_id" => "Cocktail".into(),
+            "area" => "Area".into(),
+            "method" => "Method".into(),
+            "conditions" => "Conditions".into(),
+            "items" => "Items".into(),
+            "override_reason" => "Override reason".into(),
+            "performed_at" => "Time".into(),
+            other => other.to_string(),
+        },
+    };
+    format!("{label}: {message}")
 }
 
 fn describe(c: &Contraindication) -> String {
@@ -326,6 +371,16 @@ fn render_form(
     let mut errors = FieldErrors::default();
     let mut general = Vec::new();
     let mut item_errors: HashMap<(usize, String), String> = HashMap::new();
+    let summary: Vec<(String, String)> = out
+        .field_errors
+        .iter()
+        .map(|e| (field_anchor(&e.field), summary_line(&e.field, &e.message)))
+        .chain(
+            out.scan_error
+                .iter()
+                .map(|e| ("scan".to_string(), format!("Scan a code: {e}"))),
+        )
+        .collect();
     for e in out.field_errors {
         let slot = match e.field.as_str() {
             "patient_ref" => &mut errors.patient_ref,
@@ -444,7 +499,7 @@ fn render_form(
             .collect(),
         methods: Method::ALL
             .iter()
-            .map(|m| opt(m.as_str(), human(m.as_str()), m.as_str() == form.method))
+            .map(|m| opt(m.as_str(), m.label().into(), m.as_str() == form.method))
             .collect(),
         conditions: choices
             .conditions
@@ -454,6 +509,7 @@ fn render_form(
         items,
         errors,
         general_errors: general,
+        summary,
         scan_error: out.scan_error,
         notice: out.notice,
         alert: out.alert,
@@ -541,13 +597,17 @@ pub async fn new_session(
             Ok(found) => match (found.product, found.lot) {
                 (Some(p), Some(l)) => {
                     let usable = choices.lots.iter().any(|u| u.id == l.id);
-                    match form.items.iter_mut().find(|r| r.product_id == p.id) {
-                        Some(row) => row.lot_id = l.id.clone(),
-                        None => form.items.push(ItemRow {
-                            product_id: p.id.clone(),
-                            amount: String::new(),
-                            lot_id: l.id.clone(),
-                        }),
+                    // A lot that cannot be used changes nothing in the items: the vial in
+                    // the practitioner's hand must not become another lot of its product.
+                    if usable {
+                        match form.items.iter_mut().find(|r| r.product_id == p.id) {
+                            Some(row) => row.lot_id = l.id.clone(),
+                            None => form.items.push(ItemRow {
+                                product_id: p.id.clone(),
+                                amount: String::new(),
+                                lot_id: l.id.clone(),
+                            }),
+                        }
                     }
                     if usable {
                         out.notice = Some(format!(
@@ -1087,16 +1147,40 @@ async fn courses_view(
 }
 
 /// Plan a course (defaults from the area's usual course) and see the planned dates.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CoursesQuery {
+    /// The course just planned (the form redirects here, so a reload plans nothing).
+    planned: String,
+}
+
 #[get("/courses")]
 pub async fn courses_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
+    q: web::Query<CoursesQuery>,
 ) -> Result<HttpResponse, UiError> {
     let form = CourseForm {
         start_on: crate::services::today().to_string(),
         ..CourseForm::default()
     };
-    courses_view(&state, &session, form, Vec::new(), None, StatusCode::OK).await
+    let notice = match q.0.planned.trim() {
+        "" => None,
+        id => {
+            let (actor, id) = (session.actor.clone(), id.to_string());
+            let (course, dates) = run(&state, move |conn| courses::get(conn, &actor, &id)).await?;
+            let list = dates
+                .iter()
+                .map(|d| d.planned_on.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            Some(format!(
+                "Course planned for {}: {list}.",
+                course.patient_ref
+            ))
+        }
+    };
+    courses_view(&state, &session, form, Vec::new(), notice, StatusCode::OK).await
 }
 
 #[post("/courses")]
@@ -1153,22 +1237,8 @@ pub async fn plan_course(
     };
     let result = run(&state, move |conn| courses::create(conn, &actor, input)).await;
     match result {
-        Ok((course, dates)) => {
-            let list = dates
-                .iter()
-                .map(|d| d.planned_on.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let notice = Some(format!(
-                "Course planned for {}: {list}.",
-                course.patient_ref
-            ));
-            let fresh = CourseForm {
-                start_on: crate::services::today().to_string(),
-                ..CourseForm::default()
-            };
-            courses_view(&state, &session, fresh, Vec::new(), notice, StatusCode::OK).await
-        }
+        // Post, then redirect: a reload shows the course again and plans nothing twice.
+        Ok((course, _)) => Ok(see_other(&format!("/courses?planned={}", course.id))),
         Err(AppError::Invalid(errs)) => {
             courses_view(
                 &state,
