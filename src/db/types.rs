@@ -26,8 +26,9 @@ use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 use crate::domain::role::Role;
 use crate::domain::treatment::{Area, Method, SessionStatus};
 
-/// Implements the TEXT mapping for enums made by `domain::text_enum!` (which derives
-/// `AsExpression` and `FromSqlRow`; the rest needs the database backends, so it is here).
+/// Implements the TEXT mapping for the enums of `domain::text_enum!` and the ids of
+/// `domain::ids` (both derive `AsExpression` and `FromSqlRow` and have `as_str` and
+/// `parse`; the rest needs the database backends, so it is here).
 macro_rules! text_columns {
     ($($t:ty),+ $(,)?) => {$(
         impl ToSql<Text, Pg> for $t {
@@ -60,6 +61,7 @@ macro_rules! text_columns {
 }
 
 text_columns!(
+    ClinicId,
     ContactStatus,
     MovementKind,
     LotStatus,
@@ -73,39 +75,6 @@ text_columns!(
     Area,
     Method,
 );
-
-/// Implements the TEXT mapping for the id types of `domain::ids`.
-macro_rules! id_columns {
-    ($($t:ty),+ $(,)?) => {$(
-        impl ToSql<Text, Pg> for $t {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
-            }
-        }
-        impl ToSql<Text, Sqlite> for $t {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-                out.set_value(self.as_str());
-                Ok(IsNull::No)
-            }
-        }
-        impl ToSql<Text, MultiBackend> for $t {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-                out.set_value((Text, self.as_str()));
-                Ok(IsNull::No)
-            }
-        }
-        impl<DB: Backend> FromSql<Text, DB> for $t
-        where
-            String: FromSql<Text, DB>,
-        {
-            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-                Ok(<$t>::from(<String as FromSql<Text, DB>>::from_sql(bytes)?))
-            }
-        }
-    )+};
-}
-
-id_columns!(ClinicId);
 
 /// Digits kept after the decimal point in the database.
 pub const SCALE: u32 = crate::domain::quantity::MAX_DECIMALS;

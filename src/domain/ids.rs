@@ -24,6 +24,12 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Any stored or submitted text names an id; whether it exists is the
+            /// repository's answer (not found), never a parse error.
+            pub fn parse(s: &str) -> Result<Self, String> {
+                Ok($name(s.to_string()))
+            }
         }
 
         impl std::ops::Deref for $name {
