@@ -93,15 +93,15 @@ impl AppError {
         }
     }
 
-    pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
+    pub fn conflict(kind: ConflictKind, detail: impl std::fmt::Display) -> Self {
         AppError::Conflict {
             kind,
-            detail: detail.into(),
+            detail: detail.to_string(),
             extra: None,
         }
     }
 
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
         AppError::Invalid(vec![FieldError::new(field, message)])
     }
 

@@ -11,7 +11,7 @@ pub const INVITATION_HOURS: i64 = 72;
 
 /// Trims and lower-cases an email, so that it compares case-insensitively, and checks
 /// its shape (something@domain, no spaces, at most 254 characters).
-pub fn normalize_email(input: &str) -> Result<String, String> {
+pub fn normalize_email(input: &str) -> Result<String, EmailError> {
     let email = input.trim().to_lowercase();
     let ok = match email.split_once('@') {
         Some((local, domain)) => {
@@ -24,36 +24,60 @@ pub fn normalize_email(input: &str) -> Result<String, String> {
         None => false,
     };
     if email.is_empty() {
-        return Err("must not be empty".into());
+        return Err(EmailError::Empty);
     }
     if !ok || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must be an email address such as lea@clinic.example".into());
+        return Err(EmailError::Shape);
     }
     if email.chars().count() > 254 {
-        return Err("must be at most 254 characters".into());
+        return Err(EmailError::TooLong);
     }
     Ok(email)
 }
 
+/// Why an email address is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be an email address such as lea@clinic.example")]
+    Shape,
+    #[error("must be at most 254 characters")]
+    TooLong,
+}
+
+/// Why a password is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("must be at least {PASSWORD_MIN_CHARS} characters (it has {0})")]
+    TooShort(usize),
+    #[error("must be at most {PASSWORD_MAX_CHARS} characters (it has {0})")]
+    TooLong(usize),
+    #[error("must not be your email address")]
+    IsEmail,
+    #[error("must not be your name")]
+    IsName,
+}
+
 /// 12 to 128 characters, and not the person's email or name.
-pub fn check_password(password: &str, email: Option<&str>, name: &str) -> Result<(), String> {
+pub fn check_password(
+    password: &str,
+    email: Option<&str>,
+    name: &str,
+) -> Result<(), PasswordError> {
     let n = password.chars().count();
     if n < PASSWORD_MIN_CHARS {
-        return Err(format!(
-            "must be at least {PASSWORD_MIN_CHARS} characters (it has {n})"
-        ));
+        return Err(PasswordError::TooShort(n));
     }
     if n > PASSWORD_MAX_CHARS {
-        return Err(format!(
-            "must be at most {PASSWORD_MAX_CHARS} characters (it has {n})"
-        ));
+        return Err(PasswordError::TooLong(n));
     }
     let folded = password.trim().to_lowercase();
     if email.is_some_and(|e| e.trim().to_lowercase() == folded) {
-        return Err("must not be your email address".into());
+        return Err(PasswordError::IsEmail);
     }
     if name.trim().to_lowercase() == folded {
-        return Err("must not be your name".into());
+        return Err(PasswordError::IsName);
     }
     Ok(())
 }

@@ -24,14 +24,33 @@ pub fn planned_dates(start_on: NaiveDate, sessions: i64, interval_days: i64) -> 
 }
 
 /// Checks a requested schedule.
-pub fn check_schedule(sessions: i64, interval_days: i64) -> Result<(), (&'static str, String)> {
+pub fn check_schedule(sessions: i64, interval_days: i64) -> Result<(), ScheduleError> {
     if !(1..=52).contains(&sessions) {
-        return Err(("sessions", "a course has 1 to 52 sessions".into()));
+        return Err(ScheduleError::Sessions);
     }
     if !(1..=365).contains(&interval_days) {
-        return Err(("interval_days", "sessions are 1 to 365 days apart".into()));
+        return Err(ScheduleError::Interval);
     }
     Ok(())
+}
+
+/// Why a requested course schedule is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("a course has 1 to 52 sessions")]
+    Sessions,
+    #[error("sessions are 1 to 365 days apart")]
+    Interval,
+}
+
+impl ScheduleError {
+    /// The request field the refusal is about.
+    pub fn field(self) -> &'static str {
+        match self {
+            ScheduleError::Sessions => "sessions",
+            ScheduleError::Interval => "interval_days",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -369,7 +369,7 @@ impl Fields {
                 if value.len() != 14 || !is_digits(value) {
                     return Err(invalid(format!("must be 14 digits, found {value:?}")));
                 }
-                self.gtin = Some(Gtin::parse(value).map_err(invalid)?);
+                self.gtin = Some(Gtin::parse(value).map_err(|e| invalid(e.to_string()))?);
             }
             Kind::Lot => {
                 // parse_lot_number trims; inside a code an edge blank is part of the value.
@@ -380,7 +380,8 @@ impl Fields {
                             .into(),
                     ));
                 }
-                self.lot_number = Some(parse_lot_number(value).map_err(invalid)?);
+                self.lot_number =
+                    Some(parse_lot_number(value).map_err(|e| invalid(e.to_string()))?);
             }
             Kind::Serial | Kind::Ignored => {
                 if let Some(c) = first_outside_cset82(value) {

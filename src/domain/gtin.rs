@@ -7,26 +7,39 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Gtin(String);
 
+/// Why a GTIN is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GtinError {
+    #[error("a GTIN has digits only")]
+    NotDigits,
+    #[error("a GTIN has 8, 12, 13 or 14 digits, this one has {0}")]
+    Length(usize),
+    #[error("check digit is wrong: {gtin} should end in {expected}, not {found}")]
+    CheckDigit {
+        gtin: String,
+        expected: u32,
+        found: u32,
+    },
+}
+
 impl Gtin {
-    pub fn parse(input: &str) -> Result<Gtin, String> {
+    pub fn parse(input: &str) -> Result<Gtin, GtinError> {
         let s = input.trim();
         if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("a GTIN has digits only".into());
+            return Err(GtinError::NotDigits);
         }
         if ![8, 12, 13, 14].contains(&s.len()) {
-            return Err(format!(
-                "a GTIN has 8, 12, 13 or 14 digits, this one has {}",
-                s.len()
-            ));
+            return Err(GtinError::Length(s.len()));
         }
         let padded = format!("{s:0>14}");
         let digits: Vec<u32> = padded.bytes().map(|b| u32::from(b - b'0')).collect();
         let expected = check_digit(&digits[..13]);
         if digits[13] != expected {
-            return Err(format!(
-                "check digit is wrong: {s} should end in {expected}, not {}",
-                digits[13]
-            ));
+            return Err(GtinError::CheckDigit {
+                gtin: s.to_string(),
+                expected,
+                found: digits[13],
+            });
         }
         Ok(Gtin(padded))
     }
@@ -78,6 +91,7 @@ mod tests {
     fn rejects_bad_check_digit_length_and_letters() {
         assert!(Gtin::parse("09501101020918")
             .unwrap_err()
+            .to_string()
             .contains("should end in 7"));
         assert!(Gtin::parse("123").is_err());
         assert!(Gtin::parse("0950110102091A").is_err());

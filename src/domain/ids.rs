@@ -27,7 +27,7 @@ macro_rules! id_type {
 
             /// Any stored or submitted text names an id; whether it exists is the
             /// repository's answer (not found), never a parse error.
-            pub fn parse(s: &str) -> Result<Self, String> {
+            pub fn parse(s: &str) -> Result<Self, std::convert::Infallible> {
                 Ok($name(s.to_string()))
             }
         }

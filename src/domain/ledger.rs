@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::product::text_enum;
-use super::quantity;
+use super::quantity::{self, QuantityError};
 
 text_enum!(
     MovementKind {
@@ -18,19 +18,34 @@ text_enum!(
 /// The signed change a manager's movement makes. Waste is given as the amount thrown
 /// away (positive) and lowers stock; an adjustment is signed (a count found 2 ml short
 /// is `-2`). Other kinds come only from receiving, sessions and voids.
-pub fn manual_delta(
-    kind: MovementKind,
-    quantity: Decimal,
-) -> Result<Decimal, (&'static str, String)> {
+pub fn manual_delta(kind: MovementKind, quantity: Decimal) -> Result<Decimal, ManualError> {
     match kind {
         MovementKind::Waste => quantity::positive(quantity)
             .map(|q| -q)
-            .map_err(|e| ("quantity", format!("{e} (the amount wasted)"))),
-        MovementKind::Adjust => quantity::non_zero(quantity).map_err(|e| ("quantity", e)),
-        other => Err((
-            "kind",
-            format!("{other} movements are made by the service; record waste or adjust"),
-        )),
+            .map_err(ManualError::Wasted),
+        MovementKind::Adjust => quantity::non_zero(quantity).map_err(ManualError::Adjusted),
+        other => Err(ManualError::ServiceOnly(other)),
+    }
+}
+
+/// Why a hand-entered movement is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManualError {
+    #[error("{0} (the amount wasted)")]
+    Wasted(QuantityError),
+    #[error("{0}")]
+    Adjusted(QuantityError),
+    #[error("{0} movements are made by the service; record waste or adjust")]
+    ServiceOnly(MovementKind),
+}
+
+impl ManualError {
+    /// The request field the refusal is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ManualError::Wasted(_) | ManualError::Adjusted(_) => "quantity",
+            ManualError::ServiceOnly(_) => "kind",
+        }
     }
 }
 

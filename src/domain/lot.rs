@@ -9,23 +9,31 @@ use super::product::text_enum;
 /// GS1 AI (10): at most 20 characters from GS1 character set 82, which has no space.
 pub const LOT_NUMBER_MAX: usize = 20;
 
-pub fn parse_lot_number(input: &str) -> Result<String, String> {
+pub fn parse_lot_number(input: &str) -> Result<String, LotNumberError> {
     let s = input.trim();
     if s.is_empty() {
-        return Err("must not be empty".into());
+        return Err(LotNumberError::Empty);
     }
     if s.chars().count() > LOT_NUMBER_MAX {
-        return Err(format!(
-            "a GS1 lot number has at most {LOT_NUMBER_MAX} characters, this one has {}",
-            s.chars().count()
-        ));
+        return Err(LotNumberError::TooLong(s.chars().count()));
     }
     if let Some(bad) = s.chars().find(|c| !is_cset82(*c)) {
-        return Err(format!(
-            "{bad:?} is not allowed in a GS1 lot number (letters, digits and !\"%&'()*+,-./:;<=>?_ only)"
-        ));
+        return Err(LotNumberError::Character(bad));
     }
     Ok(s.to_string())
+}
+
+/// Why a lot number is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LotNumberError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("a GS1 lot number has at most {LOT_NUMBER_MAX} characters, this one has {0}")]
+    TooLong(usize),
+    #[error(
+        "{0:?} is not allowed in a GS1 lot number (letters, digits and !\"%&'()*+,-./:;<=>?_ only)"
+    )]
+    Character(char),
 }
 
 fn is_cset82(c: char) -> bool {
@@ -51,17 +59,31 @@ text_enum!(
 );
 
 /// The status after `change`, or why the change is not allowed. A recall is final.
-pub fn apply_status_change(current: LotStatus, change: StatusChange) -> Result<LotStatus, String> {
+pub fn apply_status_change(
+    current: LotStatus,
+    change: StatusChange,
+) -> Result<LotStatus, StatusChangeError> {
     use LotStatus as S;
     use StatusChange as C;
     match (current, change) {
-        (S::Recalled, _) => Err("the lot is recalled; a recall is final".into()),
+        (S::Recalled, _) => Err(StatusChangeError::RecallIsFinal),
         (S::Available, C::Quarantine) => Ok(S::Quarantined),
-        (S::Quarantined, C::Quarantine) => Err("the lot is already quarantined".into()),
+        (S::Quarantined, C::Quarantine) => Err(StatusChangeError::AlreadyQuarantined),
         (S::Quarantined, C::Release) => Ok(S::Available),
-        (S::Available, C::Release) => Err("the lot is not quarantined".into()),
+        (S::Available, C::Release) => Err(StatusChangeError::NotQuarantined),
         (_, C::Recall) => Ok(S::Recalled),
     }
+}
+
+/// Why a status change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StatusChangeError {
+    #[error("the lot is recalled; a recall is final")]
+    RecallIsFinal,
+    #[error("the lot is already quarantined")]
+    AlreadyQuarantined,
+    #[error("the lot is not quarantined")]
+    NotQuarantined,
 }
 
 /// A lot is expired after its expiry date: the printed date is the last day of use.

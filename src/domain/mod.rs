@@ -36,11 +36,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
+    pub fn new(field: &str, message: impl std::fmt::Display) -> Self {
         FieldError {
             line: None,
             field: field.to_string(),
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 
@@ -48,6 +48,18 @@ impl FieldError {
         self.line = Some(line);
         self
     }
+}
+
+/// A value that is not one of a vocabulary's names (see `product::text_enum!`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChoiceError {
+    #[error("choose one of: {}", .0.join(", "))]
+    Missing(&'static [&'static str]),
+    #[error("unknown value {value:?}; use one of: {}", allowed.join(", "))]
+    Unknown {
+        value: String,
+        allowed: &'static [&'static str],
+    },
 }
 
 /// Collects every field error of a body, so the client can fix them all in one go.
@@ -59,8 +71,13 @@ impl Checks {
         Checks::default()
     }
 
-    /// Records the error of `result`, if any, and passes its value on.
-    pub fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    /// Records the error of `result`, if any, and passes its value on. Domain errors are
+    /// typed; their `Display` is the message a person reads.
+    pub fn take<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(message) => {
@@ -75,7 +92,7 @@ impl Checks {
         self.0.extend(errors);
     }
 
-    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+    pub fn fail(&mut self, field: &str, message: impl std::fmt::Display) {
         self.0.push(FieldError::new(field, message));
     }
 
@@ -93,19 +110,28 @@ impl Checks {
 }
 
 /// Trims a required text field and checks its length in characters.
-pub fn required_text(value: &str, max_chars: usize) -> Result<String, String> {
+pub fn required_text(value: &str, max_chars: usize) -> Result<String, TextError> {
     let v = value.trim();
     if v.is_empty() {
-        return Err("must not be empty".into());
+        return Err(TextError::Empty);
     }
     if v.chars().count() > max_chars {
-        return Err(format!("must be at most {max_chars} characters"));
+        return Err(TextError::TooLong(max_chars));
     }
     Ok(v.to_string())
 }
 
+/// Why a text field is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {0} characters")]
+    TooLong(usize),
+}
+
 /// Optional text: blank becomes `None`.
-pub fn optional_text(value: Option<&str>, max_chars: usize) -> Result<Option<String>, String> {
+pub fn optional_text(value: Option<&str>, max_chars: usize) -> Result<Option<String>, TextError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => required_text(v, max_chars).map(Some),

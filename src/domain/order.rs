@@ -11,22 +11,29 @@ text_enum!(
     }
 );
 
+/// Why an order cannot move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OrderStateError {
+    #[error("only a draft can be sent; this order is {0}")]
+    NotDraft(PurchaseOrderStatus),
+    #[error("this order is {0}; nothing more can be received")]
+    Complete(PurchaseOrderStatus),
+}
+
 impl PurchaseOrderStatus {
     /// draft → sent; nothing else can be sent.
-    pub fn send(self) -> Result<Self, String> {
+    pub fn send(self) -> Result<Self, OrderStateError> {
         match self {
             Self::Draft => Ok(Self::Sent),
-            other => Err(format!("only a draft can be sent; this order is {other}")),
+            other => Err(OrderStateError::NotDraft(other)),
         }
     }
 
     /// Boxes may arrive before the order is marked sent, never after it is complete.
-    pub fn can_receive(self) -> Result<(), String> {
+    pub fn can_receive(self) -> Result<(), OrderStateError> {
         match self {
             Self::Draft | Self::Sent | Self::PartiallyReceived => Ok(()),
-            Self::Received => Err(format!(
-                "this order is {self}; nothing more can be received"
-            )),
+            Self::Received => Err(OrderStateError::Complete(self)),
         }
     }
 

@@ -23,14 +23,17 @@ macro_rules! text_enum {
                 match self { $($name::$variant => $text),+ }
             }
 
+            /// The stored and submitted names, in order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
             /// Parses the stored or submitted text; the error lists the allowed values.
-            pub fn parse(s: &str) -> Result<Self, String> {
+            pub fn parse(s: &str) -> Result<Self, $crate::domain::ChoiceError> {
                 match s { $($text => Ok($name::$variant),)+
-                    "" => Err(format!("choose one of: {}", [$($text),+].join(", "))),
-                    other => Err(format!(
-                        "unknown value {other:?}; use one of: {}",
-                        [$($text),+].join(", ")
-                    )),
+                    "" => Err($crate::domain::ChoiceError::Missing(Self::NAMES)),
+                    other => Err($crate::domain::ChoiceError::Unknown {
+                        value: other.to_string(),
+                        allowed: Self::NAMES,
+                    }),
                 }
             }
         }

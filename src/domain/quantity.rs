@@ -1,5 +1,5 @@
 //! Exact quantities and money. Everything is `rust_decimal::Decimal`; these checks bound
-//! precision and size so values survive storage unchanged (see `db::scaled`).
+//! precision and size so values survive storage unchanged (see `db::types::Scaled`).
 
 use rust_decimal::Decimal;
 
@@ -10,57 +10,74 @@ pub const MAX_MAGNITUDE: i64 = 1_000_000_000;
 /// The most one container (a vial's ml, a box's pieces) may hold.
 pub const MAX_CONTENT: i64 = 100_000;
 
-fn bounded(value: Decimal) -> Result<Decimal, String> {
+/// Why a quantity or an amount of money is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("must have at most {MAX_DECIMALS} digits after the decimal point")]
+    TooPrecise,
+    #[error("must be smaller than {MAX_MAGNITUDE}")]
+    TooLarge,
+    #[error("must be greater than 0")]
+    NotPositive,
+    #[error("must not be negative")]
+    Negative,
+    #[error("must not be 0")]
+    Zero,
+    #[error("{0} is not a whole number of pieces")]
+    NotWholePieces(Decimal),
+    #[error("must be a whole number from {min} to {max}")]
+    OutOfRange { min: i64, max: i64 },
+}
+
+fn bounded(value: Decimal) -> Result<Decimal, QuantityError> {
     if value.normalize().scale() > MAX_DECIMALS {
-        return Err(format!(
-            "must have at most {MAX_DECIMALS} digits after the decimal point"
-        ));
+        return Err(QuantityError::TooPrecise);
     }
     if value.abs() >= Decimal::from(MAX_MAGNITUDE) {
-        return Err(format!("must be smaller than {MAX_MAGNITUDE}"));
+        return Err(QuantityError::TooLarge);
     }
     Ok(value.normalize())
 }
 
 /// A strictly positive quantity (an amount used, wasted or received).
-pub fn positive(value: Decimal) -> Result<Decimal, String> {
+pub fn positive(value: Decimal) -> Result<Decimal, QuantityError> {
     let v = bounded(value)?;
     if v <= Decimal::ZERO {
-        return Err("must be greater than 0".into());
+        return Err(QuantityError::NotPositive);
     }
     Ok(v)
 }
 
 /// Zero or more (a reorder point, a price).
-pub fn non_negative(value: Decimal) -> Result<Decimal, String> {
+pub fn non_negative(value: Decimal) -> Result<Decimal, QuantityError> {
     let v = bounded(value)?;
     if v < Decimal::ZERO {
-        return Err("must not be negative".into());
+        return Err(QuantityError::Negative);
     }
     Ok(v)
 }
 
 /// A signed, non-zero change (a stock adjustment).
-pub fn non_zero(value: Decimal) -> Result<Decimal, String> {
+pub fn non_zero(value: Decimal) -> Result<Decimal, QuantityError> {
     let v = bounded(value)?;
     if v.is_zero() {
-        return Err("must not be 0".into());
+        return Err(QuantityError::Zero);
     }
     Ok(v)
 }
 
 /// Pieces (needles, rollers, kits) are counted whole; ml may be fractional.
-pub fn in_unit(unit: super::product::StockUnit, value: Decimal) -> Result<Decimal, String> {
+pub fn in_unit(unit: super::product::StockUnit, value: Decimal) -> Result<Decimal, QuantityError> {
     if unit == super::product::StockUnit::Piece && !value.fract().is_zero() {
-        return Err(format!("{value} is not a whole number of pieces"));
+        return Err(QuantityError::NotWholePieces(value));
     }
     Ok(value)
 }
 
 /// A whole count such as containers received, at least `min`.
-pub fn count(value: i64, min: i64, max: i64) -> Result<i64, String> {
+pub fn count(value: i64, min: i64, max: i64) -> Result<i64, QuantityError> {
     if value < min || value > max {
-        return Err(format!("must be a whole number from {min} to {max}"));
+        return Err(QuantityError::OutOfRange { min, max });
     }
     Ok(value)
 }

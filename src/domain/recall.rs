@@ -20,8 +20,13 @@ text_enum!(
     }
 );
 
+/// Patients still waiting to be told, which keeps a recall case open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} patient(s) still pending; record a contact status for each first")]
+pub struct StillPending(pub usize);
+
 /// A case closes only when no patient is still pending.
-pub fn can_close(statuses: &[ContactStatus]) -> Result<(), String> {
+pub fn can_close(statuses: &[ContactStatus]) -> Result<(), StillPending> {
     let pending = statuses
         .iter()
         .filter(|s| **s == ContactStatus::Pending)
@@ -29,9 +34,7 @@ pub fn can_close(statuses: &[ContactStatus]) -> Result<(), String> {
     if pending == 0 {
         Ok(())
     } else {
-        Err(format!(
-            "{pending} patient(s) still pending; record a contact status for each first"
-        ))
+        Err(StillPending(pending))
     }
 }
 
@@ -51,6 +54,7 @@ mod tests {
         assert!(
             can_close(&[ContactStatus::Contacted, ContactStatus::Pending])
                 .unwrap_err()
+                .to_string()
                 .contains("1 patient")
         );
     }

@@ -52,30 +52,48 @@ pub const MAX_BACKDATE_DAYS: i64 = 90;
 pub fn check_performed_at(
     performed_at: chrono::NaiveDateTime,
     now: chrono::NaiveDateTime,
-) -> Result<(), String> {
+) -> Result<(), WhenError> {
     if performed_at > now + chrono::Duration::minutes(5) {
-        Err("a session cannot be logged ahead of time".into())
+        Err(WhenError::Ahead)
     } else if performed_at < now - chrono::Duration::days(MAX_BACKDATE_DAYS) {
-        Err(format!(
-            "sessions can be entered at most {MAX_BACKDATE_DAYS} days after the fact"
-        ))
+        Err(WhenError::TooOld)
     } else {
         Ok(())
     }
 }
 
+/// Why a session's time is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WhenError {
+    #[error("a session cannot be logged ahead of time")]
+    Ahead,
+    #[error("sessions can be entered at most {MAX_BACKDATE_DAYS} days after the fact")]
+    TooOld,
+}
+
+/// Why a patient code is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PatientRefError {
+    #[error("give the clinic's pseudonymous patient code")]
+    Empty,
+    #[error("a patient code has at most 64 characters")]
+    TooLong,
+    #[error("a patient code is one line of printable characters")]
+    Control,
+}
+
 /// A pseudonymous patient code chosen by the clinic: never a name, so kept short and on
 /// one line. Any printable characters are allowed (exports neutralise formulas).
-pub fn parse_patient_ref(input: &str) -> Result<String, String> {
+pub fn parse_patient_ref(input: &str) -> Result<String, PatientRefError> {
     let s = input.trim();
     if s.is_empty() {
-        return Err("give the clinic's pseudonymous patient code".into());
+        return Err(PatientRefError::Empty);
     }
     if s.chars().count() > 64 {
-        return Err("a patient code has at most 64 characters".into());
+        return Err(PatientRefError::TooLong);
     }
     if s.chars().any(char::is_control) {
-        return Err("a patient code is one line of printable characters".into());
+        return Err(PatientRefError::Control);
     }
     Ok(s.to_string())
 }

@@ -56,8 +56,8 @@ pub fn create(
         }
         None => (1, 1),
     };
-    if let Err((field, e)) = check_schedule(sessions, interval_days) {
-        c.fail(field, e);
+    if let Err(e) = check_schedule(sessions, interval_days) {
+        c.fail(e.field(), e);
     }
     c.into_result().map_err(AppError::Invalid)?;
     let (Some(patient_ref), Some(area)) = (patient_ref, area) else {

@@ -101,11 +101,16 @@ impl Report {
         id
     }
 
-    fn fail(&mut self, line: u64, field: &str, message: impl Into<String>) {
+    fn fail(&mut self, line: u64, field: &str, message: impl std::fmt::Display) {
         self.0.push(FieldError::new(field, message).at_line(line));
     }
 
-    fn take<T>(&mut self, line: u64, field: &str, r: Result<T, String>) -> Option<T> {
+    fn take<T, E: std::fmt::Display>(
+        &mut self,
+        line: u64,
+        field: &str,
+        r: Result<T, E>,
+    ) -> Option<T> {
         r.map_err(|e| self.fail(line, field, e)).ok()
     }
 }
@@ -349,13 +354,14 @@ impl LotFile<'_> {
         let containers = report.take(
             line,
             "containers",
-            integer(&r.containers).and_then(|c| quantity::count(c, 1, 100_000)),
+            integer(&r.containers)
+                .and_then(|c| quantity::count(c, 1, 100_000).map_err(|e| e.to_string())),
         );
         let unit_cost = blank(&r.unit_cost).and_then(|v| {
             report.take(
                 line,
                 "unit_cost",
-                decimal(v).and_then(quantity::non_negative),
+                decimal(v).and_then(|d| quantity::non_negative(d).map_err(|e| e.to_string())),
             )
         });
         let supplier_id = report.supplier(line, &r.supplier, &self.supplier_ids);

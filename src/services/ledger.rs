@@ -118,8 +118,8 @@ pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> A
     let delta = match MovementKind::parse(&input.kind) {
         Ok(kind) => match manual_delta(kind, input.quantity) {
             Ok(d) => Some((kind, d)),
-            Err((field, msg)) => {
-                c.fail(field, msg);
+            Err(e) => {
+                c.fail(e.field(), e);
                 None
             }
         },
