@@ -631,5 +631,27 @@ async fn a_manager_recalls_a_lot_and_an_auditor_traces_it() {
     screenshot(&client, "trace").await;
     let errors = console_errors(&driver, &client).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    // A write posted by hand, with the session's own CSRF token, is refused all the same.
+    for action in ["quarantine", "recall"] {
+        let status = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const csrf = document.querySelector('input[name=csrf_token]').value;
+                 const lot = document.querySelector('main h2 a').getAttribute('href');
+                 fetch(lot + '/' + arguments[0], {method: 'POST',
+                   headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+                   body: new URLSearchParams({csrf_token: csrf, reason: 'by hand', confirm: 'yes'})})
+                   .then(r => done(r.status));",
+                vec![json!(action)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, json!(403), "{action}");
+    }
+    let errors = console_errors(&driver, &client).await;
+    assert!(
+        errors.iter().all(|e| e.contains("403")),
+        "console errors: {errors:?}"
+    );
     client.close().await.unwrap();
 }
