@@ -38,6 +38,9 @@ const FLAGS: [(StockFlag, &str, &str); 6] = [
     (StockFlag::Reorder, "reorder", "Reorder"),
 ];
 
+/// Up to this many products, the list links each product's lots in stock.
+const LOT_LINKS_UP_TO: usize = 50;
+
 fn flag_words(f: StockFlag) -> &'static str {
     FLAGS
         .iter()
@@ -180,6 +183,8 @@ struct StockPage {
     flag_error: Option<String>,
     rows: Vec<StockRow>,
     filtered: bool,
+    /// False when the list is too long to show each product's lots.
+    lot_links: bool,
 }
 
 /// One row per product: on hand, available, next expiry, flags and its lots in stock;
@@ -218,28 +223,42 @@ pub async fn stock_page(
                 flag_error,
                 rows: Vec::new(),
                 filtered: true,
+                lot_links: true,
             },
         ));
     }
     let actor = session.actor.clone();
+    let wanted_flag = flag.map(|(f, _, _)| *f);
+    let needle = q.q.trim().to_lowercase();
+    let find = needle.clone();
     let (lines, in_stock) = run(&state, move |conn| {
-        let lines = stock::stock(conn, &actor)?;
-        let in_stock: Vec<Lot> = lots::list_lots(conn, &actor, None, None, None, None)?
+        let lines: Vec<stock::StockLine> = stock::stock(conn, &actor)?
             .into_iter()
-            .filter(|l| l.on_hand > Decimal::ZERO)
+            .filter(|l| wanted_flag.is_none_or(|f| l.flags.contains(&f)))
+            .filter(|l| {
+                find.is_empty()
+                    || l.product.sku.to_lowercase().contains(&find)
+                    || l.product.name.to_lowercase().contains(&find)
+            })
             .collect();
+        // Lot links for a list a person can read; a whole large catalogue is searched
+        // or filtered first, so the page never reads every lot of the clinic.
+        let mut in_stock: Vec<Lot> = Vec::new();
+        if lines.len() <= LOT_LINKS_UP_TO {
+            for l in &lines {
+                in_stock.extend(
+                    lots::list_lots(conn, &actor, Some(l.product.id.clone()), None, None, None)?
+                        .into_iter()
+                        .filter(|lot| lot.on_hand > Decimal::ZERO),
+                );
+            }
+        }
         Ok((lines, in_stock))
     })
     .await?;
-    let needle = q.q.trim().to_lowercase();
+    let lot_links = lines.len() <= LOT_LINKS_UP_TO;
     let rows = lines
         .into_iter()
-        .filter(|l| flag.is_none_or(|(f, _, _)| l.flags.contains(f)))
-        .filter(|l| {
-            needle.is_empty()
-                || l.product.sku.to_lowercase().contains(&needle)
-                || l.product.name.to_lowercase().contains(&needle)
-        })
         .map(|l| StockRow {
             lots: in_stock
                 .iter()
@@ -267,6 +286,7 @@ pub async fn stock_page(
             flags: options,
             flag_error: None,
             rows,
+            lot_links,
         },
     ))
 }
