@@ -18,7 +18,7 @@ use crate::db::sessions::LotUse;
 use crate::domain::lot::{apply_status_change, StatusChange};
 use crate::domain::order::PurchaseOrderStatus;
 use crate::domain::recall::RecallCaseStatus;
-use crate::domain::role::Role;
+use crate::domain::role::{allows, Action};
 use crate::domain::stock::StockFlag;
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppError;
@@ -400,7 +400,7 @@ async fn lot_view(
     })
     .await?;
     let unit = product.stock_unit.to_string();
-    let manages = session.actor.role == Role::Manager;
+    let manages = allows(session.actor.role, Action::ManageStock);
     let form = |change: StatusChange, action: &'static str, label: &'static str| {
         ChangeForm {
             action,
@@ -539,9 +539,7 @@ pub async fn change_lot(
     };
     if change == StatusChange::Recall && form.confirm != "yes" {
         // Only the permission is checked first: an auditor is refused, not asked.
-        session
-            .actor
-            .clinic_for(crate::domain::role::Action::ManageStock)?;
+        session.actor.clinic_for(Action::ManageStock)?;
         failed.confirm_error =
             Some("tick \"I confirm the recall\": a recall is final and cannot be undone".into());
         return lot_view(
@@ -647,9 +645,7 @@ pub async fn trace_page(
             .collect();
     } else {
         // The same permission as the answer: a practitioner is refused at once.
-        session
-            .actor
-            .clinic_for(crate::domain::role::Action::Audit)?;
+        session.actor.clinic_for(Action::Audit)?;
     }
     Ok(page(
         StatusCode::OK,
