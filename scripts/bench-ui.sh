@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Web UI at demo size: server time (time to first byte on loopback) and weight of each
-# page with its CSS and script, signed in as the practitioner and as the manager.
+# page with its CSS and script, signed in as the practitioner, the manager and the auditor.
 # Usage: scripts/bench-ui.sh [path/to/mesoledger] [requests per page]
 # Builds nothing: pass a release binary (cargo build --release first). Needs curl, awk,
 # python3 (to read two JSON answers).
@@ -46,6 +46,7 @@ measure() { # jar path label
 
 PRACT=$(login practitioner)
 MANAGER=$(login manager)
+AUDITOR=$(login auditor)
 # A session to show: log one through the API with the practitioner's printed token.
 TOKEN=$(awk '/tokens \(shown once\)/ {f=1; next} f && $1 == "practitioner" {print $2; exit}' "$WORK/serve.log")
 BODY=$(curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/formulations" | python3 -c '
@@ -66,3 +67,11 @@ measure "$PRACT" /sessions "/sessions"
 measure "$PRACT" "/sessions/$SESSION" "/sessions/{id}"
 measure "$PRACT" /courses "/courses"
 measure "$MANAGER" "/sessions/$SESSION" "/sessions/{id} (manager)"
+MTOKEN=$(awk '/tokens \(shown once\)/ {f=1; next} f && $1 == "manager" {print $2; exit}' "$WORK/serve.log")
+LOT=$(curl -fs -H "Authorization: Bearer $MTOKEN" "$BASE/api/v1/lots?lot_number=SI25-0142" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+measure "$MANAGER" / "/ (manager's home)"
+measure "$MANAGER" /stock "/stock"
+measure "$MANAGER" "/stock?flag=low" "/stock?flag=low"
+measure "$MANAGER" "/lots/$LOT" "/lots/{id}"
+measure "$AUDITOR" "/trace?lot_number=SI25-0142" "/trace (auditor)"

@@ -45,7 +45,7 @@ impl ExportQuery {
 type Chunk = Result<web::Bytes, std::io::Error>;
 
 /// Streams what `produce` writes, from a blocking thread with its own connection.
-fn stream_csv<F>(state: &AppState, filename: &str, produce: F) -> HttpResponse
+pub(crate) fn stream_csv<F>(state: &AppState, filename: &str, produce: F) -> HttpResponse
 where
     F: FnOnce(&mut crate::db::Conn, &mut dyn FnMut(&[u8]) -> std::io::Result<()>) -> AppResult<u64>
         + Send

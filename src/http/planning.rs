@@ -168,14 +168,14 @@ pub struct Alerts {
 #[get("/alerts")]
 pub async fn alerts(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
     let lines = run(&state, move |conn| stock::stock(conn, &actor)).await?;
-    let count = |f: StockFlag| lines.iter().filter(|l| l.flags.contains(&f)).count();
+    let counts = stock::alert_counts(&lines);
     let alerts = Alerts {
-        low: count(StockFlag::Low),
-        out: count(StockFlag::Out),
-        expiring: count(StockFlag::Expiring),
-        expired_stock: count(StockFlag::ExpiredStock),
-        reorder: count(StockFlag::Reorder),
-        at_risk: count(StockFlag::AtRisk),
+        low: counts.low,
+        out: counts.out,
+        expiring: counts.expiring,
+        expired_stock: counts.expired_stock,
+        reorder: counts.reorder,
+        at_risk: counts.at_risk,
         products: lines
             .iter()
             .filter(|l| !l.flags.is_empty())

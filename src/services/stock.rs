@@ -65,3 +65,26 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
         .collect();
     Ok(lines)
 }
+
+/// How many products carry each flag: the manager's alert counts (API and home page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertCounts {
+    pub low: usize,
+    pub out: usize,
+    pub expiring: usize,
+    pub expired_stock: usize,
+    pub reorder: usize,
+    pub at_risk: usize,
+}
+
+pub fn alert_counts(lines: &[StockLine]) -> AlertCounts {
+    let count = |f: StockFlag| lines.iter().filter(|l| l.flags.contains(&f)).count();
+    AlertCounts {
+        low: count(StockFlag::Low),
+        out: count(StockFlag::Out),
+        expiring: count(StockFlag::Expiring),
+        expired_stock: count(StockFlag::ExpiredStock),
+        reorder: count(StockFlag::Reorder),
+        at_risk: count(StockFlag::AtRisk),
+    }
+}

@@ -14,3 +14,4 @@ mod service;
 mod sessions;
 mod traceability;
 mod ui;
+mod ui_manager;

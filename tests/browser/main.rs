@@ -427,7 +427,8 @@ async fn the_same_flow_works_with_the_keyboard_alone() {
         .send_keys(&Key::Tab.to_string())
         .await
         .unwrap();
-    tab_to(&client, "Start session", 20)
+    // The manager's home lists the stock alerts first, then today's work.
+    tab_to(&client, "Start session", 40)
         .await
         .send_keys(&Key::Enter.to_string())
         .await
@@ -478,5 +479,179 @@ async fn the_same_flow_works_with_the_keyboard_alone() {
     screenshot(&client, "session-manager").await;
     let errors = console_errors(&driver, &client).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}
+
+async fn sign_in_as(client: &Client, demo: &Demo, role: Role) {
+    let (email, password) = demo.login(role);
+    client
+        .goto(&format!("{}/sign-in", demo.address))
+        .await
+        .unwrap();
+    field(client, "Email")
+        .await
+        .send_keys(&email)
+        .await
+        .unwrap();
+    field(client, "Password")
+        .await
+        .send_keys(&password)
+        .await
+        .unwrap();
+    button(client, "Sign in").await.click().await.unwrap();
+    wait_path(client, |p| p == "/").await;
+}
+
+#[actix_web::test]
+async fn a_manager_recalls_a_lot_and_an_auditor_traces_it() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+    let home = wait_text(&client, "Stock alerts").await;
+    assert!(home.contains("Open purchase orders") && home.contains("Open recall cases"));
+    assert!(home.contains("Planned for today"), "a manager treats too");
+    screenshot(&client, "home-manager").await;
+
+    // A session that uses lot SI25-0142, so the recall has a patient to name.
+    client
+        .goto(&format!("{}/sessions/new", demo.address))
+        .await
+        .unwrap();
+    field(&client, "Patient code")
+        .await
+        .send_keys("RECALL-1")
+        .await
+        .unwrap();
+    let cocktail = field(&client, "Cocktail").await;
+    cocktail.click().await.unwrap();
+    cocktail
+        .select_by_label("Body firming (organic silicon) (injectable, v1)")
+        .await
+        .unwrap();
+    wait_text(&client, "The items were filled from the cocktail").await;
+    field(&client, "Area")
+        .await
+        .select_by_label("Belly")
+        .await
+        .unwrap();
+    field(&client, "Scan a code")
+        .await
+        .send_keys(&format!("{SCAN_CODE}{}", Key::Enter))
+        .await
+        .unwrap();
+    wait_text(&client, "Scanned lot SI25-0142").await;
+    button(&client, "Log session").await.click().await.unwrap();
+    wait_text(&client, "Session logged").await;
+
+    // Stock → search → the lot.
+    find(&client, Locator::LinkText("Stock"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "Lots in stock").await;
+    field(&client, "SKU or name")
+        .await
+        .send_keys("silicon")
+        .await
+        .unwrap();
+    button(&client, "Filter").await.click().await.unwrap();
+    wait_path(&client, |p| p == "/stock").await;
+    let listed = wait_text(&client, "SIL-5").await;
+    assert!(!listed.contains("HA-"), "only silicon products: {listed}");
+    screenshot(&client, "stock").await;
+    find(&client, Locator::LinkText("SI25-0142"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let lot = wait_text(&client, "Sessions that used this lot").await;
+    assert!(lot.contains("RECALL-1"), "{lot}");
+
+    // Recall asks for confirmation first.
+    find(&client, Locator::Id("recall_reason"))
+        .await
+        .send_keys("supplier recall notice")
+        .await
+        .unwrap();
+    button(&client, "Recall").await.click().await.unwrap();
+    wait_text(&client, "tick \"I confirm the recall\"").await;
+    // The refused form answered 422, which the console reports; nothing else.
+    let errors = console_errors(&driver, &client).await;
+    assert!(
+        errors.iter().all(|e| e.contains("422")),
+        "console errors: {errors:?}"
+    );
+    field(&client, "I confirm the recall")
+        .await
+        .click()
+        .await
+        .unwrap();
+    button(&client, "Recall").await.click().await.unwrap();
+    let recalled = wait_text(&client, "Lot recalled").await;
+    assert!(
+        recalled.contains("Recalled (supplier recall notice)"),
+        "{recalled}"
+    );
+    assert!(recalled.contains("RECALL-1"), "the affected patient");
+    assert!(client
+        .find(Locator::XPath("//button[normalize-space(.)='Recall']"))
+        .await
+        .is_err());
+    screenshot(&client, "lot").await;
+    client.goto(&format!("{}/", demo.address)).await.unwrap();
+    let home = wait_text(&client, "Open recall cases").await;
+    assert!(home.contains("supplier recall notice"), "{home}");
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    button(&client, "Sign out").await.click().await.unwrap();
+    wait_path(&client, |p| p == "/sign-in").await;
+
+    // The auditor traces the lot number: the sessions, a CSV, and no button that writes.
+    sign_in_as(&client, &demo, Role::Auditor).await;
+    find(&client, Locator::LinkText("Trace"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    field(&client, "Lot number")
+        .await
+        .send_keys(&format!("SI25-0142{}", Key::Enter))
+        .await
+        .unwrap();
+    let traced = wait_text(&client, "RECALL-1").await;
+    assert!(traced.contains("Download CSV"), "{traced}");
+    let buttons = client.find_all(Locator::Css("main button")).await.unwrap();
+    let mut labels = Vec::new();
+    for b in buttons {
+        labels.push(b.text().await.unwrap());
+    }
+    assert_eq!(labels, ["Trace"], "no button that writes");
+    screenshot(&client, "trace").await;
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    // A write posted by hand, with the session's own CSRF token, is refused all the same.
+    for action in ["quarantine", "recall"] {
+        let status = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const csrf = document.querySelector('input[name=csrf_token]').value;
+                 const lot = document.querySelector('main h2 a').getAttribute('href');
+                 fetch(lot + '/' + arguments[0], {method: 'POST',
+                   headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+                   body: new URLSearchParams({csrf_token: csrf, reason: 'by hand', confirm: 'yes'})})
+                   .then(r => done(r.status));",
+                vec![json!(action)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, json!(403), "{action}");
+    }
+    let errors = console_errors(&driver, &client).await;
+    assert!(
+        errors.iter().all(|e| e.contains("403")),
+        "console errors: {errors:?}"
+    );
     client.close().await.unwrap();
 }

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod session;
+pub mod stock;
 pub mod treatment;
 
 use actix_web::dev::Payload;
@@ -34,6 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(treatment::void_session)
         .service(treatment::courses_page)
         .service(treatment::plan_course)
+        .service(stock::stock_page)
+        .service(stock::lot_page)
+        .service(stock::change_lot)
+        .service(stock::trace_page)
+        .service(stock::trace_csv)
         .service(invitation_page)
         .service(accept_invitation);
 }
@@ -56,13 +62,25 @@ pub struct NavItem {
 /// The menu of a role: only pages it may use.
 fn menu(role: Role, current: &str) -> Vec<NavItem> {
     let items: &[(&'static str, &'static str)] = match role {
-        Role::Practitioner | Role::Manager => &[
+        Role::Practitioner => &[
             ("/", "Today"),
             ("/sessions/new", "New session"),
             ("/sessions", "Sessions"),
             ("/courses", "Courses"),
         ],
-        Role::Auditor => &[("/", "Home"), ("/sessions", "Sessions")],
+        Role::Manager => &[
+            ("/", "Home"),
+            ("/stock", "Stock"),
+            ("/trace", "Trace"),
+            ("/sessions/new", "New session"),
+            ("/sessions", "Sessions"),
+            ("/courses", "Courses"),
+        ],
+        Role::Auditor => &[
+            ("/", "Home"),
+            ("/trace", "Trace"),
+            ("/sessions", "Sessions"),
+        ],
         Role::Admin => &[("/", "Home")],
     };
     items
@@ -128,6 +146,8 @@ struct HomePage {
     treats: bool,
     planned: Vec<PlannedRow>,
     sessions: Vec<treatment::SessionRow>,
+    /// The manager's stock overview: alerts, open orders, open recall cases.
+    overview: Option<stock::Overview>,
 }
 
 struct PlannedRow {
@@ -348,8 +368,9 @@ pub async fn sign_out(
         .finish())
 }
 
-/// The signed-in person's home (a practitioner's or manager's: today's planned course
-/// sessions and their own sessions of today); signed out, the sign-in page.
+/// The signed-in person's home: for a manager, the stock overview first; for a
+/// practitioner or manager, today's planned course sessions and their own sessions of
+/// today; signed out, the sign-in page.
 #[get("/")]
 pub async fn home(
     state: web::Data<AppState>,
@@ -388,7 +409,16 @@ pub async fn home(
     } else {
         (Vec::new(), Vec::new())
     };
-    let title = if treats { "Today" } else { "Home" };
+    let overview = if session.actor.role == Role::Manager {
+        Some(stock::overview(&state, &session).await?)
+    } else {
+        None
+    };
+    let title = if session.actor.role == Role::Practitioner {
+        "Today"
+    } else {
+        "Home"
+    };
     Ok(page(
         StatusCode::OK,
         &HomePage {
@@ -400,6 +430,7 @@ pub async fn home(
             treats,
             planned,
             sessions,
+            overview,
         },
     ))
 }

@@ -1,0 +1,698 @@
+//! The manager's and the auditor's stock pages: the home overview (alert counts, open
+//! purchase orders, open recall cases), `/stock`, `/lots/{id}` with its status changes,
+//! and `/trace` with its CSV. Every fact comes from the same services as the JSON API.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::session::WebConfig;
+use super::treatment::{human, Opt};
+use super::{check_csrf, page, see_other, Frame, Signed, UiError};
+use crate::db::exports::ExportFilter;
+use crate::db::lots::Lot;
+use crate::db::movements::MovementFilter;
+use crate::db::sessions::LotUse;
+use crate::domain::lot::{apply_status_change, StatusChange};
+use crate::domain::order::PurchaseOrderStatus;
+use crate::domain::recall::RecallCaseStatus;
+use crate::domain::role::{allows, Action};
+use crate::domain::stock::StockFlag;
+use crate::domain::treatment::SessionStatus;
+use crate::error::AppError;
+use crate::http::exports::stream_csv;
+use crate::http::extract::{run, AppState};
+use crate::services::accounts::WebSession;
+use crate::services::exports::{self, CsvOptions, ExportKind};
+use crate::services::{catalog, ledger, lots, orders, recalls, stock};
+
+/// The stock flags as the pages name them: (flag, `?flag=` value, words).
+const FLAGS: [(StockFlag, &str, &str); 6] = [
+    (StockFlag::Low, "low", "Low"),
+    (StockFlag::Out, "out", "Out"),
+    (StockFlag::Expiring, "expiring", "Expiring"),
+    (StockFlag::ExpiredStock, "expired_stock", "Expired on shelf"),
+    (StockFlag::AtRisk, "at_risk", "At risk"),
+    (StockFlag::Reorder, "reorder", "Reorder"),
+];
+
+/// Up to this many products, the list links each product's lots in stock.
+const LOT_LINKS_UP_TO: usize = 50;
+
+fn flag_words(f: StockFlag) -> &'static str {
+    FLAGS
+        .iter()
+        .find(|(g, _, _)| *g == f)
+        .map_or("", |(_, _, words)| words)
+}
+
+fn amount(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+// ---- the manager's home: what needs a look
+
+pub struct AlertLink {
+    pub label: &'static str,
+    pub count: usize,
+    pub href: String,
+}
+
+pub struct OrderRow {
+    pub supplier: String,
+    pub status: String,
+    pub created: String,
+    pub lines: usize,
+}
+
+pub struct RecallRow {
+    pub lot_id: String,
+    pub lot_number: String,
+    pub reason: String,
+    pub opened: String,
+}
+
+/// The top of the manager's home.
+pub struct Overview {
+    pub alerts: Vec<AlertLink>,
+    pub orders: Vec<OrderRow>,
+    pub recalls: Vec<RecallRow>,
+}
+
+/// Alert counts (each a link to the filtered stock list), purchase orders not yet fully
+/// received, recall cases still open.
+pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview, UiError> {
+    let actor = session.actor.clone();
+    let (lines, open_orders, suppliers, cases) = run(state, move |conn| {
+        let lines = stock::stock(conn, &actor)?;
+        let mut open_orders = Vec::new();
+        for o in orders::list(conn, &actor)? {
+            if o.status != PurchaseOrderStatus::Received {
+                let (order, lines) = orders::get(conn, &actor, &o.id)?;
+                open_orders.push((order, lines.len()));
+            }
+        }
+        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        let mut cases = Vec::new();
+        for c in recalls::list(conn, &actor)? {
+            if c.status == RecallCaseStatus::Open {
+                let lot = lots::get_lot(conn, &actor, &c.lot_id)?;
+                cases.push((c, lot.lot_number));
+            }
+        }
+        Ok((lines, open_orders, suppliers, cases))
+    })
+    .await?;
+    let counts = stock::alert_counts(&lines);
+    let alerts = FLAGS
+        .iter()
+        .map(|(flag, code, words)| AlertLink {
+            label: words,
+            count: match flag {
+                StockFlag::Low => counts.low,
+                StockFlag::Out => counts.out,
+                StockFlag::Expiring => counts.expiring,
+                StockFlag::ExpiredStock => counts.expired_stock,
+                StockFlag::AtRisk => counts.at_risk,
+                StockFlag::Reorder => counts.reorder,
+            },
+            href: format!("/stock?flag={code}"),
+        })
+        .collect();
+    let orders = open_orders
+        .into_iter()
+        .map(|(o, lines)| OrderRow {
+            supplier: suppliers
+                .iter()
+                .find(|s| s.id == o.supplier_id)
+                .map_or_else(|| o.supplier_id.clone(), |s| s.name.clone()),
+            status: human(o.status.as_str()),
+            created: o.created_at.format("%Y-%m-%d").to_string(),
+            lines,
+        })
+        .collect();
+    let recalls = cases
+        .into_iter()
+        .map(|(c, lot_number)| RecallRow {
+            lot_id: c.lot_id,
+            lot_number,
+            reason: c.reason,
+            opened: c.opened_at.format("%Y-%m-%d").to_string(),
+        })
+        .collect();
+    Ok(Overview {
+        alerts,
+        orders,
+        recalls,
+    })
+}
+
+// ---- /stock
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StockQuery {
+    q: String,
+    flag: String,
+}
+
+struct LotLink {
+    id: String,
+    number: String,
+}
+
+struct StockRow {
+    name: String,
+    sku: String,
+    unit: String,
+    on_hand: String,
+    available: String,
+    next_expiry: String,
+    flags: Vec<&'static str>,
+    lots: Vec<LotLink>,
+}
+
+#[derive(Template)]
+#[template(path = "stock/index.html")]
+struct StockPage {
+    frame: Frame,
+    q: String,
+    flags: Vec<Opt>,
+    flag_error: Option<String>,
+    rows: Vec<StockRow>,
+    filtered: bool,
+    /// False when the list is too long to show each product's lots.
+    lot_links: bool,
+}
+
+/// One row per product: on hand, available, next expiry, flags and its lots in stock;
+/// filtered by flag (`?flag=low`) and by SKU or name (`?q=`).
+#[get("/stock")]
+pub async fn stock_page(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+    q: web::Query<StockQuery>,
+) -> Result<HttpResponse, UiError> {
+    let q = q.into_inner();
+    let wanted = q.flag.trim();
+    let flag = FLAGS.iter().find(|(_, code, _)| *code == wanted);
+    let flag_error = (!wanted.is_empty() && flag.is_none()).then(|| {
+        format!(
+            "unknown flag {wanted}; choose one of {}",
+            FLAGS.map(|(_, code, _)| code).join(", ")
+        )
+    });
+    let options = FLAGS
+        .iter()
+        .map(|(_, code, words)| Opt {
+            value: code.to_string(),
+            label: words.to_string(),
+            selected: *code == wanted,
+        })
+        .collect();
+    let frame = Frame::at("Stock", "/stock", Some(&session));
+    if flag_error.is_some() {
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &StockPage {
+                frame,
+                q: q.q,
+                flags: options,
+                flag_error,
+                rows: Vec::new(),
+                filtered: true,
+                lot_links: true,
+            },
+        ));
+    }
+    let actor = session.actor.clone();
+    let wanted_flag = flag.map(|(f, _, _)| *f);
+    let needle = q.q.trim().to_lowercase();
+    let find = needle.clone();
+    let (lines, in_stock) = run(&state, move |conn| {
+        let lines: Vec<stock::StockLine> = stock::stock(conn, &actor)?
+            .into_iter()
+            .filter(|l| wanted_flag.is_none_or(|f| l.flags.contains(&f)))
+            .filter(|l| {
+                find.is_empty()
+                    || l.product.sku.to_lowercase().contains(&find)
+                    || l.product.name.to_lowercase().contains(&find)
+            })
+            .collect();
+        // Lot links for a list a person can read; a whole large catalogue is searched
+        // or filtered first, so the page never reads every lot of the clinic.
+        let mut in_stock: Vec<Lot> = Vec::new();
+        if lines.len() <= LOT_LINKS_UP_TO {
+            for l in &lines {
+                in_stock.extend(
+                    lots::list_lots(conn, &actor, Some(l.product.id.clone()), None, None, None)?
+                        .into_iter()
+                        .filter(|lot| lot.on_hand > Decimal::ZERO),
+                );
+            }
+        }
+        Ok((lines, in_stock))
+    })
+    .await?;
+    let lot_links = lines.len() <= LOT_LINKS_UP_TO;
+    let rows = lines
+        .into_iter()
+        .map(|l| StockRow {
+            lots: in_stock
+                .iter()
+                .filter(|lot| lot.product_id == l.product.id)
+                .map(|lot| LotLink {
+                    id: lot.id.clone(),
+                    number: lot.lot_number.clone(),
+                })
+                .collect(),
+            name: l.product.name,
+            sku: l.product.sku,
+            unit: l.product.stock_unit.to_string(),
+            on_hand: amount(l.on_hand),
+            available: amount(l.available),
+            next_expiry: l.next_expiry.map(|d| d.to_string()).unwrap_or_default(),
+            flags: l.flags.iter().map(|f| flag_words(*f)).collect(),
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        &StockPage {
+            frame,
+            filtered: flag.is_some() || !needle.is_empty(),
+            q: q.q,
+            flags: options,
+            flag_error: None,
+            rows,
+            lot_links,
+        },
+    ))
+}
+
+// ---- /lots/{id}
+
+struct MoveRow {
+    time: String,
+    kind: String,
+    quantity: String,
+    actor: String,
+    reason: String,
+    session_id: Option<String>,
+}
+
+/// A session that used a lot, as the trace and the lot page show it.
+pub struct UseRow {
+    pub session_id: String,
+    pub time: String,
+    pub patient_ref: String,
+    pub practitioner: String,
+    pub amount: String,
+    pub voided: bool,
+}
+
+impl UseRow {
+    fn of(u: &LotUse, unit: &str) -> UseRow {
+        UseRow {
+            session_id: u.session_id.clone(),
+            time: u.performed_at.format("%Y-%m-%d %H:%M").to_string(),
+            patient_ref: u.patient_ref.clone(),
+            practitioner: u.practitioner.clone(),
+            amount: format!("{} {unit}", amount(u.quantity)),
+            voided: u.status == SessionStatus::Voided,
+        }
+    }
+}
+
+/// A status change form: which change, its label, its reason and the reason's error.
+struct ChangeForm {
+    action: &'static str,
+    label: &'static str,
+    reason: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "stock/lot.html")]
+struct LotPage {
+    frame: Frame,
+    csrf_token: String,
+    id: String,
+    number: String,
+    product: String,
+    expires_on: String,
+    status: String,
+    status_reason: Option<String>,
+    on_hand: String,
+    received: String,
+    trace_href: String,
+    movements: Vec<MoveRow>,
+    uses: Vec<UseRow>,
+    /// Quarantine and Release, those the lot's status allows.
+    changes: Vec<ChangeForm>,
+    /// The recall form, unless the lot is recalled or the person may not manage stock.
+    recall: Option<ChangeForm>,
+    confirm_error: Option<String>,
+    notice: Option<String>,
+    alert: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LotQuery {
+    /// Set by the redirect after a status change.
+    done: String,
+}
+
+/// What a failed form leaves on the page.
+#[derive(Default)]
+struct Failed {
+    action: &'static str,
+    reason: String,
+    reason_error: Option<String>,
+    confirm_error: Option<String>,
+    alert: Option<String>,
+}
+
+async fn lot_view(
+    state: &AppState,
+    session: &WebSession,
+    id: String,
+    notice: Option<String>,
+    failed: Failed,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let actor = session.actor.clone();
+    let (lot, product, movements, uses) = run(state, move |conn| {
+        let lot = lots::get_lot(conn, &actor, &id)?;
+        let product = catalog::get_product(conn, &actor, &lot.product_id)?;
+        let movements = ledger::list_movements(
+            conn,
+            &actor,
+            MovementFilter {
+                lot_id: Some(lot.id.clone()),
+                ..MovementFilter::default()
+            },
+        )?;
+        let (_, uses) = lots::trace(conn, &actor, &lot.id)?;
+        Ok((lot, product, movements, uses))
+    })
+    .await?;
+    let unit = product.stock_unit.to_string();
+    let manages = allows(session.actor.role, Action::ManageStock);
+    let form = |change: StatusChange, action: &'static str, label: &'static str| {
+        ChangeForm {
+            action,
+            label,
+            reason: if failed.action == action {
+                failed.reason.clone()
+            } else {
+                String::new()
+            },
+            error: if failed.action == action {
+                failed.reason_error.clone()
+            } else {
+                None
+            },
+        }
+        .into_allowed(manages && apply_status_change(lot.status, change).is_ok())
+    };
+    let changes = [
+        form(StatusChange::Quarantine, "quarantine", "Quarantine"),
+        form(StatusChange::Release, "release", "Release"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let recall = form(StatusChange::Recall, "recall", "Recall");
+    Ok(page(
+        status,
+        &LotPage {
+            frame: Frame::at(&format!("Lot {}", lot.lot_number), "", Some(session)),
+            csrf_token: session.csrf_token.clone(),
+            id: lot.id.clone(),
+            number: lot.lot_number.clone(),
+            product: format!("{} ({})", product.name, product.sku),
+            expires_on: lot.expires_on.to_string(),
+            status: human(lot.status.as_str()),
+            status_reason: lot.status_reason.clone(),
+            on_hand: format!("{} {unit}", amount(lot.on_hand)),
+            received: format!(
+                "{} ({} containers, {} {unit})",
+                lot.received_at.format("%Y-%m-%d"),
+                lot.containers,
+                amount(lot.received_quantity)
+            ),
+            trace_href: format!(
+                "/trace?{}",
+                serde_urlencoded::to_string([("lot_number", lot.lot_number.as_str())])
+                    .unwrap_or_default()
+            ),
+            movements: movements
+                .into_iter()
+                .map(|(m, by)| MoveRow {
+                    time: m.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                    kind: human(m.kind.as_str()),
+                    quantity: amount(m.quantity),
+                    actor: by,
+                    reason: m.reason.unwrap_or_default(),
+                    session_id: m.session_id,
+                })
+                .collect(),
+            uses: uses.iter().map(|u| UseRow::of(u, &unit)).collect(),
+            changes,
+            recall,
+            confirm_error: failed.confirm_error,
+            notice,
+            alert: failed.alert,
+        },
+    ))
+}
+
+impl ChangeForm {
+    fn into_allowed(self, allowed: bool) -> Option<ChangeForm> {
+        allowed.then_some(self)
+    }
+}
+
+/// The lot, its ledger and the sessions that used it; a manager's status changes.
+#[get("/lots/{id}")]
+pub async fn lot_page(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+    id: web::Path<String>,
+    q: web::Query<LotQuery>,
+) -> Result<HttpResponse, UiError> {
+    let notice = match q.done.as_str() {
+        "quarantine" => Some("Lot quarantined: it will not be used until released.".to_string()),
+        "release" => Some("Lot released: it may be used again.".to_string()),
+        "recall" => Some(
+            "Lot recalled: it will never be used again. A recall case is open for the patients of the sessions below."
+                .to_string(),
+        ),
+        _ => None,
+    };
+    lot_view(
+        &state,
+        &session,
+        id.into_inner(),
+        notice,
+        Failed::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ChangeBody {
+    csrf_token: String,
+    reason: String,
+    confirm: String,
+}
+
+/// Quarantine, release or recall (a recall needs `I confirm the recall` ticked), then
+/// back to the lot page (post/redirect/get). Errors stay next to the form's fields.
+#[post("/lots/{id}/{action}")]
+pub async fn change_lot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let form: ChangeBody = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let (id, action) = path.into_inner();
+    let (change, action): (StatusChange, &'static str) = match action.as_str() {
+        "quarantine" => (StatusChange::Quarantine, "quarantine"),
+        "release" => (StatusChange::Release, "release"),
+        "recall" => (StatusChange::Recall, "recall"),
+        _ => return Ok(super::not_found_page()),
+    };
+    let mut failed = Failed {
+        action,
+        reason: form.reason.clone(),
+        ..Failed::default()
+    };
+    if change == StatusChange::Recall && form.confirm != "yes" {
+        // Only the permission is checked first: an auditor is refused, not asked.
+        session.actor.clinic_for(Action::ManageStock)?;
+        failed.confirm_error =
+            Some("tick \"I confirm the recall\": a recall is final and cannot be undone".into());
+        return lot_view(
+            &state,
+            &session,
+            id,
+            None,
+            failed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let (actor, target, reason) = (session.actor.clone(), id.clone(), form.reason);
+    let result = run(&state, move |conn| match change {
+        StatusChange::Recall => lots::recall(conn, &actor, &target, &reason).map(|_| ()),
+        other => lots::change_status(conn, &actor, &target, other, &reason).map(|_| ()),
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/lots/{id}?done={action}"))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            match e {
+                AppError::Invalid(errs) => {
+                    for f in errs {
+                        if f.field == "reason" {
+                            failed.reason_error = Some(f.message);
+                        } else {
+                            failed.alert = Some(format!("{}: {}", human(&f.field), f.message));
+                        }
+                    }
+                }
+                other => failed.alert = Some(other.to_string()),
+            }
+            lot_view(&state, &session, id, None, failed, status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- /trace
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TraceQuery {
+    lot_number: String,
+}
+
+struct TracedLot {
+    id: String,
+    number: String,
+    product: String,
+    expires_on: String,
+    status: String,
+    uses: Vec<UseRow>,
+}
+
+#[derive(Template)]
+#[template(path = "stock/trace.html")]
+struct TracePage {
+    frame: Frame,
+    lot_number: String,
+    asked: bool,
+    lots: Vec<TracedLot>,
+    csv_href: String,
+}
+
+/// A lot number → every lot with that number and every session that used it.
+#[get("/trace")]
+pub async fn trace_page(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+    q: web::Query<TraceQuery>,
+) -> Result<HttpResponse, UiError> {
+    let number = q.into_inner().lot_number.trim().to_string();
+    let mut lots_found = Vec::new();
+    if !number.is_empty() {
+        let (actor, n) = (session.actor.clone(), number.clone());
+        let found = run(&state, move |conn| {
+            lots::trace_by_number(conn, &actor, &n)?
+                .into_iter()
+                .map(|(lot, uses)| {
+                    let product = catalog::get_product(conn, &actor, &lot.product_id)?;
+                    Ok((lot, product, uses))
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
+        .await?;
+        lots_found = found
+            .into_iter()
+            .map(|(lot, product, uses)| {
+                let unit = product.stock_unit.to_string();
+                TracedLot {
+                    id: lot.id,
+                    number: lot.lot_number,
+                    product: format!("{} ({})", product.name, product.sku),
+                    expires_on: lot.expires_on.to_string(),
+                    status: human(lot.status.as_str()),
+                    uses: uses.iter().map(|u| UseRow::of(u, &unit)).collect(),
+                }
+            })
+            .collect();
+    } else {
+        // The same permission as the answer: a practitioner is refused at once.
+        session.actor.clinic_for(Action::Audit)?;
+    }
+    Ok(page(
+        StatusCode::OK,
+        &TracePage {
+            frame: Frame::at("Trace a lot", "/trace", Some(&session)),
+            csv_href: format!(
+                "/trace.csv?{}",
+                serde_urlencoded::to_string([("lot_number", number.as_str())]).unwrap_or_default()
+            ),
+            asked: !number.is_empty(),
+            lot_number: number,
+            lots: lots_found,
+        },
+    ))
+}
+
+/// The traceability CSV of one lot number, for a signed-in browser: the same writer and
+/// columns as `GET /api/v1/exports/traceability.csv?lot_number=…`, streamed.
+#[get("/trace.csv")]
+pub async fn trace_csv(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+    q: web::Query<TraceQuery>,
+) -> Result<HttpResponse, UiError> {
+    let clinic = exports::authorize(&session.actor)?;
+    let number = q.into_inner().lot_number.trim().to_string();
+    if number.is_empty() {
+        return Ok(see_other("/trace"));
+    }
+    let filename = format!(
+        "trace-{}.csv",
+        number.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+    );
+    let filter = ExportFilter {
+        lot_number: number,
+        ..ExportFilter::default()
+    };
+    let opts = CsvOptions { bom: false };
+    Ok(stream_csv(&state, &filename, move |conn, sink| {
+        exports::write(
+            conn,
+            &clinic,
+            ExportKind::Traceability,
+            &filter,
+            &opts,
+            sink,
+            &mut |_| {},
+        )
+    }))
+}
