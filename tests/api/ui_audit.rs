@@ -532,6 +532,13 @@ async fn the_audit_log_filters_by_person_action_and_date_newest_first() {
         mine.text
     );
     assert!(mine.text.contains("<td>Contact</td>"));
+    // Each change in words: field, before → after.
+    assert!(
+        mine.text.contains("Status: pending → contacted<br>"),
+        "{}",
+        mine.text
+    );
+    assert!(mine.text.contains("Note: – → phoned<br>"));
     assert!(mine
         .text
         .contains(&format!("<option value=\"{}\" selected>", r.max_id)));

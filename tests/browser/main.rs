@@ -823,6 +823,23 @@ async fn an_auditor_reads_a_recall_case_and_downloads_an_export() {
         submit.attr("type").await.unwrap().as_deref(),
         Some("submit")
     );
+
+    // The audit log, newest first: the recall case's opening is listed by its person.
+    find(&client, Locator::LinkText("Audit log"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_path(&client, |p| p == "/audit-log").await;
+    field(&client, "Action")
+        .await
+        .select_by_label("Open")
+        .await
+        .unwrap();
+    button(&client, "Filter").await.click().await.unwrap();
+    let log = wait_text(&client, "Recall desk").await;
+    assert!(log.contains("supplier recall notice"), "{log}");
+    screenshot(&client, "audit-log").await;
     let errors = console_errors(&driver, &client).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     client.close().await.unwrap();

@@ -613,7 +613,7 @@ struct AuditRow {
     subject: String,
     href: Option<String>,
     action: String,
-    changes: String,
+    changes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -629,6 +629,27 @@ struct AuditPage {
     rows: Vec<AuditRow>,
     limit: i64,
     filtered: bool,
+}
+
+/// An entry's changes in words: `field: before → after`, one per field (`–` for none).
+fn changes_words(changes: &serde_json::Value) -> Vec<String> {
+    let cell = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "–".to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match changes.as_object() {
+        Some(fields) => fields
+            .iter()
+            .map(|(field, pair)| match pair.as_array().map(Vec::as_slice) {
+                Some([before, after]) => {
+                    format!("{}: {} → {}", human(field), cell(before), cell(after))
+                }
+                _ => format!("{}: {}", human(field), cell(pair)),
+            })
+            .collect(),
+        None => vec![cell(changes)],
+    }
 }
 
 /// Where an entry's subject has a page.
@@ -710,7 +731,7 @@ pub async fn audit_page(
             href: subject_href(&e.entity, &e.entity_id),
             subject: format!("{} {}", human(&e.entity), e.entity_id),
             action: human(&e.action),
-            changes: changes.to_string(),
+            changes: changes_words(&changes),
         })
         .collect();
     let status = if bad {
