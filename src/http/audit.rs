@@ -50,6 +50,7 @@ pub async fn list(
         from: optional_time("from", q.from.as_deref())?,
         to: optional_time("to", q.to.as_deref())?,
         limit: q.limit.unwrap_or(1000).clamp(1, 10_000),
+        ..AuditFilter::default()
     };
     let rows = run(&state, move |conn| audit::list(conn, &actor, filter)).await?;
     let view: Vec<AuditView> = rows

@@ -28,7 +28,7 @@ pub struct ExportQuery {
 }
 
 impl ExportQuery {
-    fn filter(&self) -> AppResult<ExportFilter> {
+    pub(crate) fn filter(&self) -> AppResult<ExportFilter> {
         let mut f = ExportFilter::default();
         if let Some(v) = &self.from {
             f.from = parse_time("from", v)?;

@@ -79,3 +79,9 @@ pub fn list(
         })
         .collect())
 }
+
+/// The people (id, name) and the actions found in the clinic's log, for the page's filters.
+pub fn choices(conn: &mut Conn, actor: &Actor) -> AppResult<repo::AuditChoices> {
+    let clinic = actor.clinic_for(Action::Audit)?;
+    Ok(repo::choices(conn, clinic)?)
+}

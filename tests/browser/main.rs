@@ -655,3 +655,192 @@ async fn a_manager_recalls_a_lot_and_an_auditor_traces_it() {
     );
     client.close().await.unwrap();
 }
+
+/// A JSON API call with a bearer token: (status, body).
+async fn api(
+    demo: &Demo,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+    let req = awc::Client::default()
+        .request(method, format!("{}{path}", demo.address))
+        .insert_header(("Authorization", format!("Bearer {token}")));
+    let mut res = match body {
+        Some(b) => req.send_json(&b).await,
+        None => req.send().await,
+    }
+    .unwrap();
+    let bytes = res.body().limit(16 * 1024 * 1024).await.unwrap();
+    (
+        res.status().as_u16(),
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[actix_web::test]
+async fn an_auditor_reads_a_recall_case_and_downloads_an_export() {
+    let demo = start_demo();
+    // A recalled lot with one affected patient, set up through the API.
+    let clinic_id = {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: String,
+        }
+        let mut conn =
+            mesoledger::db::establish(&mesoledger::db::DbUrl::parse(demo.db.url())).unwrap();
+        let ids: Vec<Id> = diesel::sql_query("SELECT id FROM clinics")
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(ids.len(), 1, "the demo clinic");
+        ids[0].id.clone()
+    };
+    let (status, staff) = api(
+        &demo,
+        "POST",
+        &format!("/api/v1/clinics/{clinic_id}/staff"),
+        ADMIN_TOKEN,
+        Some(json!({"name": "Recall desk", "role": "manager", "email": "desk@demo.example"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{staff}");
+    let token = staff["token"].as_str().unwrap().to_string();
+    let (_, lots) = api(&demo, "GET", "/api/v1/lots", &token, None).await;
+    let lot = lots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot_number"] == "SI25-0142")
+        .unwrap()
+        .clone();
+    let (status, session) = api(
+        &demo,
+        "POST",
+        "/api/v1/sessions",
+        &token,
+        Some(json!({"patient_ref": "RECALL-7", "area": "belly", "method": "injectable",
+                    "items": [{"product_id": lot["product_id"], "lot_id": lot["id"], "quantity": "1"}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    let lot_id = lot["id"].as_str().unwrap();
+    let (status, recalled) = api(
+        &demo,
+        "POST",
+        &format!("/api/v1/lots/{lot_id}/recall"),
+        &token,
+        Some(json!({"reason": "supplier recall notice"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{recalled}");
+
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Auditor).await;
+    find(&client, Locator::LinkText("Recalls"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_path(&client, |p| p == "/recalls").await;
+    let list = wait_text(&client, "SI25-0142").await;
+    assert!(list.contains("supplier recall notice"), "{list}");
+    screenshot(&client, "recalls").await;
+    find(&client, Locator::LinkText("Open"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let case = wait_text(&client, "Affected patients").await;
+    assert!(case.contains("RECALL-7"), "{case}");
+    assert!(case.contains("Pending"), "{case}");
+    assert!(case.contains("1 patient(s) pending"), "{case}");
+    let buttons = client.find_all(Locator::Css("main button")).await.unwrap();
+    assert!(buttons.is_empty(), "no button that writes for an auditor");
+    screenshot(&client, "recall").await;
+
+    // Exports: the form's own fields give the API's bytes.
+    find(&client, Locator::LinkText("Exports"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_path(&client, |p| p == "/exports").await;
+    field(&client, "Export")
+        .await
+        .select_by_label("Traceability (one row per lot used per session)")
+        .await
+        .unwrap();
+    field(&client, "Lot number")
+        .await
+        .send_keys("SI25-0142")
+        .await
+        .unwrap();
+    field(&client, "For Excel (BOM)")
+        .await
+        .click()
+        .await
+        .unwrap();
+    screenshot(&client, "exports").await;
+    let got = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const form = document.querySelector('main form');
+             const url = form.action + '?' + new URLSearchParams(new FormData(form));
+             fetch(url).then(r => r.arrayBuffer().then(b =>
+               done([r.status, r.headers.get('content-type'), url, Array.from(new Uint8Array(b))])));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got[0], json!(200), "{got}");
+    assert!(got[1].as_str().unwrap().starts_with("text/csv"));
+    assert!(got[2]
+        .as_str()
+        .unwrap()
+        .contains("/exports.csv?kind=traceability&"));
+    let bytes: Vec<u8> = serde_json::from_value(got[3].clone()).unwrap();
+    let mut res = awc::Client::default()
+        .get(format!(
+            "{}/api/v1/exports/traceability.csv?lot_number=SI25-0142&bom=true",
+            demo.address
+        ))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send()
+        .await
+        .unwrap();
+    let expected = res.body().await.unwrap();
+    assert_eq!(bytes, expected.to_vec(), "the API's export, byte for byte");
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "for Excel");
+    assert!(String::from_utf8(bytes).unwrap().contains("RECALL-7"));
+    // The button itself is a plain GET form: it works without the script.
+    let submit = button(&client, "Download CSV").await;
+    assert_eq!(
+        submit.attr("type").await.unwrap().as_deref(),
+        Some("submit")
+    );
+
+    // The audit log, newest first: the recall case's opening is listed by its person.
+    find(&client, Locator::LinkText("Audit log"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_path(&client, |p| p == "/audit-log").await;
+    field(&client, "Action")
+        .await
+        .select_by_label("Open")
+        .await
+        .unwrap();
+    button(&client, "Filter").await.click().await.unwrap();
+    let log = wait_text(&client, "Recall desk").await;
+    assert!(log.contains("supplier recall notice"), "{log}");
+    screenshot(&client, "audit-log").await;
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}

@@ -2,6 +2,7 @@
 //! cookie session. Handlers stay thin and call the same services as the JSON API.
 
 pub mod assets;
+pub mod audit;
 pub mod session;
 pub mod stock;
 pub mod treatment;
@@ -40,6 +41,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(stock::change_lot)
         .service(stock::trace_page)
         .service(stock::trace_csv)
+        .service(audit::recalls_page)
+        .service(audit::recall_page)
+        .service(audit::update_contact)
+        .service(audit::close_case)
+        .service(audit::exports_page)
+        .service(audit::export_csv)
+        .service(audit::audit_page)
         .service(invitation_page)
         .service(accept_invitation);
 }
@@ -75,11 +83,17 @@ fn menu(role: Role, current: &str) -> Vec<NavItem> {
             ("/sessions/new", "New session"),
             ("/sessions", "Sessions"),
             ("/courses", "Courses"),
+            ("/recalls", "Recalls"),
+            ("/exports", "Exports"),
+            ("/audit-log", "Audit log"),
         ],
         Role::Auditor => &[
             ("/", "Home"),
             ("/trace", "Trace"),
             ("/sessions", "Sessions"),
+            ("/recalls", "Recalls"),
+            ("/exports", "Exports"),
+            ("/audit-log", "Audit log"),
         ],
         Role::Admin => &[("/", "Home")],
     };
