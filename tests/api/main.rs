@@ -14,4 +14,5 @@ mod service;
 mod sessions;
 mod traceability;
 mod ui;
+mod ui_buying;
 mod ui_manager;

@@ -2,6 +2,7 @@
 //! cookie session. Handlers stay thin and call the same services as the JSON API.
 
 pub mod assets;
+pub mod buying;
 pub mod session;
 pub mod stock;
 pub mod treatment;
@@ -40,6 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(stock::change_lot)
         .service(stock::trace_page)
         .service(stock::trace_csv)
+        .service(buying::receive_form)
+        .service(buying::receive)
         .service(invitation_page)
         .service(accept_invitation);
 }
@@ -71,6 +74,7 @@ fn menu(role: Role, current: &str) -> Vec<NavItem> {
         Role::Manager => &[
             ("/", "Home"),
             ("/stock", "Stock"),
+            ("/receive", "Receive"),
             ("/trace", "Trace"),
             ("/sessions/new", "New session"),
             ("/sessions", "Sessions"),

@@ -1,0 +1,384 @@
+//! The manager's buying and receiving pages: `/receive` (a delivery received by scanning,
+//! all lines at once).
+
+use serde_json::{json, Value};
+
+use crate::accounts::{browse, get_page, member, sign_in, Browser, Page, PASSWORD};
+use crate::helpers::{s, spawn_app, Clinic, TestApp};
+
+const GTIN_HA: &str = "09520123456795";
+const GTIN_SI: &str = "04006381333931";
+
+/// A clinic with two products that carry a GTIN, and cookies of a signed-in manager,
+/// practitioner and auditor.
+struct Desk {
+    c: Clinic,
+    #[allow(dead_code)]
+    ha: String,
+    si: String,
+    manager: String,
+    practitioner: String,
+    auditor: String,
+}
+
+async fn desk(app: &TestApp) -> Desk {
+    let c = app.clinic("Clinique Lys").await;
+    let ha = app
+        .product(
+            &c.manager,
+            json!({"sku": "HA-SCAN", "name": "Hyaluronic acid scan", "gtin": GTIN_HA}),
+        )
+        .await;
+    let si = app
+        .product(
+            &c.manager,
+            json!({"sku": "SI-SCAN", "name": "Organic silicon scan", "gtin": GTIN_SI}),
+        )
+        .await;
+    member(app, &c.manager, &c.id, "manager", "mia@lys.example").await;
+    member(app, &c.manager, &c.id, "practitioner", "pia@lys.example").await;
+    member(app, &c.manager, &c.id, "auditor", "aud@lys.example").await;
+    let mut cookies = Vec::new();
+    for email in ["mia@lys.example", "pia@lys.example", "aud@lys.example"] {
+        cookies.push(
+            sign_in(app, email, PASSWORD)
+                .await
+                .session_cookie()
+                .unwrap(),
+        );
+    }
+    Desk {
+        c,
+        ha: s(&ha["id"]).to_string(),
+        si: s(&si["id"]).to_string(),
+        manager: cookies[0].clone(),
+        practitioner: cookies[1].clone(),
+        auditor: cookies[2].clone(),
+    }
+}
+
+async fn post_form(app: &TestApp, cookie: &str, path: &str, form: &[(String, String)]) -> Page {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    browse(
+        &app.address,
+        "POST",
+        path,
+        Browser {
+            cookie: Some(cookie),
+            origin: Some(&app.address),
+            ..Browser::default()
+        },
+        &pairs,
+    )
+    .await
+}
+
+fn unescape(v: &str) -> String {
+    v.replace("&#40;", "(")
+        .replace("&#41;", ")")
+        .replace("&#47;", "/")
+        .replace("&#x2f;", "/")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The named inputs of the page's form that posts to `action`, in order (hidden fields
+/// included), as a browser would send them.
+fn fields(page: &Page, action: &str) -> Vec<(String, String)> {
+    let text = &page.text;
+    let start = text
+        .find(&format!("<form method=\"post\" action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form {action} in {text}"));
+    let form = &text[start..start + text[start..].find("</form>").unwrap()];
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(unescape(&tag[at..at + tag[at..].find('"')?]))
+    };
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(i) = rest.find("<input") {
+        let tag = &rest[i..i + rest[i..].find('>').unwrap()];
+        if let Some(name) = attr(tag, "name") {
+            out.push((name, attr(tag, "value").unwrap_or_default()));
+        }
+        rest = &rest[i + 6..];
+    }
+    out
+}
+
+fn set(form: &mut [(String, String)], name: &str, value: &str) {
+    for (n, v) in form.iter_mut() {
+        if n == name {
+            *v = value.to_string();
+        }
+    }
+}
+
+/// Sets the `i`-th field called `name`.
+fn set_nth(form: &mut [(String, String)], name: &str, i: usize, value: &str) {
+    let field = form
+        .iter_mut()
+        .filter(|(n, _)| n == name)
+        .nth(i)
+        .unwrap_or_else(|| panic!("no {name} #{i}"));
+    field.1 = value.to_string();
+}
+
+fn with(form: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut f = form.to_vec();
+    for (k, v) in extra {
+        f.push((k.to_string(), v.to_string()));
+    }
+    f
+}
+
+/// Scans `code` on the current `/receive` page and answers the page with its new line.
+async fn scan(app: &TestApp, cookie: &str, current: &Page, code: &str) -> Page {
+    let mut f = fields(current, "/receive");
+    set(&mut f, "scan", code);
+    post_form(app, cookie, "/receive", &with(&f, &[("action", "scan")])).await
+}
+
+async fn lots_numbered(app: &TestApp, token: &str, number: &str) -> Vec<Value> {
+    let r = app
+        .get(&format!("/api/v1/lots?lot_number={number}"), token)
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body.as_array().cloned().unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn the_buying_pages_send_a_signed_out_visitor_to_sign_in() {
+    let app = spawn_app().await;
+    for path in ["/receive"] {
+        let r = browse(&app.address, "GET", path, Browser::default(), &[]).await;
+        assert_eq!(r.status, 303, "{path}");
+        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
+    }
+    for path in ["/receive"] {
+        let r = browse(&app.address, "POST", path, Browser::default(), &[]).await;
+        assert_eq!(r.status, 303, "{path}");
+        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn a_manager_receives_two_scanned_codes_in_one_go() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let empty = get_page(&app, "/receive", &d.manager).await;
+    assert_eq!(empty.status, 200, "{empty:?}");
+    assert!(empty
+        .text
+        .contains("<label for=\"scan\">Scan a code</label>"));
+    assert!(empty
+        .text
+        .contains("href=\"/receive\" aria-current=\"page\""));
+
+    // An unknown product is named next to the field, and adds no line.
+    let unknown = scan(
+        &app,
+        &d.manager,
+        &empty,
+        "(01)04006381333948(17)301231(10)X-1",
+    )
+    .await;
+    assert_eq!(unknown.status, 422, "{unknown:?}");
+    assert!(
+        unknown
+            .text
+            .contains("no product with GTIN 04006381333948 in this clinic"),
+        "{}",
+        unknown.text
+    );
+    assert!(unknown.text.contains("id=\"scan-error\""));
+    assert!(!unknown.text.contains("name=\"code\""));
+
+    // Bracketed form, then a Digital Link: each adds a line read from the code.
+    let one = scan(
+        &app,
+        &d.manager,
+        &unknown,
+        "(01)09520123456795(17)301231(10)HA-RCV",
+    )
+    .await;
+    assert_eq!(one.status, 200, "{one:?}");
+    let two = scan(
+        &app,
+        &d.manager,
+        &one,
+        &format!("https://id.example.com/01/{GTIN_SI}/10/SI-RCV?17=310630"),
+    )
+    .await;
+    assert_eq!(two.status, 200, "{two:?}");
+    for words in [
+        "Hyaluronic acid scan (HA-SCAN)",
+        "HA-RCV",
+        "2030-12-31",
+        "Organic silicon scan (SI-SCAN)",
+        "SI-RCV",
+        "2031-06-30",
+        "<label for=\"containers1\">Containers</label>",
+    ] {
+        assert!(two.text.contains(words), "{words} in {}", two.text);
+    }
+    // Scanning wrote nothing yet.
+    assert!(lots_numbered(&app, &d.c.manager, "HA-RCV").await.is_empty());
+
+    let mut f = fields(&two, "/receive");
+    set_nth(&mut f, "containers", 0, "3");
+    set_nth(&mut f, "containers", 1, "2");
+    let done = post_form(
+        &app,
+        &d.manager,
+        "/receive",
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let to = done.header("location").unwrap();
+    assert!(to.starts_with("/receive?received="), "{to}");
+
+    let ha = lots_numbered(&app, &d.c.manager, "HA-RCV").await;
+    assert_eq!(ha.len(), 1, "{ha:?}");
+    assert_eq!(ha[0]["containers"], 3, "{ha:?}");
+    assert_eq!(ha[0]["expires_on"], "2030-12-31");
+    let si = lots_numbered(&app, &d.c.manager, "SI-RCV").await;
+    assert_eq!(si.len(), 1, "{si:?}");
+    assert_eq!(si[0]["containers"], 2, "{si:?}");
+
+    // The page after the redirect links the lots received; reloading it writes nothing.
+    let after = get_page(&app, &to, &d.manager).await;
+    assert_eq!(after.status, 200, "{after:?}");
+    assert!(after.text.contains("Received 2 lot(s)"), "{}", after.text);
+    assert!(after
+        .text
+        .contains(&format!("href=\"/lots/{}\"", s(&ha[0]["id"]))));
+    assert_eq!(lots_numbered(&app, &d.c.manager, "HA-RCV").await.len(), 1);
+    assert_eq!(
+        lots_numbered(&app, &d.c.manager, "HA-RCV").await[0]["containers"],
+        3
+    );
+}
+
+#[actix_web::test]
+async fn a_bad_line_refuses_the_whole_delivery() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let empty = get_page(&app, "/receive", &d.manager).await;
+    let one = scan(
+        &app,
+        &d.manager,
+        &empty,
+        "(01)09520123456795(17)301231(10)HA-ALL",
+    )
+    .await;
+    let two = scan(
+        &app,
+        &d.manager,
+        &one,
+        "(01)04006381333931(17)301231(10)SI-ALL",
+    )
+    .await;
+    assert_eq!(two.status, 200, "{two:?}");
+
+    // The second line's count is refused by the service: nothing at all is written.
+    let mut f = fields(&two, "/receive");
+    set_nth(&mut f, "containers", 0, "3");
+    set_nth(&mut f, "containers", 1, "0");
+    let refused = post_form(
+        &app,
+        &d.manager,
+        "/receive",
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{refused:?}");
+    assert!(
+        refused.text.contains("id=\"containers1-error\""),
+        "{}",
+        refused.text
+    );
+    assert!(!refused.text.contains("id=\"containers0-error\""));
+    // The lines stay on the page with what was typed.
+    assert!(refused.text.contains("value=\"3\""));
+    assert!(lots_numbered(&app, &d.c.manager, "HA-ALL").await.is_empty());
+    assert!(lots_numbered(&app, &d.c.manager, "SI-ALL").await.is_empty());
+
+    // A line whose lot is known with another expiry is a conflict: nothing is written.
+    app.receive(&d.c.manager, &d.si, "SI-ALL", "2029-01-31", 1)
+        .await;
+    let mut f = fields(&two, "/receive");
+    set_nth(&mut f, "containers", 0, "3");
+    set_nth(&mut f, "containers", 1, "1");
+    let conflict = post_form(
+        &app,
+        &d.manager,
+        "/receive",
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(conflict.status, 409, "{conflict:?}");
+    assert!(conflict.text.contains("line 2:"), "{}", conflict.text);
+    assert!(lots_numbered(&app, &d.c.manager, "HA-ALL").await.is_empty());
+    let si = lots_numbered(&app, &d.c.manager, "SI-ALL").await;
+    assert_eq!(si.len(), 1);
+    assert_eq!(si[0]["containers"], 1, "the known lot is untouched");
+
+    // A count that is not a number is named next to its field.
+    let mut f = fields(&two, "/receive");
+    set_nth(&mut f, "containers", 0, "three");
+    let unreadable = post_form(
+        &app,
+        &d.manager,
+        "/receive",
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(unreadable.status, 422);
+    assert!(unreadable
+        .text
+        .contains("must be a whole number of containers"));
+}
+
+#[actix_web::test]
+async fn practitioners_and_auditors_may_not_receive() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    for cookie in [&d.practitioner, &d.auditor] {
+        let page = get_page(&app, "/", cookie).await;
+        let csrf = page.csrf_token();
+        assert!(!page.text.contains("href=\"/receive\""), "no menu entry");
+        let form = vec![
+            ("csrf_token".to_string(), csrf),
+            (
+                "code".to_string(),
+                "(01)09520123456795(17)301231(10)HA-NO".to_string(),
+            ),
+            ("containers".to_string(), "1".to_string()),
+            ("action".to_string(), "commit".to_string()),
+        ];
+        let refused = post_form(&app, cookie, "/receive", &form).await;
+        assert_eq!(refused.status, 403, "{refused:?}");
+        let shown = get_page(&app, "/receive", cookie).await;
+        assert_eq!(shown.status, 403, "{shown:?}");
+    }
+    assert!(lots_numbered(&app, &d.c.manager, "HA-NO").await.is_empty());
+    // Without the CSRF token, even a manager is refused.
+    let form = vec![
+        (
+            "code".to_string(),
+            "(01)09520123456795(17)301231(10)HA-NO".to_string(),
+        ),
+        ("containers".to_string(), "1".to_string()),
+        ("action".to_string(), "commit".to_string()),
+    ];
+    let refused = post_form(&app, &d.manager, "/receive", &form).await;
+    assert_eq!(refused.status, 403);
+    assert!(lots_numbered(&app, &d.c.manager, "HA-NO").await.is_empty());
+}
