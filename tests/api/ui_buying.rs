@@ -13,7 +13,6 @@ const GTIN_SI: &str = "04006381333931";
 /// practitioner and auditor.
 struct Desk {
     c: Clinic,
-    #[allow(dead_code)]
     ha: String,
     si: String,
     manager: String,
@@ -380,5 +379,286 @@ async fn practitioners_and_auditors_may_not_receive() {
     ];
     let refused = post_form(&app, &d.manager, "/receive", &form).await;
     assert_eq!(refused.status, 403);
+    assert!(lots_numbered(&app, &d.c.manager, "HA-NO").await.is_empty());
+}
+
+/// A supplier (MesoPharma) whose product HA-SCAN is below its reorder point.
+async fn low_stock(app: &TestApp, d: &Desk) -> String {
+    let sup = app
+        .post(
+            "/api/v1/suppliers",
+            &d.c.manager,
+            json!({"name": "MesoPharma", "lead_time_days": 10}),
+        )
+        .await;
+    assert_eq!(sup.status, 201, "{sup:?}");
+    let sid = s(&sup.body["id"]).to_string();
+    let patched = app
+        .patch(
+            &format!("/api/v1/products/{}", d.ha),
+            &d.c.manager,
+            json!({"supplier_id": sid, "unit_cost": "10.50"}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{patched:?}");
+    app.receive(&d.c.manager, &d.ha, "HA-OLD", "2030-01-31", 1)
+        .await;
+    sid
+}
+
+#[actix_web::test]
+async fn the_order_pages_send_a_signed_out_visitor_to_sign_in() {
+    let app = spawn_app().await;
+    for path in [
+        "/reorder",
+        "/purchase-orders",
+        "/purchase-orders/x",
+        "/purchase-orders/x.csv",
+    ] {
+        let r = browse(&app.address, "GET", path, Browser::default(), &[]).await;
+        assert_eq!(r.status, 303, "{path}");
+        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
+    }
+    for path in [
+        "/reorder",
+        "/purchase-orders/x/send",
+        "/purchase-orders/x/receive",
+    ] {
+        let r = browse(&app.address, "POST", path, Browser::default(), &[]).await;
+        assert_eq!(r.status, 303, "{path}");
+        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn suggestions_become_an_order_that_is_sent_downloaded_and_received() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let sid = low_stock(&app, &d).await;
+    let api = app.get("/api/v1/reorder-suggestions", &d.c.manager).await;
+    assert_eq!(api.status, 200, "{api:?}");
+    let line = &api.body["suppliers"][0]["lines"][0];
+    let reason = s(&line["reason"]).to_string();
+
+    let reorder = get_page(&app, "/reorder", &d.manager).await;
+    assert_eq!(reorder.status, 200, "{reorder:?}");
+    for words in [
+        "<h2>MesoPharma</h2>",
+        "Hyaluronic acid scan (HA-SCAN)",
+        &reason,
+    ] {
+        assert!(reorder.text.contains(words), "{words} in {}", reorder.text);
+    }
+    assert!(reorder.text.contains("Create purchase order"));
+    let mut f = fields(&reorder, "/reorder");
+    assert!(
+        f.contains(&("supplier_id".to_string(), sid.clone())),
+        "{f:?}"
+    );
+    f.retain(|(n, _)| n == "csrf_token" || n == "supplier_id");
+    let created = post_form(&app, &d.manager, "/reorder", &f).await;
+    assert_eq!(created.status, 303, "{created:?}");
+    let to = created.header("location").unwrap();
+    let oid = to.strip_prefix("/purchase-orders/").unwrap().to_string();
+    let order = app
+        .get(&format!("/api/v1/purchase-orders/{oid}"), &d.c.manager)
+        .await;
+    assert_eq!(order.body["status"], "draft", "{order:?}");
+    let total = s(&order.body["total"]).to_string();
+
+    let shown = get_page(&app, &to, &d.manager).await;
+    assert_eq!(shown.status, 200, "{shown:?}");
+    assert!(shown.text.contains("Draft"));
+    assert!(
+        shown
+            .text
+            .contains(&format!("{:.2}", total.parse::<f64>().unwrap())),
+        "{}",
+        shown.text
+    );
+    assert!(shown
+        .text
+        .contains(&format!("href=\"/purchase-orders/{oid}.csv\"")));
+    let list = get_page(&app, "/purchase-orders", &d.manager).await;
+    assert!(list
+        .text
+        .contains(&format!("href=\"/purchase-orders/{oid}\"")));
+    assert!(list.text.contains("MesoPharma"));
+
+    // Send, then the CSV is byte for byte the API's.
+    let send = fields(&shown, &format!("/purchase-orders/{oid}/send"));
+    let sent = post_form(
+        &app,
+        &d.manager,
+        &format!("/purchase-orders/{oid}/send"),
+        &send,
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{sent:?}");
+    assert_eq!(
+        app.get(&format!("/api/v1/purchase-orders/{oid}"), &d.c.manager)
+            .await
+            .body["status"],
+        "sent"
+    );
+    let again = post_form(
+        &app,
+        &d.manager,
+        &format!("/purchase-orders/{oid}/send"),
+        &send,
+    )
+    .await;
+    assert_eq!(
+        again.status, 409,
+        "sending twice is refused in the API's words"
+    );
+    let csv = get_page(&app, &format!("/purchase-orders/{oid}.csv"), &d.manager).await;
+    assert_eq!(csv.status, 200, "{csv:?}");
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let api_csv = app
+        .get(&format!("/api/v1/purchase-orders/{oid}.csv"), &d.c.manager)
+        .await;
+    assert_eq!(csv.text, api_csv.text);
+    assert!(
+        csv.text.starts_with("sku,gtin,name,containers"),
+        "{}",
+        csv.text
+    );
+    assert!(csv.text.contains("HA-SCAN,09520123456795"), "{}", csv.text);
+
+    // Receiving against the order by scanning the delivered box.
+    let page = get_page(&app, &to, &d.manager).await;
+    let receive_at = format!("/purchase-orders/{oid}/receive");
+    let mut f = fields(&page, &receive_at);
+    set(&mut f, "scan", "(01)09520123456795(17)301231(10)HA-PO");
+    let scanned = post_form(
+        &app,
+        &d.manager,
+        &receive_at,
+        &with(&f, &[("action", "scan")]),
+    )
+    .await;
+    assert_eq!(scanned.status, 200, "{scanned:?}");
+    assert!(scanned.text.contains("HA-PO"));
+    let ordered = order.body["lines"][0]["containers"].as_i64().unwrap();
+    let mut f = fields(&scanned, &receive_at);
+    set_nth(&mut f, "containers", 0, &ordered.to_string());
+    let done = post_form(
+        &app,
+        &d.manager,
+        &receive_at,
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let after = app
+        .get(&format!("/api/v1/purchase-orders/{oid}"), &d.c.manager)
+        .await;
+    assert_eq!(after.body["status"], "received", "{after:?}");
+    let lots = lots_numbered(&app, &d.c.manager, "HA-PO").await;
+    assert_eq!(lots.len(), 1);
+    assert_eq!(lots[0]["containers"], ordered);
+    assert_eq!(lots[0]["unit_cost"], "10.5", "{lots:?}");
+    let page = get_page(&app, &to, &d.manager).await;
+    assert!(page.text.contains("Received"));
+    assert!(
+        !page.text.contains(&receive_at),
+        "a received order takes no more boxes"
+    );
+}
+
+#[actix_web::test]
+async fn a_product_not_on_the_order_is_refused_next_to_its_line() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let sid = low_stock(&app, &d).await;
+    let order = app
+        .post(
+            "/api/v1/purchase-orders",
+            &d.c.manager,
+            json!({"supplier_id": sid, "from_suggestions": true}),
+        )
+        .await;
+    assert_eq!(order.status, 201, "{order:?}");
+    let oid = s(&order.body["id"]).to_string();
+    let receive_at = format!("/purchase-orders/{oid}/receive");
+    let page = get_page(&app, &format!("/purchase-orders/{oid}"), &d.manager).await;
+    let mut f = fields(&page, &receive_at);
+    set(&mut f, "scan", "(01)04006381333931(17)301231(10)SI-PO");
+    let scanned = post_form(
+        &app,
+        &d.manager,
+        &receive_at,
+        &with(&f, &[("action", "scan")]),
+    )
+    .await;
+    let mut f = fields(&scanned, &receive_at);
+    set_nth(&mut f, "containers", 0, "1");
+    let refused = post_form(
+        &app,
+        &d.manager,
+        &receive_at,
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{refused:?}");
+    assert!(
+        refused.text.contains("this product is not on the order"),
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("id=\"line0-error\""));
+    assert!(lots_numbered(&app, &d.c.manager, "SI-PO").await.is_empty());
+}
+
+#[actix_web::test]
+async fn practitioners_and_auditors_may_not_order() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let sid = low_stock(&app, &d).await;
+    let order = app
+        .post(
+            "/api/v1/purchase-orders",
+            &d.c.manager,
+            json!({"supplier_id": sid, "from_suggestions": true}),
+        )
+        .await;
+    let oid = s(&order.body["id"]).to_string();
+    for cookie in [&d.practitioner, &d.auditor] {
+        let csrf = get_page(&app, "/", cookie).await.csrf_token();
+        for path in [
+            "/reorder",
+            "/purchase-orders",
+            &format!("/purchase-orders/{oid}"),
+        ] {
+            assert_eq!(get_page(&app, path, cookie).await.status, 403, "{path}");
+        }
+        for (path, form) in [
+            ("/reorder".to_string(), vec![("supplier_id", sid.as_str())]),
+            (format!("/purchase-orders/{oid}/send"), vec![]),
+            (
+                format!("/purchase-orders/{oid}/receive"),
+                vec![
+                    ("code", "(01)09520123456795(17)301231(10)HA-NO"),
+                    ("containers", "1"),
+                    ("action", "commit"),
+                ],
+            ),
+        ] {
+            let mut f: Vec<(String, String)> = form
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            f.push(("csrf_token".into(), csrf.clone()));
+            let refused = post_form(&app, cookie, &path, &f).await;
+            assert_eq!(refused.status, 403, "{path}: {refused:?}");
+        }
+    }
+    let after = app
+        .get(&format!("/api/v1/purchase-orders/{oid}"), &d.c.manager)
+        .await;
+    assert_eq!(after.body["status"], "draft");
+    let all = app.get("/api/v1/purchase-orders", &d.c.manager).await;
+    assert_eq!(all.body.as_array().unwrap().len(), 1);
     assert!(lots_numbered(&app, &d.c.manager, "HA-NO").await.is_empty());
 }

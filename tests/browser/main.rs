@@ -757,3 +757,77 @@ async fn a_manager_receives_a_delivery_by_scanning_two_codes() {
     );
     client.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn a_manager_turns_the_suggestions_into_an_order_and_downloads_its_csv() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+    find(
+        &client,
+        Locator::XPath("//nav//a[normalize-space(.)='Reorder']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_path(&client, |p| p == "/reorder").await;
+    let reorder = wait_text(&client, "Create purchase order").await;
+    screenshot(&client, "reorder").await;
+    button(&client, "Create purchase order")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let path = wait_path(&client, |p| p.starts_with("/purchase-orders/")).await;
+    let order = wait_text(&client, "Download CSV").await;
+    assert!(
+        order.contains("Draft") && order.contains("Total"),
+        "{order}"
+    );
+    button(&client, "Send").await.click().await.unwrap();
+    let sent = wait_text(&client, "Order sent").await;
+    assert!(sent.contains("Sent"), "{sent}");
+    assert!(
+        client
+            .find(Locator::XPath("//button[normalize-space(.)='Send']"))
+            .await
+            .is_err(),
+        "a sent order is not sent again"
+    );
+    client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
+    screenshot(&client, "purchase-order").await;
+    // The link downloads the supplier CSV with the browser's own session.
+    let link = find(&client, Locator::LinkText("Download CSV")).await;
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert_eq!(href, format!("{path}.csv"));
+    let csv = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0]).then(r => r.text().then(t => done([r.status, r.headers.get('content-type'), t])));",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(csv[0], json!(200), "{csv}");
+    assert!(csv[1].as_str().unwrap().starts_with("text/csv"), "{csv}");
+    let text = csv[2].as_str().unwrap();
+    assert!(
+        text.starts_with("sku,gtin,name,containers,unit_cost,line_total\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("\r\nTOTAL,"), "{text}");
+    // Every suggested product of the first supplier is a line of the CSV.
+    let first_sku = text.lines().nth(1).unwrap().split(',').next().unwrap();
+    assert!(
+        reorder.contains(first_sku),
+        "{first_sku} suggested in: {reorder}"
+    );
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}

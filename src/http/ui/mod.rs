@@ -43,6 +43,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(stock::trace_csv)
         .service(buying::receive_form)
         .service(buying::receive)
+        .service(buying::reorder_page)
+        .service(buying::create_order)
+        .service(buying::orders_page)
+        .service(buying::order_page)
+        .service(buying::send_order)
+        .service(buying::receive_order)
         .service(invitation_page)
         .service(accept_invitation);
 }
@@ -75,6 +81,8 @@ fn menu(role: Role, current: &str) -> Vec<NavItem> {
             ("/", "Home"),
             ("/stock", "Stock"),
             ("/receive", "Receive"),
+            ("/reorder", "Reorder"),
+            ("/purchase-orders", "Orders"),
             ("/trace", "Trace"),
             ("/sessions/new", "New session"),
             ("/sessions", "Sessions"),
