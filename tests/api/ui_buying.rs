@@ -662,3 +662,112 @@ async fn practitioners_and_auditors_may_not_order() {
     assert_eq!(all.body.as_array().unwrap().len(), 1);
     assert!(lots_numbered(&app, &d.c.manager, "HA-NO").await.is_empty());
 }
+
+#[actix_web::test]
+async fn a_manager_reads_and_edits_a_product_with_errors_next_to_fields() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let r = browse(
+        &app.address,
+        "GET",
+        &format!("/products/{}", d.ha),
+        Browser::default(),
+        &[],
+    )
+    .await;
+    assert_eq!(r.header("location").as_deref(), Some("/sign-in"));
+    let r = browse(
+        &app.address,
+        "POST",
+        &format!("/products/{}", d.ha),
+        Browser::default(),
+        &[],
+    )
+    .await;
+    assert_eq!(r.header("location").as_deref(), Some("/sign-in"));
+    let lot = app
+        .receive(&d.c.manager, &d.ha, "HA-P1", "2030-01-31", 2)
+        .await;
+
+    // /stock links the product; its page shows details and links its lots.
+    let stock = get_page(&app, "/stock", &d.manager).await;
+    let at = format!("/products/{}", d.ha);
+    assert!(
+        stock.text.contains(&format!("href=\"{at}\"")),
+        "{}",
+        stock.text
+    );
+    let shown = get_page(&app, &at, &d.manager).await;
+    assert_eq!(shown.status, 200, "{shown:?}");
+    assert!(shown.text.contains("Hyaluronic acid scan (HA-SCAN)"));
+    assert!(shown.text.contains(GTIN_HA));
+    assert!(shown
+        .text
+        .contains(&format!("href=\"/lots/{}\"", s(&lot["id"]))));
+    assert!(shown
+        .text
+        .contains("<label for=\"reorder_point\">Reorder point</label>"));
+
+    // A bad value is named next to its field in the API's words; nothing changes.
+    let mut f = fields(&shown, &at);
+    f.push(("supplier_id".into(), String::new()));
+    set(&mut f, "sku", "");
+    let refused = post_form(&app, &d.manager, &at, &f).await;
+    assert_eq!(refused.status, 422, "{refused:?}");
+    assert!(
+        refused.text.contains("id=\"sku-error\""),
+        "{}",
+        refused.text
+    );
+    let mut g = fields(&shown, &at);
+    g.push(("supplier_id".into(), String::new()));
+    set(&mut g, "reorder_point", "lots");
+    let refused = post_form(&app, &d.manager, &at, &g).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text.contains("id=\"reorder_point-error\""));
+    let api = app
+        .get(&format!("/api/v1/products/{}", d.ha), &d.c.manager)
+        .await;
+    assert_eq!(api.body["sku"], "HA-SCAN");
+
+    // A good edit is saved through the API's use case, then back to the page.
+    let mut f = fields(&shown, &at);
+    f.push(("supplier_id".into(), String::new()));
+    set(&mut f, "name", "Hyaluronic acid renamed");
+    set(&mut f, "reorder_point", "6");
+    let saved = post_form(&app, &d.manager, &at, &f).await;
+    assert_eq!(saved.status, 303, "{saved:?}");
+    let api = app
+        .get(&format!("/api/v1/products/{}", d.ha), &d.c.manager)
+        .await;
+    assert_eq!(api.body["name"], "Hyaluronic acid renamed");
+    assert_eq!(api.body["reorder_point"], "6");
+    assert_eq!(api.body["gtin"], GTIN_HA, "untouched fields stay");
+
+    // The auditor reads it without the form and is refused a write.
+    let audited = get_page(&app, &at, &d.auditor).await;
+    assert_eq!(audited.status, 200);
+    assert!(!audited
+        .text
+        .contains("<button type=\"submit\">Save</button>"));
+    let csrf = audited.csrf_token();
+    let refused = post_form(
+        &app,
+        &d.auditor,
+        &at,
+        &[
+            ("csrf_token".into(), csrf),
+            ("name".into(), "Hacked".into()),
+            ("sku".into(), "X".into()),
+            ("reorder_point".into(), "1".into()),
+            ("reorder_quantity".into(), "1".into()),
+            ("unit_cost".into(), "1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    let api = app
+        .get(&format!("/api/v1/products/{}", d.ha), &d.c.manager)
+        .await;
+    assert_eq!(api.body["name"], "Hyaluronic acid renamed");
+}

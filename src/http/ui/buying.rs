@@ -428,6 +428,7 @@ async fn commit_lines(
 // ---- /reorder
 
 struct SuggestionRow {
+    product_id: String,
     product: String,
     containers: i64,
     reason: String,
@@ -467,6 +468,7 @@ async fn reorder_view(
             rows: list
                 .into_iter()
                 .map(|s| SuggestionRow {
+                    product_id: s.product.id.clone(),
                     product: format!("{} ({})", s.product.name, s.product.sku),
                     containers: s.containers,
                     reason: s.reason,

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod buying;
+pub mod products;
 pub mod session;
 pub mod stock;
 pub mod treatment;
@@ -49,6 +50,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(buying::order_page)
         .service(buying::send_order)
         .service(buying::receive_order)
+        .service(products::product_page)
+        .service(products::edit_product)
         .service(invitation_page)
         .service(accept_invitation);
 }
