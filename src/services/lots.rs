@@ -99,6 +99,32 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveRequest) -> App
     )
 }
 
+/// A delivery of several lines (each by ids or by its scanned code), received
+/// all-or-nothing in one transaction: a bad line refuses every line and writes nothing.
+/// A line's field errors are named `lines[i].field`; a conflict names its line (1-based).
+pub fn receive_lines(
+    conn: &mut Conn,
+    actor: &Actor,
+    lines: Vec<ReceiveRequest>,
+) -> AppResult<Vec<Lot>> {
+    actor.clinic_for(Action::ManageStock)?;
+    if lines.is_empty() {
+        return Err(AppError::invalid("lines", "give at least one line"));
+    }
+    db::write_tx(conn, |conn| {
+        lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| {
+                receive_request(conn, actor, line).map_err(|e| match e {
+                    e @ AppError::Invalid(_) => e.within(&format!("lines[{i}]")),
+                    other => other.at_line(i as u64 + 1),
+                })
+            })
+            .collect()
+    })
+}
+
 /// Receives a delivery. A lot number the clinic already holds for this product, with the
 /// same expiry, is topped up (a second box of the same lot); with another expiry it is a
 /// conflict, because one lot has one expiry.

@@ -15,4 +15,5 @@ mod sessions;
 mod traceability;
 mod ui;
 mod ui_audit;
+mod ui_buying;
 mod ui_manager;

@@ -844,3 +844,179 @@ async fn an_auditor_reads_a_recall_case_and_downloads_an_export() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     client.close().await.unwrap();
 }
+
+/// Lots with this number, counted straight in the database.
+fn lots_numbered(demo: &Demo, number: &str) -> usize {
+    let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(demo.db.url())).unwrap();
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let c: Count = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM lots WHERE lot_number = '{number}'"
+    ))
+    .get_result(&mut conn)
+    .unwrap();
+    usize::try_from(c.n).unwrap()
+}
+
+#[actix_web::test]
+async fn a_manager_receives_a_delivery_by_scanning_two_codes() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+    // The menu leads there.
+    find(
+        &client,
+        Locator::XPath("//nav//a[normalize-space(.)='Receive']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_path(&client, |p| p == "/receive").await;
+    wait_text(&client, "Receive a delivery").await;
+
+    // A code of a product the clinic does not carry is named next to the field.
+    field(&client, "Scan a code")
+        .await
+        .send_keys(&format!(
+            "(01)04006381333948(17)301231(10)NOPE{}",
+            Key::Enter
+        ))
+        .await
+        .unwrap();
+    wait_text(
+        &client,
+        "no product with GTIN 04006381333948 in this clinic",
+    )
+    .await;
+
+    // Two boxes: a scanner types each code, then Enter.
+    for (code, lot) in [
+        ("(01)03760123450010(17)301231(10)BR-RCV-1", "BR-RCV-1"),
+        (
+            "https://id.example.com/01/03760123450027/10/BR-RCV-2?17=310630",
+            "BR-RCV-2",
+        ),
+    ] {
+        field(&client, "Scan a code")
+            .await
+            .send_keys(&format!("{code}{}", Key::Enter))
+            .await
+            .unwrap();
+        wait_text(&client, lot).await;
+    }
+    let lines = wait_text(&client, "BR-RCV-2").await;
+    assert!(
+        lines.contains("BR-RCV-1") && lines.contains("2031-06-30"),
+        "{lines}"
+    );
+    find(&client, Locator::Id("containers0"))
+        .await
+        .send_keys("4")
+        .await
+        .unwrap();
+    find(&client, Locator::Id("containers1"))
+        .await
+        .send_keys("2")
+        .await
+        .unwrap();
+    screenshot(&client, "receive").await;
+    assert_eq!(
+        lots_numbered(&demo, "BR-RCV-1"),
+        0,
+        "scanning writes nothing"
+    );
+    button(&client, "Receive all").await.click().await.unwrap();
+    let done = wait_text(&client, "Received 2 lot(s)").await;
+    assert!(
+        done.contains("BR-RCV-1") && done.contains("BR-RCV-2"),
+        "{done}"
+    );
+    assert_eq!(lots_numbered(&demo, "BR-RCV-1"), 1);
+    assert_eq!(lots_numbered(&demo, "BR-RCV-2"), 1);
+    let errors = console_errors(&driver, &client).await;
+    assert!(
+        errors.iter().all(|e| e.contains("422")),
+        "console errors: {errors:?}"
+    );
+    client.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_manager_turns_the_suggestions_into_an_order_and_downloads_its_csv() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+    find(
+        &client,
+        Locator::XPath("//nav//a[normalize-space(.)='Reorder']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_path(&client, |p| p == "/reorder").await;
+    let reorder = wait_text(&client, "Create purchase order").await;
+    screenshot(&client, "reorder").await;
+    button(&client, "Create purchase order")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let path = wait_path(&client, |p| p.starts_with("/purchase-orders/")).await;
+    let order = wait_text(&client, "Download CSV").await;
+    assert!(
+        order.contains("Draft") && order.contains("Total"),
+        "{order}"
+    );
+    button(&client, "Send").await.click().await.unwrap();
+    let sent = wait_text(&client, "Order sent").await;
+    assert!(sent.contains("Sent"), "{sent}");
+    assert!(
+        client
+            .find(Locator::XPath("//button[normalize-space(.)='Send']"))
+            .await
+            .is_err(),
+        "a sent order is not sent again"
+    );
+    client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
+    screenshot(&client, "purchase-order").await;
+    // The link downloads the supplier CSV with the browser's own session.
+    let link = find(&client, Locator::LinkText("Download CSV")).await;
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert_eq!(href, format!("{path}.csv"));
+    let csv = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0]).then(r => r.text().then(t => done([r.status, r.headers.get('content-type'), t])));",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(csv[0], json!(200), "{csv}");
+    assert!(csv[1].as_str().unwrap().starts_with("text/csv"), "{csv}");
+    let text = csv[2].as_str().unwrap();
+    assert!(
+        text.starts_with("sku,gtin,name,containers,unit_cost,line_total\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("\r\nTOTAL,"), "{text}");
+    // Every suggested product of the first supplier is a line of the CSV.
+    let first_sku = text.lines().nth(1).unwrap().split(',').next().unwrap();
+    assert!(
+        reorder.contains(first_sku),
+        "{first_sku} suggested in: {reorder}"
+    );
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}

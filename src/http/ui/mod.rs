@@ -3,6 +3,8 @@
 
 pub mod assets;
 pub mod audit;
+pub mod buying;
+pub mod products;
 pub mod session;
 pub mod stock;
 pub mod treatment;
@@ -48,6 +50,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(audit::exports_page)
         .service(audit::export_csv)
         .service(audit::audit_page)
+        .service(buying::receive_form)
+        .service(buying::receive)
+        .service(buying::reorder_page)
+        .service(buying::create_order)
+        .service(buying::orders_page)
+        .service(buying::order_page)
+        .service(buying::send_order)
+        .service(buying::receive_order)
+        .service(products::product_page)
+        .service(products::edit_product)
         .service(invitation_page)
         .service(accept_invitation);
 }
@@ -79,6 +91,9 @@ fn menu(role: Role, current: &str) -> Vec<NavItem> {
         Role::Manager => &[
             ("/", "Home"),
             ("/stock", "Stock"),
+            ("/receive", "Receive"),
+            ("/reorder", "Reorder"),
+            ("/purchase-orders", "Orders"),
             ("/trace", "Trace"),
             ("/sessions/new", "New session"),
             ("/sessions", "Sessions"),

@@ -164,6 +164,7 @@ struct LotLink {
 }
 
 struct StockRow {
+    id: String,
     name: String,
     sku: String,
     unit: String,
@@ -268,6 +269,7 @@ pub async fn stock_page(
                     number: lot.lot_number.clone(),
                 })
                 .collect(),
+            id: l.product.id,
             name: l.product.name,
             sku: l.product.sku,
             unit: l.product.stock_unit.to_string(),

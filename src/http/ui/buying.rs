@@ -1,0 +1,860 @@
+//! The manager's buying and receiving pages: `/receive` (a delivery received by scanning,
+//! all lines at once), `/reorder`, `/purchase-orders` and `/purchase-orders/{id}` (send,
+//! CSV, receiving against the order by scanning). Every rule comes from the same services
+//! as the JSON API.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::session::WebConfig;
+use super::treatment::human;
+use super::{check_csrf, page, see_other, Frame, Signed, UiError};
+use crate::db::orders::OrderLine;
+use crate::db::suppliers::Supplier;
+use crate::domain::role::Action;
+use crate::error::AppError;
+use crate::http::extract::{run, AppState};
+use crate::services::accounts::WebSession;
+use crate::services::exports::{write_purchase_order, CsvOptions};
+use crate::services::lots::{self, ReceiveRequest};
+use crate::services::orders::{self, NewOrder, Receipt, ReceivedLine};
+use crate::services::{catalog, planning};
+
+// ---- /receive
+
+/// One scanned line of a delivery, as the page shows it.
+pub(super) struct ReceiveLine {
+    code: String,
+    product: String,
+    lot_number: String,
+    expires_on: String,
+    containers: String,
+    containers_error: Option<String>,
+    /// A problem of the line as a whole (its code, or a conflict).
+    error: Option<String>,
+}
+
+/// A lot just received, linked from the notice.
+struct Received {
+    id: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "buying/receive.html")]
+struct ReceivePage {
+    frame: Frame,
+    csrf_token: String,
+    lines: Vec<ReceiveLine>,
+    scan_error: Option<String>,
+    alert: Option<String>,
+    received: Vec<Received>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReceiveQuery {
+    /// Set by the redirect after a delivery was received: the lots, comma-separated.
+    received: String,
+}
+
+fn receive_page(
+    session: &WebSession,
+    lines: Vec<ReceiveLine>,
+    scan_error: Option<String>,
+    alert: Option<String>,
+    received: Vec<Received>,
+    status: StatusCode,
+) -> HttpResponse {
+    page(
+        status,
+        &ReceivePage {
+            frame: Frame::at("Receive a delivery", "/receive", Some(session)),
+            csrf_token: session.csrf_token.clone(),
+            lines,
+            scan_error,
+            alert,
+            received,
+        },
+    )
+}
+
+/// The page where a delivery is received by scanning; after a delivery, its lots.
+#[get("/receive")]
+pub async fn receive_form(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+    q: web::Query<ReceiveQuery>,
+) -> Result<HttpResponse, UiError> {
+    session.actor.clinic_for(Action::ManageStock)?;
+    let ids: Vec<String> = q
+        .received
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .take(200)
+        .map(str::to_string)
+        .collect();
+    let actor = session.actor.clone();
+    let received = run(&state, move |conn| {
+        ids.iter()
+            .map(|id| {
+                let lot = lots::get_lot(conn, &actor, id)?;
+                let product = catalog::get_product(conn, &actor, &lot.product_id)?;
+                Ok(Received {
+                    id: lot.id,
+                    label: format!(
+                        "{} ({}), lot {}, expires {}",
+                        product.name, product.sku, lot.lot_number, lot.expires_on
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()
+    })
+    .await?;
+    Ok(receive_page(
+        &session,
+        Vec::new(),
+        None,
+        None,
+        received,
+        StatusCode::OK,
+    ))
+}
+
+/// What a code reads as in this clinic (product, lot number, expiry), in the words of the
+/// receiving use case when it names nothing usable.
+fn read_code(
+    conn: &mut crate::db::Conn,
+    actor: &crate::services::Actor,
+    code: &str,
+) -> Result<(String, String, String), String> {
+    let answer = (|| {
+        let clinic = actor.clinic_for(Action::ManageStock)?.clone();
+        let (product_id, lot_number, expires_on) =
+            lots::resolve_receipt(conn, &clinic, "scan", None, None, None, Some(code))?;
+        let product = catalog::get_product(conn, actor, &product_id)?;
+        Ok::<_, AppError>((
+            format!("{} ({})", product.name, product.sku),
+            lot_number,
+            expires_on.to_string(),
+        ))
+    })();
+    answer.map_err(|e| match e {
+        AppError::Invalid(errs) => errs
+            .into_iter()
+            .map(|f| f.message)
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })
+}
+
+/// What a scanning form posted: its lines (re-read from their codes), the new scan's
+/// error if any, and whether `Receive all` was pressed.
+pub(super) struct Scanned {
+    pub lines: Vec<ReceiveLine>,
+    pub scan_error: Option<String>,
+    pub commit: bool,
+}
+
+/// Reads a scanning form (`/receive`, `/purchase-orders/{id}`): CSRF first, then the
+/// manager's right, then each carried line and the new scan, read through the same
+/// receiving rules as the API. Enter in `Scan a code` adds a line (the first button);
+/// `Remove` drops one.
+pub(super) async fn read_scans(
+    req: &HttpRequest,
+    state: &AppState,
+    cfg: &WebConfig,
+    session: &WebSession,
+    body: &[u8],
+) -> Result<Scanned, UiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    check_csrf(req, cfg, session, &field("csrf_token"))?;
+    // Writing needs the manager's right, even to add a line.
+    session.actor.clinic_for(Action::ManageStock)?;
+    let codes: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "code")
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
+    let mut containers: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "containers")
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
+    containers.resize(codes.len(), String::new());
+    let mut carried: Vec<(String, String)> = codes.into_iter().zip(containers).collect();
+    let action = field("action");
+    if let Some(i) = action
+        .strip_prefix("remove:")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        if i < carried.len() {
+            carried.remove(i);
+        }
+    }
+    let scan = field("scan");
+    let commit = action == "commit" && scan.is_empty();
+    let actor = session.actor.clone();
+    let (lines, scan_error) = run(state, move |conn| {
+        let mut lines: Vec<ReceiveLine> = carried
+            .into_iter()
+            .map(|(code, containers)| {
+                let read = read_code(conn, &actor, &code);
+                line_of(code, containers, read)
+            })
+            .collect();
+        let mut scan_error = None;
+        if !scan.is_empty() {
+            match read_code(conn, &actor, &scan) {
+                Ok(read) => lines.push(line_of(scan, String::new(), Ok(read))),
+                Err(e) => scan_error = Some(e),
+            }
+        }
+        Ok((lines, scan_error))
+    })
+    .await?;
+    Ok(Scanned {
+        lines,
+        scan_error,
+        commit,
+    })
+}
+
+/// Every button of `/receive` posts here; `Receive all` receives every line in one
+/// transaction (`services::lots::receive_lines`), then redirects to the page with the
+/// lots received.
+#[post("/receive")]
+pub async fn receive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let Scanned {
+        lines,
+        scan_error,
+        commit,
+    } = read_scans(&req, &state, &cfg, &session, &body).await?;
+    if !commit {
+        let status = if scan_error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        return Ok(receive_page(
+            &session,
+            lines,
+            scan_error,
+            None,
+            Vec::new(),
+            status,
+        ));
+    }
+    commit_lines(&state, &session, lines).await
+}
+
+fn line_of(
+    code: String,
+    containers: String,
+    read: Result<(String, String, String), String>,
+) -> ReceiveLine {
+    match read {
+        Ok((product, lot_number, expires_on)) => ReceiveLine {
+            code,
+            product,
+            lot_number,
+            expires_on,
+            containers,
+            containers_error: None,
+            error: None,
+        },
+        Err(e) => ReceiveLine {
+            code,
+            product: String::new(),
+            lot_number: String::new(),
+            expires_on: String::new(),
+            containers,
+            containers_error: None,
+            error: Some(e),
+        },
+    }
+}
+
+/// The containers typed per line, or false after marking the lines whose count is not a
+/// whole number (the API takes a whole number; a form field may hold anything).
+pub(super) fn counts(lines: &mut [ReceiveLine]) -> Option<Vec<i64>> {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut unreadable = false;
+    for line in lines.iter_mut() {
+        match line.containers.parse::<i64>() {
+            Ok(n) => out.push(n),
+            Err(_) => {
+                line.containers_error = Some(if line.containers.is_empty() {
+                    "give the number of containers received".into()
+                } else {
+                    "must be a whole number of containers".into()
+                });
+                unreadable = true;
+            }
+        }
+    }
+    (!unreadable).then_some(out)
+}
+
+/// Puts a refused receipt's errors next to their line (`lines[i].containers` → that
+/// line's Containers; a conflict names its line); answers what belongs to no line.
+pub(super) fn place_errors(lines: &mut [ReceiveLine], e: AppError) -> Option<String> {
+    let mut alert = None;
+    match e {
+        AppError::Invalid(errs) => {
+            for f in errs {
+                let placed = f
+                    .field
+                    .strip_prefix("lines[")
+                    .and_then(|rest| rest.split_once("]."))
+                    .and_then(|(i, name)| Some((i.parse::<usize>().ok()?, name)))
+                    .and_then(|(i, name)| {
+                        let line = lines.get_mut(i)?;
+                        if name == "containers" {
+                            line.containers_error = Some(f.message.clone());
+                        } else {
+                            line.error = Some(format!("{}: {}", human(name), f.message));
+                        }
+                        Some(())
+                    });
+                if placed.is_none() {
+                    alert = Some(format!("{}: {}", human(&f.field), f.message));
+                }
+            }
+        }
+        other => {
+            let detail = other.to_string();
+            let line = detail
+                .strip_prefix("line ")
+                .and_then(|rest| rest.split_once(':'))
+                .and_then(|(n, _)| n.parse::<usize>().ok());
+            match line.and_then(|n| lines.get_mut(n.wrapping_sub(1))) {
+                Some(l) => l.error = Some(detail),
+                None => alert = Some(detail),
+            }
+        }
+    }
+    alert
+}
+
+pub(super) const NOTHING_RECEIVED: &str = "Nothing was received: fix the lines marked below.";
+
+/// Receives every line at once; errors go back next to their line's field.
+async fn commit_lines(
+    state: &AppState,
+    session: &WebSession,
+    mut lines: Vec<ReceiveLine>,
+) -> Result<HttpResponse, UiError> {
+    if lines.is_empty() {
+        return Ok(receive_page(
+            session,
+            lines,
+            Some("scan at least one code before receiving".into()),
+            None,
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let Some(counts) = counts(&mut lines) else {
+        return Ok(receive_page(
+            session,
+            lines,
+            None,
+            Some(NOTHING_RECEIVED.into()),
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    let requests = lines
+        .iter()
+        .zip(counts)
+        .map(|(line, containers)| ReceiveRequest {
+            product_id: None,
+            lot_number: None,
+            expires_on: None,
+            containers,
+            unit_cost: None,
+            supplier_id: None,
+            code: Some(line.code.clone()),
+        })
+        .collect();
+    let actor = session.actor.clone();
+    let result = run(state, move |conn| {
+        lots::receive_lines(conn, &actor, requests)
+    })
+    .await;
+    match result {
+        Ok(received) => {
+            let ids: Vec<String> = received.into_iter().map(|l| l.id).collect();
+            let query =
+                serde_urlencoded::to_string([("received", ids.join(","))]).unwrap_or_default();
+            Ok(see_other(&format!("/receive?{query}")))
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            let alert = place_errors(&mut lines, e);
+            Ok(receive_page(
+                session,
+                lines,
+                None,
+                Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into())),
+                Vec::new(),
+                status,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- /reorder
+
+struct SuggestionRow {
+    product_id: String,
+    product: String,
+    containers: i64,
+    reason: String,
+}
+
+struct SupplierGroup {
+    /// None: the products have no supplier, so no order can be made for them.
+    supplier_id: Option<String>,
+    supplier: String,
+    rows: Vec<SuggestionRow>,
+}
+
+#[derive(Template)]
+#[template(path = "buying/reorder.html")]
+struct ReorderPage {
+    frame: Frame,
+    csrf_token: String,
+    groups: Vec<SupplierGroup>,
+    alert: Option<String>,
+}
+
+async fn reorder_view(
+    state: &AppState,
+    session: &WebSession,
+    alert: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let actor = session.actor.clone();
+    let groups = run(state, move |conn| planning::suggestions(conn, &actor)).await?;
+    let groups = groups
+        .into_iter()
+        .map(|(key, list)| SupplierGroup {
+            supplier: key
+                .as_ref()
+                .map_or_else(|| "No supplier".to_string(), |(_, name)| name.clone()),
+            supplier_id: key.map(|(id, _)| id),
+            rows: list
+                .into_iter()
+                .map(|s| SuggestionRow {
+                    product_id: s.product.id.clone(),
+                    product: format!("{} ({})", s.product.name, s.product.sku),
+                    containers: s.containers,
+                    reason: s.reason,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(page(
+        status,
+        &ReorderPage {
+            frame: Frame::at("Reorder", "/reorder", Some(session)),
+            csrf_token: session.csrf_token.clone(),
+            groups,
+            alert,
+        },
+    ))
+}
+
+/// The reorder suggestions grouped by supplier, each line with its reason, and
+/// `Create purchase order` per supplier.
+#[get("/reorder")]
+pub async fn reorder_page(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+) -> Result<HttpResponse, UiError> {
+    reorder_view(&state, &session, None, StatusCode::OK).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OrderForm {
+    csrf_token: String,
+    supplier_id: String,
+}
+
+/// A purchase order from the supplier's current suggestions (`services::orders::create`
+/// with `from_suggestions`), then its page.
+#[post("/reorder")]
+pub async fn create_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let form: OrderForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let actor = session.actor.clone();
+    let input = NewOrder {
+        supplier_id: form.supplier_id,
+        from_suggestions: true,
+        lines: Vec::new(),
+    };
+    match run(&state, move |conn| orders::create(conn, &actor, input)).await {
+        Ok((order, _)) => Ok(see_other(&format!("/purchase-orders/{}", order.id))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            let alert = match e {
+                AppError::Invalid(errs) => errs
+                    .into_iter()
+                    .map(|f| format!("{}: {}", human(&f.field), f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            reorder_view(&state, &session, Some(alert), status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- /purchase-orders
+
+struct OrderListRow {
+    id: String,
+    supplier: String,
+    status: String,
+    created: String,
+    lines: usize,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "buying/orders.html")]
+struct OrdersPage {
+    frame: Frame,
+    orders: Vec<OrderListRow>,
+}
+
+fn money(d: Decimal) -> String {
+    format!("{:.2}", d)
+}
+
+fn supplier_name(suppliers: &[Supplier], id: &str) -> String {
+    suppliers
+        .iter()
+        .find(|s| s.id == id)
+        .map_or_else(|| id.to_string(), |s| s.name.clone())
+}
+
+/// Every purchase order, newest first as the API lists them, with its total.
+#[get("/purchase-orders")]
+pub async fn orders_page(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+) -> Result<HttpResponse, UiError> {
+    let actor = session.actor.clone();
+    let (all, suppliers) = run(&state, move |conn| {
+        let all = orders::list(conn, &actor)?
+            .into_iter()
+            .map(|o| orders::get(conn, &actor, &o.id))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        Ok((all, suppliers))
+    })
+    .await?;
+    let orders = all
+        .into_iter()
+        .map(|(o, lines)| OrderListRow {
+            supplier: supplier_name(&suppliers, &o.supplier_id),
+            status: human(o.status.as_str()),
+            created: o.created_at.format("%Y-%m-%d").to_string(),
+            lines: lines.len(),
+            total: money(lines.iter().map(OrderLine::total).sum()),
+            id: o.id,
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        &OrdersPage {
+            frame: Frame::at("Purchase orders", "/purchase-orders", Some(&session)),
+            orders,
+        },
+    ))
+}
+
+struct OrderLineRow {
+    product: String,
+    containers: i64,
+    unit_cost: String,
+    total: String,
+    received: i64,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "buying/order.html")]
+struct OrderPage {
+    frame: Frame,
+    csrf_token: String,
+    id: String,
+    supplier: String,
+    status: String,
+    created: String,
+    order_lines: Vec<OrderLineRow>,
+    total: String,
+    can_send: bool,
+    can_receive: bool,
+    notice: Option<String>,
+    alert: Option<String>,
+    /// The receiving form's scanned lines.
+    lines: Vec<ReceiveLine>,
+    scan_error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OrderQuery {
+    /// Set by the redirect after `Send` or a receipt.
+    done: String,
+}
+
+async fn order_view(
+    state: &AppState,
+    session: &WebSession,
+    id: String,
+    notice: Option<String>,
+    alert: Option<String>,
+    (lines, scan_error): (Vec<ReceiveLine>, Option<String>),
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let actor = session.actor.clone();
+    let ((order, order_lines), suppliers) = run(state, move |conn| {
+        let order = orders::get(conn, &actor, &id)?;
+        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        Ok((order, suppliers))
+    })
+    .await?;
+    Ok(page(
+        status,
+        &OrderPage {
+            frame: Frame::at("Purchase order", "/purchase-orders", Some(session)),
+            csrf_token: session.csrf_token.clone(),
+            supplier: supplier_name(&suppliers, &order.supplier_id),
+            status: human(order.status.as_str()),
+            created: order.created_at.format("%Y-%m-%d").to_string(),
+            total: money(order_lines.iter().map(OrderLine::total).sum()),
+            order_lines: order_lines
+                .iter()
+                .map(|l| OrderLineRow {
+                    product: format!("{} ({})", l.name, l.sku),
+                    containers: l.containers,
+                    unit_cost: money(l.unit_cost),
+                    total: money(l.total()),
+                    received: l.received_containers,
+                    reason: l.reason.clone().unwrap_or_default(),
+                })
+                .collect(),
+            can_send: order.status.send().is_ok(),
+            can_receive: order.status.can_receive().is_ok(),
+            id: order.id,
+            notice,
+            alert,
+            lines,
+            scan_error,
+        },
+    ))
+}
+
+/// The order: lines, totals, `Send`, `Download CSV`, and receiving against it by scanning.
+#[get("/purchase-orders/{id}")]
+pub async fn order_page(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+    id: web::Path<String>,
+    q: web::Query<OrderQuery>,
+) -> Result<HttpResponse, UiError> {
+    let id = id.into_inner();
+    if let Some(order) = id.strip_suffix(".csv") {
+        return order_csv(&state, &session, order.to_string()).await;
+    }
+    let notice = match q.done.as_str() {
+        "send" => Some("Order sent: download its CSV for the supplier.".to_string()),
+        "receive" => Some("Received: the boxes are in stock as lots.".to_string()),
+        _ => None,
+    };
+    order_view(
+        &state,
+        &session,
+        id,
+        notice,
+        None,
+        (Vec::new(), None),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The supplier CSV of an order for a signed-in browser: the same writer and bytes as
+/// `GET /api/v1/purchase-orders/{id}.csv`.
+async fn order_csv(
+    state: &AppState,
+    session: &WebSession,
+    id: String,
+) -> Result<HttpResponse, UiError> {
+    let actor = session.actor.clone();
+    let (order, lines) = run(state, move |conn| orders::get(conn, &actor, &id)).await?;
+    let bytes = write_purchase_order(&lines, &CsvOptions { bom: false })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"order-{}.csv\"", order.id),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(bytes))
+}
+
+/// draft → sent, then back to the order.
+#[post("/purchase-orders/{id}/send")]
+pub async fn send_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let form: OrderForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let (actor, id) = (session.actor.clone(), id.into_inner());
+    let target = id.clone();
+    match run(&state, move |conn| orders::send(conn, &actor, &target)).await {
+        Ok(_) => Ok(see_other(&format!("/purchase-orders/{id}?done=send"))),
+        Err(e @ AppError::Conflict { .. }) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            order_view(
+                &state,
+                &session,
+                id,
+                None,
+                Some(e.to_string()),
+                (Vec::new(), None),
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Receiving against the order by scanning: lines carried like `/receive`; `Receive all`
+/// calls `services::orders::receive` (all lines in one transaction).
+#[post("/purchase-orders/{id}/receive")]
+pub async fn receive_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let id = id.into_inner();
+    let Scanned {
+        mut lines,
+        scan_error,
+        commit,
+    } = read_scans(&req, &state, &cfg, &session, &body).await?;
+    if !commit || lines.is_empty() {
+        let status = if scan_error.is_some() || commit {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        let scan_error = scan_error
+            .or_else(|| commit.then(|| "scan at least one code before receiving".to_string()));
+        return order_view(
+            &state,
+            &session,
+            id,
+            None,
+            None,
+            (lines, scan_error),
+            status,
+        )
+        .await;
+    }
+    let Some(counts) = counts(&mut lines) else {
+        return order_view(
+            &state,
+            &session,
+            id,
+            None,
+            Some(NOTHING_RECEIVED.into()),
+            (lines, None),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let receipt = Receipt {
+        lines: lines
+            .iter()
+            .zip(counts)
+            .map(|(l, containers)| ReceivedLine {
+                product_id: None,
+                lot_number: None,
+                expires_on: None,
+                containers,
+                code: Some(l.code.clone()),
+            })
+            .collect(),
+    };
+    let (actor, target) = (session.actor.clone(), id.clone());
+    match run(&state, move |conn| {
+        orders::receive(conn, &actor, &target, receipt)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/purchase-orders/{id}?done=receive"))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            let alert = place_errors(&mut lines, e);
+            order_view(
+                &state,
+                &session,
+                id,
+                None,
+                Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into())),
+                (lines, None),
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
