@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::session::WebConfig;
 use super::treatment::{human, Opt};
-use super::{check_csrf, page, see_other, Frame, Signed, UiError};
+use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::audit::AuditFilter;
 use crate::db::recalls::{RecallCase, RecallContact};
 use crate::domain::recall::{ContactStatus, RecallCaseStatus};
@@ -282,7 +282,6 @@ pub async fn recall_page(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ContactBody {
-    csrf_token: String,
     status: String,
     note: String,
 }
@@ -324,8 +323,7 @@ pub async fn update_contact(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: ContactBody = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let form: ContactBody = posted(&req, &cfg, &session, &body)?;
     let (id, contact_id) = path.into_inner();
     let (actor, case_id, cid) = (session.actor.clone(), id.clone(), contact_id.clone());
     let (status, note) = (form.status.clone(), form.note.clone());
@@ -351,7 +349,6 @@ pub async fn update_contact(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct CloseBody {
-    csrf_token: String,
     note: String,
 }
 
@@ -365,8 +362,7 @@ pub async fn close_case(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: CloseBody = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let form: CloseBody = posted(&req, &cfg, &session, &body)?;
     let id = id.into_inner();
     let (actor, case_id, note) = (session.actor.clone(), id.clone(), form.note.clone());
     let result = run(&state, move |conn| {

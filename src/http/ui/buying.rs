@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::session::WebConfig;
 use super::treatment::human;
-use super::{check_csrf, page, see_other, Frame, Signed, UiError};
+use super::{check_posted, page, posted, see_other, Frame, Signed, UiError};
 use crate::db::orders::OrderLine;
 use crate::db::suppliers::Supplier;
 use crate::domain::role::Action;
@@ -180,7 +180,7 @@ pub(super) async fn read_scans(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    check_csrf(req, cfg, session, &field("csrf_token"))?;
+    check_posted(req, cfg, session, body)?;
     // Writing needs the manager's right, even to add a line.
     session.actor.clinic_for(Action::ManageStock)?;
     let codes: Vec<String> = pairs
@@ -500,7 +500,6 @@ pub async fn reorder_page(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct OrderForm {
-    csrf_token: String,
     supplier_id: String,
 }
 
@@ -514,8 +513,7 @@ pub async fn create_order(
     Signed(session): Signed,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: OrderForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let form: OrderForm = posted(&req, &cfg, &session, &body)?;
     let actor = session.actor.clone();
     let input = NewOrder {
         supplier_id: form.supplier_id,
@@ -748,8 +746,7 @@ pub async fn send_order(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: OrderForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    check_posted(&req, &cfg, &session, &body)?;
     let (actor, id) = (session.actor.clone(), id.into_inner());
     let target = id.clone();
     match run(&state, move |conn| orders::send(conn, &actor, &target)).await {

@@ -365,12 +365,6 @@ pub async fn sign_in(
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 /// Ends the session (CSRF token and same origin required) and goes to `/sign-in`.
 #[post("/sign-out")]
 pub async fn sign_out(
@@ -382,8 +376,7 @@ pub async fn sign_out(
     let Some(session) = current(&req, &state, &cfg).await? else {
         return Ok(see_other("/sign-in"));
     };
-    let form: CsrfForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    if !cfg.same_origin(&req) || !same_secret(&form.csrf_token, &session.csrf_token) {
+    if check_posted(&req, &cfg, &session, &body).is_err() {
         return Ok(forbidden());
     }
     let Some(cookie) = cookie_value(&req) else {
@@ -549,7 +542,7 @@ impl ResponseError for UiError {
 
 /// The CSRF rule of every state-changing cookie request: this session's token in the
 /// form and a same-origin `Origin` (or `Referer`).
-pub fn check_csrf(
+fn check_csrf(
     req: &HttpRequest,
     cfg: &WebConfig,
     session: &WebSession,
@@ -560,6 +553,33 @@ pub fn check_csrf(
     } else {
         Err(UiError::Csrf)
     }
+}
+
+/// A form posted with the session cookie: refused (403) unless it carries the session's
+/// `csrf_token` and comes from this site, then parsed. Every page POST goes through here,
+/// so no handler can forget the check.
+pub fn posted<T: serde::de::DeserializeOwned + Default>(
+    req: &HttpRequest,
+    cfg: &WebConfig,
+    session: &WebSession,
+    body: &[u8],
+) -> Result<T, UiError> {
+    check_posted(req, cfg, session, body)?;
+    Ok(serde_urlencoded::from_bytes(body).unwrap_or_default())
+}
+
+/// The CSRF check of a posted form whose fields the handler does not need.
+pub fn check_posted(
+    req: &HttpRequest,
+    cfg: &WebConfig,
+    session: &WebSession,
+    body: &[u8],
+) -> Result<(), UiError> {
+    let token = form_urlencoded::parse(body)
+        .find(|(name, _)| name == "csrf_token")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    check_csrf(req, cfg, session, &token)
 }
 
 #[derive(Template)]

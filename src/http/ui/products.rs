@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::session::WebConfig;
 use super::treatment::{human, Opt};
-use super::{check_csrf, page, see_other, Frame, Signed, UiError};
+use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
 use crate::domain::role::{allows, Action};
 use crate::error::AppError;
@@ -22,7 +22,6 @@ use crate::services::lots;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ProductForm {
-    csrf_token: String,
     name: String,
     sku: String,
     gtin: String,
@@ -74,7 +73,6 @@ fn amount(d: Decimal) -> String {
 
 fn form_of(p: &Product) -> ProductForm {
     ProductForm {
-        csrf_token: String::new(),
         name: p.name.clone(),
         sku: p.sku.clone(),
         gtin: p.gtin.clone().unwrap_or_default(),
@@ -207,8 +205,7 @@ pub async fn edit_product(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: ProductForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let form: ProductForm = posted(&req, &cfg, &session, &body)?;
     session.actor.clinic_for(Action::ManageStock)?;
     let id = id.into_inner();
     let mut errors = Errors::default();

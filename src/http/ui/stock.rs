@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::session::WebConfig;
 use super::treatment::{human, Opt};
-use super::{check_csrf, page, see_other, Frame, Signed, UiError};
+use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::exports::ExportFilter;
 use crate::db::lots::Lot;
 use crate::db::movements::MovementFilter;
@@ -509,7 +509,6 @@ pub async fn lot_page(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ChangeBody {
-    csrf_token: String,
     reason: String,
     confirm: String,
 }
@@ -525,8 +524,7 @@ pub async fn change_lot(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: ChangeBody = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let form: ChangeBody = posted(&req, &cfg, &session, &body)?;
     let (id, action) = path.into_inner();
     let (change, action): (StatusChange, &'static str) = match action.as_str() {
         "quarantine" => (StatusChange::Quarantine, "quarantine"),

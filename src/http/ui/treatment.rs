@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::session::WebConfig;
-use super::{check_csrf, page, see_other, Frame, Signed, UiError};
+use super::{check_posted, page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
 use crate::db::sessions::SessionFilter;
 use crate::domain::role::Role;
@@ -85,7 +85,6 @@ impl SessionRow {
 /// The form as posted: every field is text, parsed by the same service as the API.
 #[derive(Debug, Default, Clone)]
 struct SessionForm {
-    csrf_token: String,
     idempotency_key: String,
     items_from: String,
     patient_ref: String,
@@ -113,7 +112,6 @@ impl SessionForm {
         for (k, v) in form_urlencoded::parse(body) {
             let v = v.into_owned();
             match k.as_ref() {
-                "csrf_token" => f.csrf_token = v,
                 "idempotency_key" => f.idempotency_key = v,
                 "items_from" => f.items_from = v,
                 "patient_ref" => f.patient_ref = v,
@@ -568,8 +566,8 @@ pub async fn new_session(
     Signed(session): Signed,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
+    check_posted(&req, &cfg, &session, &body)?;
     let mut form = SessionForm::parse(&body);
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
     if form.idempotency_key.trim().is_empty() {
         form.idempotency_key = uuid::Uuid::new_v4().to_string();
     }
@@ -896,7 +894,6 @@ pub async fn session_page(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct VoidForm {
-    csrf_token: String,
     reason: String,
 }
 
@@ -909,8 +906,7 @@ pub async fn void_session(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: VoidForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let form: VoidForm = posted(&req, &cfg, &session, &body)?;
     let id = id.into_inner();
     let actor = session.actor.clone();
     let target = id.clone();
@@ -1018,7 +1014,6 @@ pub async fn sessions_page(
 #[derive(Debug, Default, Deserialize, Clone)]
 #[serde(default)]
 struct CourseForm {
-    csrf_token: String,
     patient_ref: String,
     formulation_id: String,
     area: String,
@@ -1191,8 +1186,7 @@ pub async fn plan_course(
     Signed(session): Signed,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: CourseForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    check_csrf(&req, &cfg, &session, &form.csrf_token)?;
+    let form: CourseForm = posted(&req, &cfg, &session, &body)?;
     let mut errs = Vec::new();
     let number = |field: &str, v: &str, errs: &mut Vec<FieldError>| -> Option<i64> {
         if v.trim().is_empty() {
