@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::db::exports::ExportFilter;
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::services::exports::{self, CsvOptions, ExportKind};
@@ -51,7 +51,7 @@ pub enum ExportWhat {
     Traceability,
     Movements,
     Variance,
-    Recall { lot_id: String },
+    Recall { lot_id: LotId },
 }
 
 /// Writes an export to `output`; answers the number of rows.

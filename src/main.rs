@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 
 use mesoledger::commands::{self, ExportWhat, ImportWhat};
 use mesoledger::db::exports::ExportFilter;
-use mesoledger::domain::ids::ClinicId;
+use mesoledger::domain::ids::{ClinicId, LotId, ProductId};
 use mesoledger::services::parse_time;
 use mesoledger::startup::{Application, Settings};
 
@@ -76,12 +76,12 @@ enum Command {
         #[arg(long)]
         to: Option<String>,
         #[arg(long)]
-        product_id: Option<String>,
+        product_id: Option<ProductId>,
         #[arg(long)]
         lot_number: Option<String>,
         /// The lot of a recall export.
         #[arg(long, required_if_eq("what", "recall"))]
-        lot_id: Option<String>,
+        lot_id: Option<LotId>,
         /// Start with a UTF-8 byte-order mark (for Excel).
         #[arg(long)]
         bom: bool,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{course_sessions as planned, courses};
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, SessionId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = courses)]
@@ -31,7 +31,7 @@ pub struct PlannedSession {
     pub course_id: String,
     pub seq: i64,
     pub planned_on: NaiveDate,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
 }
 
 pub fn insert(conn: &mut Conn, c: &Course, dates: &[NaiveDate]) -> QueryResult<()> {
@@ -100,7 +100,7 @@ pub fn mark_next_done(
     clinic_id: &ClinicId,
     patient_ref: &str,
     formulation_id: &str,
-    session_id: &str,
+    session_id: &SessionId,
 ) -> QueryResult<()> {
     let active: Vec<String> = courses::table
         .filter(courses::clinic_id.eq(clinic_id))
@@ -138,7 +138,7 @@ pub fn mark_next_done(
 
 /// A voided session no longer fulfils its planned date; a course it completed is
 /// active again.
-pub fn unmark_session(conn: &mut Conn, session_id: &str) -> QueryResult<()> {
+pub fn unmark_session(conn: &mut Conn, session_id: &SessionId) -> QueryResult<()> {
     let course_ids: Vec<String> = planned::table
         .filter(planned::session_id.eq(session_id))
         .select(planned::course_id)

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::types::{Scaled, ScaledOpt};
 use super::{portable_sql, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId, SessionId};
 
 /// Where the next page starts: (time, id, position) of the last row sent.
 pub type Cursor = (NaiveDateTime, String, i64);
@@ -18,7 +18,7 @@ pub type Cursor = (NaiveDateTime, String, i64);
 pub struct ExportFilter {
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
-    pub product_id: String,
+    pub product_id: ProductId,
     pub lot_number: String,
 }
 
@@ -31,7 +31,7 @@ impl Default for ExportFilter {
             to: NaiveDate::from_ymd_opt(9999, 12, 31)
                 .unwrap_or_default()
                 .and_time(chrono::NaiveTime::MIN),
-            product_id: String::new(),
+            product_id: ProductId::default(),
             lot_number: String::new(),
         }
     }
@@ -44,7 +44,7 @@ fn start(f: &ExportFilter, after: Option<&Cursor>) -> Cursor {
 #[derive(Debug, QueryableByName)]
 pub struct TraceRow {
     #[diesel(sql_type = Text)]
-    pub session_id: String,
+    pub session_id: SessionId,
     #[diesel(sql_type = Timestamp)]
     pub performed_at: NaiveDateTime,
     #[diesel(sql_type = Text)]
@@ -83,7 +83,11 @@ pub struct TraceRow {
 
 impl TraceRow {
     pub fn cursor(&self) -> Cursor {
-        (self.performed_at, self.session_id.clone(), self.position)
+        (
+            self.performed_at,
+            self.session_id.to_string(),
+            self.position,
+        )
     }
 }
 
@@ -153,7 +157,7 @@ pub struct MovementRow {
     #[diesel(sql_type = Nullable<Text>)]
     pub reason: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     #[diesel(sql_type = Nullable<Text>)]
     pub reverses_id: Option<String>,
 }
@@ -202,7 +206,7 @@ pub fn movements_page(
 #[derive(Debug, QueryableByName)]
 pub struct VarianceRow {
     #[diesel(sql_type = Text)]
-    pub session_id: String,
+    pub session_id: SessionId,
     #[diesel(sql_type = Timestamp)]
     pub performed_at: NaiveDateTime,
     #[diesel(sql_type = Text)]
@@ -231,7 +235,11 @@ pub struct VarianceRow {
 
 impl VarianceRow {
     pub fn cursor(&self) -> Cursor {
-        (self.performed_at, self.session_id.clone(), self.position)
+        (
+            self.performed_at,
+            self.session_id.to_string(),
+            self.position,
+        )
     }
 }
 

@@ -9,7 +9,7 @@ use super::schema::{
 };
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::treatment::{Area, Method};
 
 /// One version of a formulation, with its components.
@@ -21,7 +21,7 @@ pub struct FormulationVersion {
     pub name: String,
     pub method: Method,
     pub areas: Vec<Area>,
-    pub components: Vec<(String, Decimal)>,
+    pub components: Vec<(ProductId, Decimal)>,
     pub created_by: String,
     pub created_at: NaiveDateTime,
 }
@@ -46,7 +46,7 @@ pub struct NewVersion<'a> {
     pub name: &'a str,
     pub method: Method,
     pub areas: &'a [Area],
-    pub components: &'a [(String, Decimal)],
+    pub components: &'a [(ProductId, Decimal)],
     pub created_by: &'a str,
 }
 
@@ -137,7 +137,7 @@ pub fn get(
         .first(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
-    let components: Vec<(String, Scaled)> = comps::table
+    let components: Vec<(ProductId, Scaled)> = comps::table
         .filter(comps::version_id.eq(&row.id))
         .order(comps::position)
         .select((comps::product_id, comps::amount))

@@ -8,15 +8,15 @@ use rust_decimal::Decimal;
 use super::schema::lots;
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId};
 use crate::domain::lot::LotStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = lots)]
 pub struct Lot {
-    pub id: String,
+    pub id: LotId,
     pub clinic_id: ClinicId,
-    pub product_id: String,
+    pub product_id: ProductId,
     pub lot_number: String,
     pub expires_on: NaiveDate,
     pub supplier_id: Option<String>,
@@ -61,7 +61,7 @@ pub fn insert(conn: &mut Conn, lot: &Lot) -> QueryResult<()> {
 pub fn apply_delta(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
     delta: Decimal,
 ) -> QueryResult<bool> {
     let max = Decimal::from(crate::domain::quantity::MAX_MAGNITUDE);
@@ -83,7 +83,7 @@ pub fn apply_delta(
 pub fn add_received(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
     containers: i64,
     quantity: Decimal,
 ) -> QueryResult<()> {
@@ -99,7 +99,7 @@ pub fn add_received(
 pub fn set_status(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
     status: LotStatus,
     reason: &str,
 ) -> QueryResult<()> {
@@ -113,7 +113,7 @@ pub fn set_status(
         .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Lot>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &LotId) -> QueryResult<Option<Lot>> {
     one(clinic_id, id)
         .select(Lot::as_select())
         .first(conn)
@@ -123,7 +123,7 @@ pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Optio
 pub fn find_by_number(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    product_id: &str,
+    product_id: &ProductId,
     lot_number: &str,
 ) -> QueryResult<Option<Lot>> {
     lots::table
@@ -138,7 +138,7 @@ pub fn find_by_number(
 pub fn any_for_product(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    product_id: &str,
+    product_id: &ProductId,
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         lots::table
@@ -151,7 +151,7 @@ pub fn any_for_product(
 /// Filters of `GET /lots`; every one optional.
 #[derive(Debug, Default, Clone)]
 pub struct LotFilter {
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     pub lot_number: Option<String>,
     pub status: Option<LotStatus>,
     /// Only lots that still hold stock.
@@ -195,7 +195,7 @@ pub fn list(conn: &mut Conn, clinic_id: &ClinicId, f: &LotFilter) -> QueryResult
 #[derive(Debug, QueryableByName)]
 pub struct StockRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub product_id: String,
+    pub product_id: ProductId,
     #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
     pub on_hand: Decimal,
     #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]

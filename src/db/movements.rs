@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use super::schema::{movements, staff};
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::ledger::MovementKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -16,14 +16,14 @@ use crate::domain::ledger::MovementKind;
 pub struct Movement {
     pub id: String,
     pub clinic_id: ClinicId,
-    pub lot_id: String,
-    pub product_id: String,
+    pub lot_id: LotId,
+    pub product_id: ProductId,
     pub kind: MovementKind,
     #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub quantity: Decimal,
     pub actor_id: String,
     pub reason: Option<String>,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     pub reverses_id: Option<String>,
     pub created_at: NaiveDateTime,
 }
@@ -37,8 +37,8 @@ pub fn insert(conn: &mut Conn, m: &Movement) -> QueryResult<()> {
 
 #[derive(Debug, Default, Clone)]
 pub struct MovementFilter {
-    pub lot_id: Option<String>,
-    pub session_id: Option<String>,
+    pub lot_id: Option<LotId>,
+    pub session_id: Option<SessionId>,
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub limit: Option<i64>,

@@ -7,14 +7,14 @@ use rust_decimal::Decimal;
 use super::schema::open_containers as open;
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId};
 
 /// An open multi-dose vial.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = open)]
 pub struct OpenContainer {
     pub id: String,
-    pub lot_id: String,
+    pub lot_id: LotId,
     #[diesel(deserialize_as = Scaled)]
     pub remaining: Decimal,
     pub beyond_use_at: NaiveDateTime,
@@ -24,7 +24,7 @@ pub struct OpenContainer {
 pub fn list(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    product_id: &str,
+    product_id: &ProductId,
 ) -> QueryResult<Vec<OpenContainer>> {
     open::table
         .filter(open::clinic_id.eq(clinic_id))

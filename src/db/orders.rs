@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::{products, purchase_order_lines as lines, purchase_orders as orders};
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::order::PurchaseOrderStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
@@ -26,7 +26,7 @@ pub struct PurchaseOrder {
 #[diesel(table_name = lines)]
 pub struct OrderLine {
     pub id: String,
-    pub product_id: String,
+    pub product_id: ProductId,
     #[diesel(select_expression = products::sku)]
     pub sku: String,
     #[diesel(select_expression = products::name)]
@@ -61,7 +61,7 @@ pub struct NewLine {
     pub clinic_id: ClinicId,
     pub order_id: String,
     pub position: i64,
-    pub product_id: String,
+    pub product_id: ProductId,
     pub containers: i64,
     #[diesel(serialize_as = Scaled)]
     pub unit_cost: Decimal,

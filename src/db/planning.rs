@@ -8,14 +8,14 @@ use rust_decimal::Decimal;
 
 use super::types::Scaled;
 use super::{portable_sql, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 
 #[derive(QueryableByName)]
 struct PlannedRow {
     #[diesel(sql_type = Date)]
     planned_on: NaiveDate,
     #[diesel(sql_type = Text)]
-    product_id: String,
+    product_id: ProductId,
     #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
     amount: Decimal,
 }
@@ -26,7 +26,7 @@ pub fn planned_use(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     until: NaiveDate,
-) -> QueryResult<Vec<(NaiveDate, String, Decimal)>> {
+) -> QueryResult<Vec<(NaiveDate, ProductId, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT cs.planned_on, fc.product_id, fc.amount \
@@ -50,12 +50,12 @@ pub fn planned_use(
 #[derive(QueryableByName)]
 struct ProductSum {
     #[diesel(sql_type = Text)]
-    product_id: String,
+    product_id: ProductId,
     #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
     total: Decimal,
 }
 
-fn sums(rows: Vec<ProductSum>) -> Vec<(String, Decimal)> {
+fn sums(rows: Vec<ProductSum>) -> Vec<(ProductId, Decimal)> {
     rows.into_iter().map(|r| (r.product_id, r.total)).collect()
 }
 
@@ -65,7 +65,7 @@ pub fn unplanned_use(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     since: NaiveDateTime,
-) -> QueryResult<Vec<(String, Decimal)>> {
+) -> QueryResult<Vec<(ProductId, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT m.product_id, CAST(SUM(-m.quantity) AS BIGINT) AS total \
@@ -85,7 +85,7 @@ pub fn unplanned_use(
 }
 
 /// Stock ordered and not yet received, in the stock unit, per product.
-pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(String, Decimal)>> {
+pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(ProductId, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT l.product_id, CAST(SUM((l.containers - l.received_containers) * p.content) AS BIGINT) AS total \
@@ -106,7 +106,7 @@ pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(Strin
 #[derive(QueryableByName)]
 struct LotRow {
     #[diesel(sql_type = Text)]
-    product_id: String,
+    product_id: ProductId,
     #[diesel(sql_type = Date)]
     expires_on: NaiveDate,
     #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
@@ -120,7 +120,7 @@ pub fn usable_lots(
     clinic_id: &ClinicId,
     today: NaiveDate,
     until: NaiveDate,
-) -> QueryResult<Vec<(String, NaiveDate, Decimal)>> {
+) -> QueryResult<Vec<(ProductId, NaiveDate, Decimal)>> {
     let sql = portable_sql(
         conn,
         "SELECT product_id, expires_on, on_hand FROM lots \

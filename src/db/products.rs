@@ -7,14 +7,14 @@ use rust_decimal::Decimal;
 use super::schema::products;
 use super::types::{Scaled, TextList};
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::product::{ProductKind, StockUnit, Storage, ValidProduct};
 
 /// A product as stored, with decimals already exact.
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = products, treat_none_as_null = true)]
 pub struct Product {
-    pub id: String,
+    pub id: ProductId,
     pub clinic_id: ClinicId,
     pub sku: String,
     pub name: String,
@@ -39,14 +39,14 @@ pub struct Product {
 }
 
 fn row(
-    id: &str,
+    id: &ProductId,
     clinic_id: &ClinicId,
     p: &ValidProduct,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 ) -> Product {
     Product {
-        id: id.to_string(),
+        id: id.clone(),
         clinic_id: clinic_id.clone(),
         sku: p.sku.clone(),
         name: p.name.clone(),
@@ -69,7 +69,7 @@ fn row(
 
 pub fn insert(
     conn: &mut Conn,
-    id: &str,
+    id: &ProductId,
     clinic_id: &ClinicId,
     p: &ValidProduct,
 ) -> QueryResult<Product> {
@@ -99,7 +99,7 @@ pub fn update(conn: &mut Conn, existing: &Product, p: &ValidProduct) -> QueryRes
     Ok(r)
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Product>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &ProductId) -> QueryResult<Option<Product>> {
     products::table
         .filter(products::clinic_id.eq(clinic_id))
         .filter(products::id.eq(id))

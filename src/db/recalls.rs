@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{recall_cases as cases, recall_contacts as contacts};
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId};
 use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -13,7 +13,7 @@ use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 pub struct RecallCase {
     pub id: String,
     pub clinic_id: ClinicId,
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub reason: String,
     pub status: RecallCaseStatus,
     pub opened_by: String,
@@ -66,7 +66,7 @@ pub fn get_case(
 pub fn case_for_lot(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
 ) -> QueryResult<Option<RecallCase>> {
     cases::table
         .filter(cases::clinic_id.eq(clinic_id))
@@ -95,7 +95,7 @@ pub fn contacts_of(conn: &mut Conn, case_id: &str) -> QueryResult<Vec<RecallCont
 pub fn contacts_for_lot(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
 ) -> QueryResult<Vec<RecallContact>> {
     match case_for_lot(conn, clinic_id, lot_id)? {
         Some(c) => contacts_of(conn, &c.id),

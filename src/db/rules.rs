@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::contraindication_rules as rules;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = rules, treat_none_as_null = true)]
@@ -13,7 +13,7 @@ pub struct ClinicRule {
     pub id: String,
     pub clinic_id: ClinicId,
     pub ingredient: Option<String>,
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     pub condition: String,
     pub message: String,
     pub active: bool,

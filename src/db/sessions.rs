@@ -7,13 +7,13 @@ use rust_decimal::Decimal;
 use super::schema::{sessions, staff};
 use super::types::{Scaled, TextList};
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::treatment::{Area, Method, SessionStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: String,
+    pub id: SessionId,
     pub clinic_id: ClinicId,
     pub patient_ref: String,
     pub practitioner_id: String,
@@ -41,7 +41,7 @@ pub fn insert(conn: &mut Conn, s: &Session) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Session>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &SessionId) -> QueryResult<Option<Session>> {
     sessions::table
         .filter(sessions::clinic_id.eq(clinic_id))
         .filter(sessions::id.eq(id))
@@ -84,7 +84,7 @@ pub fn list(conn: &mut Conn, clinic_id: &ClinicId, f: &SessionFilter) -> QueryRe
 pub fn mark_voided(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    id: &str,
+    id: &SessionId,
     reason: &str,
     by: &str,
 ) -> QueryResult<bool> {
@@ -110,7 +110,7 @@ pub fn mark_voided(
 pub fn lock_product_lots(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    product_id: &str,
+    product_id: &ProductId,
 ) -> QueryResult<()> {
     if let Conn::Pg(_) = conn {
         diesel::sql_query(
@@ -127,13 +127,13 @@ pub fn lock_product_lots(
 pub fn movements_of(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    session_id: &str,
+    session_id: &SessionId,
 ) -> QueryResult<Vec<super::movements::Movement>> {
     let all = super::movements::list(
         conn,
         clinic_id,
         &super::movements::MovementFilter {
-            session_id: Some(session_id.to_string()),
+            session_id: Some(session_id.clone()),
             ..Default::default()
         },
     )?;
@@ -144,7 +144,7 @@ pub fn movements_of(
 #[derive(Debug, Clone, QueryableByName)]
 pub struct LotUse {
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub session_id: String,
+    pub session_id: SessionId,
     #[diesel(sql_type = diesel::sql_types::Timestamp)]
     pub performed_at: NaiveDateTime,
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -161,7 +161,7 @@ pub struct LotUse {
 pub fn sessions_using_lot(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
 ) -> QueryResult<Vec<LotUse>> {
     let sql = super::portable_sql(
         conn,

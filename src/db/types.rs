@@ -17,7 +17,7 @@ use diesel::sqlite::Sqlite;
 use rust_decimal::Decimal;
 
 use super::MultiBackend;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::LotStatus;
 use crate::domain::order::PurchaseOrderStatus;
@@ -62,6 +62,9 @@ macro_rules! text_columns {
 
 text_columns!(
     ClinicId,
+    LotId,
+    ProductId,
+    SessionId,
     ContactStatus,
     MovementKind,
     LotStatus,

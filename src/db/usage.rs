@@ -7,17 +7,17 @@ use rust_decimal::Decimal;
 use super::schema::{lots, products, session_lines as lines, session_usage as usage};
 use super::types::{Scaled, ScaledOpt};
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::usage::Variance;
 
 /// A lot used by a session, as shown and exported.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = usage)]
 pub struct Usage {
-    pub product_id: String,
+    pub product_id: ProductId,
     #[diesel(select_expression = products::sku)]
     pub sku: String,
-    pub lot_id: String,
+    pub lot_id: LotId,
     #[diesel(select_expression = lots::lot_number)]
     pub lot_number: String,
     #[diesel(select_expression = lots::expires_on)]
@@ -32,7 +32,7 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = lines)]
 pub struct Line {
-    pub product_id: String,
+    pub product_id: ProductId,
     #[diesel(deserialize_as = ScaledOpt)]
     pub planned: Option<Decimal>,
     #[diesel(deserialize_as = Scaled)]
@@ -52,7 +52,7 @@ impl From<Variance> for Line {
 pub fn insert_usage(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    session_id: &str,
+    session_id: &SessionId,
     position: i64,
     u: &Usage,
 ) -> QueryResult<()> {
@@ -74,7 +74,7 @@ pub fn insert_usage(
 pub fn insert_line(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    session_id: &str,
+    session_id: &SessionId,
     position: i64,
     l: &Line,
 ) -> QueryResult<()> {
@@ -92,7 +92,7 @@ pub fn insert_line(
         .map(|_| ())
 }
 
-pub fn usage_of(conn: &mut Conn, session_id: &str) -> QueryResult<Vec<Usage>> {
+pub fn usage_of(conn: &mut Conn, session_id: &SessionId) -> QueryResult<Vec<Usage>> {
     usage::table
         .inner_join(lots::table.on(lots::id.eq(usage::lot_id)))
         .inner_join(products::table.on(products::id.eq(usage::product_id)))
@@ -102,7 +102,7 @@ pub fn usage_of(conn: &mut Conn, session_id: &str) -> QueryResult<Vec<Usage>> {
         .load(conn)
 }
 
-pub fn lines_of(conn: &mut Conn, session_id: &str) -> QueryResult<Vec<Line>> {
+pub fn lines_of(conn: &mut Conn, session_id: &SessionId) -> QueryResult<Vec<Line>> {
     lines::table
         .filter(lines::session_id.eq(session_id))
         .order(lines::position)

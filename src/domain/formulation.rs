@@ -1,5 +1,6 @@
 //! Cocktails: a named mix of products and amounts per session, for a method and areas.
 
+use crate::domain::ids::ProductId;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -9,7 +10,7 @@ use super::{quantity, required_text, Checks, FieldError};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentInput {
-    pub product_id: String,
+    pub product_id: ProductId,
     /// Per session, in the product's stock unit.
     #[schema(value_type = String, example = "2")]
     pub amount: Decimal,
@@ -32,7 +33,7 @@ pub struct ValidFormulation {
     pub method: Method,
     pub areas: Vec<Area>,
     /// (product id, amount), in the order given, each product once.
-    pub components: Vec<(String, Decimal)>,
+    pub components: Vec<(ProductId, Decimal)>,
 }
 
 impl TryFrom<FormulationInput> for ValidFormulation {
@@ -53,7 +54,7 @@ impl TryFrom<FormulationInput> for ValidFormulation {
                 }
             }
         }
-        let mut components: Vec<(String, Decimal)> = Vec::new();
+        let mut components: Vec<(ProductId, Decimal)> = Vec::new();
         if f.components.is_empty() {
             c.fail("components", "a cocktail has at least one component");
         }

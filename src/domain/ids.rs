@@ -63,6 +63,37 @@ macro_rules! id_type {
             }
         }
 
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        // Maps keyed by id can be looked up with a borrowed `&str` (same hash as `String`).
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 String::schema()
@@ -76,4 +107,10 @@ macro_rules! id_type {
 id_type!(
     /// A clinic: every row belongs to one, and every query is scoped to the caller's.
     ClinicId,
+    /// A product of a clinic's catalog.
+    ProductId,
+    /// A lot (batch) of a product, as received.
+    LotId,
+    /// A treatment session: what was used on one patient, once.
+    SessionId,
 );

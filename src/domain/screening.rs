@@ -3,6 +3,7 @@
 //! and pathological edema; an active infection or acute illness, or aspirin within two
 //! weeks, means no treatment that day. Clinics add their own rules on top.
 
+use crate::domain::ids::ProductId;
 use serde::{Deserialize, Serialize};
 
 /// Conditions every clinic knows. A clinic's own rules may add more names.
@@ -27,7 +28,7 @@ pub enum Target {
     /// Any product with this (normalised) ingredient.
     Ingredient(String),
     /// One product of the catalog.
-    Product(String),
+    Product(ProductId),
     /// Every treatment.
     Any,
 }

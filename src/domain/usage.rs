@@ -12,6 +12,7 @@
 //!
 //! Pure: the caller loads lots and open containers, applies the plan in one transaction.
 
+use crate::domain::ids::{LotId, ProductId};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 
@@ -37,7 +38,7 @@ impl ProductUse {
 /// A lot of the product, with what is on its shelf.
 #[derive(Debug, Clone)]
 pub struct LotStock {
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub lot_number: String,
     pub expires_on: NaiveDate,
     pub status: LotStatus,
@@ -50,7 +51,7 @@ pub struct LotStock {
 #[derive(Debug, Clone)]
 pub struct OpenVial {
     pub container_id: String,
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub remaining: Decimal,
     pub beyond_use_at: NaiveDateTime,
 }
@@ -58,7 +59,7 @@ pub struct OpenVial {
 /// One take from one lot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draw {
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub consumed: Decimal,
     pub wasted: Decimal,
     pub source: Source,
@@ -81,7 +82,7 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sweep {
     pub container_id: String,
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub wasted: Decimal,
     pub reason: String,
 }
@@ -298,7 +299,7 @@ pub fn plan(
 /// one waste) sum every draw from that lot, in the order the lots were first drawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotTake {
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub consumed: Decimal,
     pub wasted: Decimal,
 }
@@ -324,7 +325,7 @@ pub fn per_lot(draws: &[Draw]) -> Vec<LotTake> {
 /// Planned (the cocktail's amount) against actual (what was used) for one product.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variance {
-    pub product_id: String,
+    pub product_id: ProductId,
     /// None when the session followed no cocktail.
     pub planned: Option<Decimal>,
     pub actual: Decimal,
@@ -332,7 +333,10 @@ pub struct Variance {
 
 /// One line per product of the cocktail (in its order), then per product used beyond
 /// it. Without a cocktail nothing is planned; a product the cocktail lacks is planned 0.
-pub fn variance(planned: Option<&[(String, Decimal)]>, used: &[(&str, Decimal)]) -> Vec<Variance> {
+pub fn variance(
+    planned: Option<&[(ProductId, Decimal)]>,
+    used: &[(&ProductId, Decimal)],
+) -> Vec<Variance> {
     let mut lines: Vec<Variance> = planned
         .unwrap_or(&[])
         .iter()
@@ -343,10 +347,10 @@ pub fn variance(planned: Option<&[(String, Decimal)]>, used: &[(&str, Decimal)])
         })
         .collect();
     for (product_id, q) in used {
-        match lines.iter_mut().find(|l| l.product_id == *product_id) {
+        match lines.iter_mut().find(|l| l.product_id == **product_id) {
             Some(l) => l.actual = (l.actual + *q).normalize(),
             None => lines.push(Variance {
-                product_id: product_id.to_string(),
+                product_id: (*product_id).clone(),
                 planned: planned.map(|_| Decimal::ZERO),
                 actual: *q,
             }),
@@ -606,16 +610,21 @@ mod tests {
 
     #[test]
     fn variance_against_the_cocktail() {
-        let planned = vec![("ha".to_string(), d("2")), ("vit".to_string(), d("1"))];
+        let (ha, vit, needle) = (
+            ProductId::from("ha"),
+            ProductId::from("vit"),
+            ProductId::from("needle"),
+        );
+        let planned = vec![(ha.clone(), d("2")), (vit, d("1"))];
         let lines = variance(
             Some(&planned),
-            &[("ha", d("1.5")), ("ha", d("0.5")), ("needle", d("1"))],
+            &[(&ha, d("1.5")), (&ha, d("0.5")), (&needle, d("1"))],
         );
         assert_eq!(lines.len(), 3);
         assert_eq!((lines[0].planned, lines[0].actual), (Some(d("2")), d("2")));
         assert_eq!((lines[1].planned, lines[1].actual), (Some(d("1")), d("0")));
         assert_eq!((lines[2].planned, lines[2].actual), (Some(d("0")), d("1")));
-        let free = variance(None, &[("ha", d("1"))]);
+        let free = variance(None, &[(&ha, d("1"))]);
         assert_eq!(free[0].planned, None);
     }
 }

@@ -1,5 +1,6 @@
 //! Planned treatment courses.
 
+use crate::domain::ids::SessionId;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::services::Actor;
 pub struct PlannedView {
     pub date: NaiveDate,
     /// The session that fulfilled it, once logged.
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     pub done: bool,
 }
 

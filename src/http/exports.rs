@@ -2,6 +2,7 @@
 //! they are written, so memory stays flat and the first bytes leave before the last row
 //! is read. Manager and auditor only.
 
+use crate::domain::ids::{LotId, ProductId};
 use actix_web::{get, web, HttpResponse};
 use futures_util::stream;
 use serde::Deserialize;
@@ -21,7 +22,7 @@ pub struct ExportQuery {
     pub from: Option<String>,
     /// RFC 3339 or `YYYY-MM-DD`, exclusive.
     pub to: Option<String>,
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     pub lot_number: Option<String>,
     /// Start with a UTF-8 byte-order mark (for Excel).
     pub bom: Option<bool>,
@@ -153,7 +154,7 @@ pub struct BomQuery {
 pub async fn recall(
     state: web::Data<AppState>,
     actor: Actor,
-    lot_id: web::Path<String>,
+    lot_id: web::Path<LotId>,
     q: Query<BomQuery>,
 ) -> AppResult<HttpResponse> {
     let clinic = exports::authorize(&actor)?;

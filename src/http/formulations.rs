@@ -1,5 +1,6 @@
 //! Cocktails: create, new versions, read, and screen a patient against one.
 
+use crate::domain::ids::ProductId;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -17,7 +18,7 @@ use crate::services::{formulations, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ComponentView {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub amount: Decimal,
 }
 

@@ -1,5 +1,6 @@
 //! Lots: receiving, reading, and status changes.
 
+use crate::domain::ids::{LotId, ProductId, SessionId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -18,8 +19,8 @@ use crate::services::{today, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LotView {
-    pub id: String,
-    pub product_id: String,
+    pub id: LotId,
+    pub product_id: ProductId,
     pub lot_number: String,
     pub expires_on: NaiveDate,
     pub supplier_id: Option<String>,
@@ -87,7 +88,7 @@ pub async fn receive(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LotQuery {
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     pub lot_number: Option<String>,
     /// `available`, `quarantined`, `recalled`, or derived `expired` / `usable`.
     pub status: Option<String>,
@@ -123,7 +124,7 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<LotId>,
 ) -> AppResult<HttpResponse> {
     let lot = run(&state, move |conn| lots::get_lot(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(LotView::from(lot)))
@@ -137,7 +138,7 @@ pub struct StatusReason {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TracedSession {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub performed_at: DateTime<Utc>,
     pub patient_ref: String,
     pub practitioner: String,
@@ -213,7 +214,7 @@ pub async fn trace_by_number(
 pub async fn trace(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<LotId>,
 ) -> AppResult<HttpResponse> {
     let (lot, uses) = run(&state, move |conn| lots::trace(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(TraceView {
@@ -225,7 +226,7 @@ pub async fn trace(
 async fn change(
     state: web::Data<AppState>,
     actor: Actor,
-    id: String,
+    id: LotId,
     change: StatusChange,
     reason: String,
 ) -> AppResult<LotView> {
@@ -243,7 +244,7 @@ async fn change(
 pub async fn quarantine(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<LotId>,
     body: Json<StatusReason>,
 ) -> AppResult<HttpResponse> {
     let lot = change(
@@ -264,7 +265,7 @@ pub async fn quarantine(
 pub async fn release(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<LotId>,
     body: Json<StatusReason>,
 ) -> AppResult<HttpResponse> {
     let lot = change(
@@ -285,7 +286,7 @@ pub async fn release(
 pub async fn recall(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<LotId>,
     body: Json<StatusReason>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();

@@ -1,5 +1,6 @@
 //! The stock ledger: read it, and record waste or an adjustment.
 
+use crate::domain::ids::{LotId, ProductId, SessionId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -18,8 +19,8 @@ use crate::services::Actor;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MovementView {
     pub id: String,
-    pub lot_id: String,
-    pub product_id: String,
+    pub lot_id: LotId,
+    pub product_id: ProductId,
     /// `receive`, `consume`, `waste`, `adjust` or `reversal`.
     pub kind: MovementKind,
     /// Signed, in the product's stock unit.
@@ -27,7 +28,7 @@ pub struct MovementView {
     pub actor_id: String,
     pub actor: String,
     pub reason: Option<String>,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     pub reverses_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -52,8 +53,8 @@ impl From<(Movement, String)> for MovementView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct MovementQuery {
-    pub lot_id: Option<String>,
-    pub session_id: Option<String>,
+    pub lot_id: Option<LotId>,
+    pub session_id: Option<SessionId>,
     /// RFC 3339 time or `YYYY-MM-DD`, inclusive.
     pub from: Option<String>,
     /// RFC 3339 time or `YYYY-MM-DD`, exclusive.

@@ -1,6 +1,7 @@
 //! Purchase orders (manager): from suggestions or by hand; CSV for the supplier;
 //! receiving creates the lots.
 
+use crate::domain::ids::ProductId;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -18,7 +19,7 @@ use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderLineView {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub sku: String,
     pub gtin: Option<String>,
     pub name: String,

@@ -1,5 +1,6 @@
 //! Forecast, reorder suggestions and alerts (manager).
 
+use crate::domain::ids::ProductId;
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -20,7 +21,7 @@ pub struct AtRiskLot {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ForecastLine {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub sku: String,
     pub name: String,
     pub stock_unit: StockUnit,
@@ -89,7 +90,7 @@ pub async fn forecast(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionLine {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub sku: String,
     pub name: String,
     pub containers: i64,
@@ -143,7 +144,7 @@ pub async fn reorder_suggestions(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertLine {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub sku: String,
     pub name: String,
     pub available: Decimal,

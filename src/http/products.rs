@@ -1,5 +1,6 @@
 //! The product catalog.
 
+use crate::domain::ids::ProductId;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -17,7 +18,7 @@ use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductView {
-    pub id: String,
+    pub id: ProductId,
     pub sku: String,
     pub name: String,
     pub kind: ProductKind,
@@ -91,7 +92,7 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
 ) -> AppResult<HttpResponse> {
     let p = run(&state, move |conn| catalog::get_product(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(ProductView::from(p)))
@@ -104,7 +105,7 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Json<ProductPatch>,
 ) -> AppResult<HttpResponse> {
     let p = run(&state, move |conn| {

@@ -1,5 +1,6 @@
 //! Recall cases: who must be told about a recalled lot, and whether they were.
 
+use crate::domain::ids::LotId;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ pub struct ContactView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecallCaseView {
     pub id: String,
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub reason: String,
     pub status: RecallCaseStatus,
     pub opened_at: DateTime<Utc>,

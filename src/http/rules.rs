@@ -1,5 +1,6 @@
 //! Contraindication rules: the built-in ones (read-only) and the clinic's own.
 
+use crate::domain::ids::ProductId;
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,7 +19,7 @@ pub struct RuleView {
     pub id: Option<String>,
     pub builtin: bool,
     pub ingredient: Option<String>,
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     pub condition: String,
     pub message: String,
     pub active: bool,

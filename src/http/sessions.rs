@@ -1,5 +1,6 @@
 //! Treatment sessions: log (idempotently), read, list, void.
 
+use crate::domain::ids::{LotId, ProductId, SessionId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -19,9 +20,9 @@ use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsageView {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub sku: String,
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub lot_number: String,
     pub expires_on: NaiveDate,
     /// Consumed, in the product's stock unit.
@@ -32,7 +33,7 @@ pub struct UsageView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineView {
-    pub product_id: String,
+    pub product_id: ProductId,
     /// From the formulation; absent when the session had none.
     pub planned: Option<Decimal>,
     pub actual: Decimal,
@@ -40,7 +41,7 @@ pub struct LineView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionView {
-    pub id: String,
+    pub id: SessionId,
     pub patient_ref: String,
     pub practitioner_id: String,
     pub practitioner: String,
@@ -171,7 +172,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<SessionId>,
 ) -> AppResult<HttpResponse> {
     let d = run(&state, move |conn| sessions::get(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(d)))
@@ -213,7 +214,7 @@ pub async fn list(
 pub async fn void(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<SessionId>,
     body: Json<StatusReason>,
 ) -> AppResult<HttpResponse> {
     let d = run(&state, move |conn| {

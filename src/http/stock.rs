@@ -1,5 +1,6 @@
 //! The stock view: per product, what is on hand, what may be used, and what needs a look.
 
+use crate::domain::ids::ProductId;
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -14,7 +15,7 @@ use crate::services::{stock, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StockLineView {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub sku: String,
     pub name: String,
     pub stock_unit: StockUnit,

@@ -8,7 +8,7 @@ use super::Actor;
 use crate::db::products::{self, Product};
 use crate::db::suppliers::{self, Supplier};
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
 use crate::domain::supplier::{SupplierInput, ValidSupplier};
@@ -141,7 +141,8 @@ pub fn create_valid_product(
     valid: ValidProduct,
 ) -> AppResult<Product> {
     db::write_tx(conn, |conn| {
-        let p = products::insert(conn, &db::new_id(), clinic, &valid).map_err(product_duplicate)?;
+        let p = products::insert(conn, &ProductId::generate(), clinic, &valid)
+            .map_err(product_duplicate)?;
         audit::record(
             conn,
             actor,
@@ -156,7 +157,7 @@ pub fn create_valid_product(
 pub fn update_product(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &ProductId,
     patch: ProductPatch,
 ) -> AppResult<Product> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
@@ -247,12 +248,12 @@ fn duplicate_as(e: diesel::result::Error, field: &str, message: &str) -> AppErro
     }
 }
 
-pub fn get_product(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Product> {
+pub fn get_product(conn: &mut Conn, actor: &Actor, id: &ProductId) -> AppResult<Product> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
     get_product_in(conn, clinic, id)
 }
 
-pub fn get_product_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Product> {
+pub fn get_product_in(conn: &mut Conn, clinic: &ClinicId, id: &ProductId) -> AppResult<Product> {
     products::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("product {id}")))
 }
 

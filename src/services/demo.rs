@@ -10,7 +10,7 @@ use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{ComponentInput, FormulationInput};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::product::ProductInput;
 use crate::domain::role::Role;
 use crate::domain::supplier::SupplierInput;
@@ -221,7 +221,7 @@ fn create_stock(
     suppliers: Vec<SupplierInput>,
     products: Vec<serde_json::Value>,
     lots_in: Vec<FixtureLot>,
-) -> AppResult<HashMap<String, String>> {
+) -> AppResult<HashMap<String, ProductId>> {
     let mut supplier_ids = HashMap::new();
     for s in suppliers {
         let created = catalog::create_supplier(conn, manager, s)?;
@@ -265,7 +265,7 @@ fn create_plans(
     manager: &Actor,
     formulations_in: Vec<FixtureFormulation>,
     courses_in: Vec<FixtureCourse>,
-    product_ids: &HashMap<String, String>,
+    product_ids: &HashMap<String, ProductId>,
 ) -> AppResult<()> {
     for f in formulations_in {
         let components = f

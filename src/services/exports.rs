@@ -13,7 +13,7 @@ use super::Actor;
 use crate::db::exports::{self as q, Cursor, ExportFilter};
 use crate::db::{self, Conn};
 use crate::domain::csv_safety::neutralize;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId};
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
 
@@ -340,7 +340,7 @@ fn pages<R: ExportRow>(
 pub fn write_recall(
     conn: &mut Conn,
     clinic: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
     opts: &CsvOptions,
     sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
 ) -> AppResult<u64> {

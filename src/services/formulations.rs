@@ -9,7 +9,7 @@ use crate::db::products::{self, Product};
 use crate::db::rules::{self, ClinicRule};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{FormulationInput, ValidFormulation};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::product::normalize_ingredient;
 use crate::domain::role::Action;
 use crate::domain::screening::{
@@ -213,7 +213,7 @@ pub struct RuleInput {
     #[serde(default)]
     pub ingredient: Option<String>,
     #[serde(default)]
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     /// A condition name, e.g. `hyaluronic_acid_allergy`.
     pub condition: String,
     pub message: String,

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::lots::{receive_lot, ReceiveLot};
 use super::{catalog, Actor};
 use crate::db::{self, lots, products, suppliers, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
@@ -327,7 +327,7 @@ struct LotFile<'a> {
     clinic: &'a ClinicId,
     products_by_sku: HashMap<String, products::Product>,
     supplier_ids: HashMap<String, String>,
-    expiry_in_file: HashMap<(String, String), NaiveDate>,
+    expiry_in_file: HashMap<(ProductId, String), NaiveDate>,
 }
 
 impl LotFile<'_> {

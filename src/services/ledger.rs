@@ -10,7 +10,7 @@ use crate::db::lots::{self};
 use crate::db::movements::{self, Movement, MovementFilter};
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, SessionId};
 use crate::domain::ledger::{manual_delta, MovementKind};
 use crate::domain::role::Action;
 use crate::domain::{quantity, required_text, Checks};
@@ -23,7 +23,7 @@ pub struct Entry {
     /// Signed change of the lot's stock.
     pub delta: Decimal,
     pub reason: Option<String>,
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     pub reverses_id: Option<String>,
 }
 
@@ -38,8 +38,8 @@ impl Entry {
         }
     }
 
-    pub fn in_session(mut self, session_id: &str) -> Self {
-        self.session_id = Some(session_id.to_string());
+    pub fn in_session(mut self, session_id: &SessionId) -> Self {
+        self.session_id = Some(session_id.clone());
         self
     }
 }
@@ -51,7 +51,7 @@ pub fn record(
     actor: &Actor,
     clinic: &ClinicId,
     product: &Product,
-    lot_id: &str,
+    lot_id: &LotId,
     entry: Entry,
 ) -> AppResult<Movement> {
     let delta = entry.delta;
@@ -86,7 +86,7 @@ pub fn record(
     let m = Movement {
         id: db::new_id(),
         clinic_id: clinic.clone(),
-        lot_id: lot_id.to_string(),
+        lot_id: lot_id.clone(),
         product_id: product.id.clone(),
         kind: entry.kind,
         quantity: delta,
@@ -103,7 +103,7 @@ pub fn record(
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManualMovement {
-    pub lot_id: String,
+    pub lot_id: LotId,
     /// `waste` (quantity thrown away, positive) or `adjust` (signed correction).
     pub kind: String,
     #[schema(value_type = String, example = "1.5")]

@@ -12,7 +12,7 @@ use crate::db::lots::{self, Lot, LotFilter};
 use crate::db::products::{self, Product};
 use crate::db::sessions::{self, LotUse};
 use crate::db::{self, suppliers, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
     apply_status_change, check_top_up, parse_lot_number, LotStatus, StatusChange, TopUpRefusal,
@@ -24,7 +24,7 @@ use crate::error::{AppError, AppResult, ConflictKind};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveLot {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub lot_number: String,
     /// Last day of use, `YYYY-MM-DD`. A lot already past it may be received (to record
     /// existing stock before wasting it) but is never available.
@@ -45,7 +45,7 @@ pub struct ReceiveLot {
 #[serde(deny_unknown_fields)]
 pub struct ReceiveRequest {
     #[serde(default)]
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     #[serde(default)]
     pub lot_number: Option<String>,
     /// Last day of use, `YYYY-MM-DD`.
@@ -173,7 +173,7 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
             None => {
                 let now = db::now();
                 let lot = Lot {
-                    id: db::new_id(),
+                    id: LotId::generate(),
                     clinic_id: clinic.clone(),
                     product_id: product.id.clone(),
                     lot_number: lot_number.clone(),
@@ -243,7 +243,7 @@ fn delivered_quantity(product: &Product, containers: i64) -> AppResult<Decimal> 
 pub fn change_status(
     conn: &mut Conn,
     actor: &Actor,
-    lot_id: &str,
+    lot_id: &LotId,
     change: StatusChange,
     reason: &str,
 ) -> AppResult<Lot> {
@@ -275,7 +275,7 @@ pub fn change_status(
 pub fn recall(
     conn: &mut Conn,
     actor: &Actor,
-    lot_id: &str,
+    lot_id: &LotId,
     reason: &str,
 ) -> AppResult<(Lot, Vec<LotUse>, String)> {
     db::write_tx(conn, |conn| {
@@ -287,7 +287,7 @@ pub fn recall(
 }
 
 /// Every session that used a lot (forward trace): who, when, how much.
-pub fn trace(conn: &mut Conn, actor: &Actor, lot_id: &str) -> AppResult<(Lot, Vec<LotUse>)> {
+pub fn trace(conn: &mut Conn, actor: &Actor, lot_id: &LotId) -> AppResult<(Lot, Vec<LotUse>)> {
     let clinic = actor.clinic_for(Action::Audit)?;
     let lot = get_lot_in(conn, clinic, lot_id)?;
     let uses = sessions::sessions_using_lot(conn, clinic, &lot.id)?;
@@ -313,12 +313,12 @@ pub fn trace_by_number(
         .collect()
 }
 
-pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Lot> {
+pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &LotId) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
     get_lot_in(conn, clinic, id)
 }
 
-pub fn get_lot_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Lot> {
+pub fn get_lot_in(conn: &mut Conn, clinic: &ClinicId, id: &LotId) -> AppResult<Lot> {
     lots::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("lot {id}")))
 }
 
@@ -327,7 +327,7 @@ pub fn get_lot_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Lot
 pub fn list_lots(
     conn: &mut Conn,
     actor: &Actor,
-    product_id: Option<String>,
+    product_id: Option<ProductId>,
     lot_number: Option<String>,
     status: Option<&str>,
     expiring_within_days: Option<i64>,
@@ -372,11 +372,11 @@ pub fn resolve_receipt(
     conn: &mut Conn,
     clinic: &ClinicId,
     field: &str,
-    product_id: Option<String>,
+    product_id: Option<ProductId>,
     lot_number: Option<String>,
     expires_on: Option<NaiveDate>,
     code: Option<&str>,
-) -> AppResult<(String, String, NaiveDate)> {
+) -> AppResult<(ProductId, String, NaiveDate)> {
     let (mut product_id, mut lot_number, mut expires_on) = (product_id, lot_number, expires_on);
     if let Some(code) = code {
         let found = scan_in(conn, clinic, &format!("{field}.code"), code)?;

@@ -11,7 +11,7 @@ use super::planning;
 use super::Actor;
 use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::order::PurchaseOrderStatus;
 use crate::domain::role::Action;
 use crate::domain::{quantity, Checks};
@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult, ConflictKind};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub containers: i64,
 }
 
@@ -100,7 +100,7 @@ pub fn create(
 
 /// A line to order, before it has an order.
 struct Wanted {
-    product_id: String,
+    product_id: ProductId,
     containers: i64,
     unit_cost: Decimal,
     reason: Option<String>,
@@ -212,7 +212,7 @@ pub fn send(
 pub struct ReceivedLine {
     /// Or give `code`, the GS1 code scanned from the box.
     #[serde(default)]
-    pub product_id: Option<String>,
+    pub product_id: Option<ProductId>,
     #[serde(default)]
     pub lot_number: Option<String>,
     #[serde(default)]

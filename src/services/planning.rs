@@ -15,7 +15,7 @@ use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection,
     RATE_WINDOW_DAYS, SAFETY_DAYS,
 };
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::product::StockUnit;
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
@@ -27,14 +27,14 @@ pub const DEFAULT_LEAD_TIME_DAYS: i64 = 7;
 pub struct Outlook {
     pub today: NaiveDate,
     pub products: Vec<Product>,
-    lead_times: HashMap<String, (String, String, i64)>,
-    planned: HashMap<String, Vec<(NaiveDate, Decimal)>>,
-    rate: HashMap<String, Decimal>,
-    incoming: HashMap<String, Decimal>,
+    lead_times: HashMap<ProductId, (String, String, i64)>,
+    planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
+    rate: HashMap<ProductId, Decimal>,
+    incoming: HashMap<ProductId, Decimal>,
     /// On hand, usable, expired and next expiry per product (products with stock only).
-    pub levels: HashMap<String, StockRow>,
+    pub levels: HashMap<ProductId, StockRow>,
     /// Usable lots expiring within the horizon, per product.
-    lots: HashMap<String, Vec<(NaiveDate, Decimal)>>,
+    lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
 }
 
 /// One product's forecast.
@@ -81,7 +81,7 @@ impl Outlook {
             }
         }
         let by_id: HashMap<&str, &Product> = products.iter().map(|p| (p.id.as_str(), p)).collect();
-        let mut planned: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        let mut planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
         for (on, product_id, amount) in
             planning::planned_use(conn, clinic, today + Duration::days(longest))?
         {
@@ -103,9 +103,9 @@ impl Outlook {
             .map(|(p, used)| (p, (used / window).round_dp(6)))
             .collect();
         let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
-        let mut lots: HashMap<String, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        let mut lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
         // One aggregate over the lots serves both the stock view and the forecast.
-        let levels: HashMap<String, StockRow> = lots::stock_by_product(conn, clinic, today)?
+        let levels: HashMap<ProductId, StockRow> = lots::stock_by_product(conn, clinic, today)?
             .into_iter()
             .map(|r| (r.product_id.clone(), r))
             .collect();

@@ -6,7 +6,7 @@ use super::Actor;
 use crate::db::recalls::{self as repo, RecallCase, RecallContact};
 use crate::db::sessions::LotUse;
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId};
 use crate::domain::optional_text;
 use crate::domain::recall::{can_close, ContactStatus, RecallCaseStatus};
 use crate::domain::role::Action;
@@ -18,14 +18,14 @@ pub fn open(
     conn: &mut Conn,
     actor: &Actor,
     clinic: &ClinicId,
-    lot_id: &str,
+    lot_id: &LotId,
     reason: &str,
     uses: &[LotUse],
 ) -> AppResult<RecallCase> {
     let case = RecallCase {
         id: db::new_id(),
         clinic_id: clinic.clone(),
-        lot_id: lot_id.to_string(),
+        lot_id: lot_id.clone(),
         reason: reason.to_string(),
         status: RecallCaseStatus::Open,
         opened_by: actor.staff_id.clone(),

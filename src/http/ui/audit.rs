@@ -3,6 +3,7 @@
 //! exports (`/exports`, downloads streamed from `/exports.csv`) and `/audit-log`. Every
 //! fact and rule comes from `services::{recalls, exports, audit}`, as in the JSON API.
 
+use crate::domain::ids::{LotId, ProductId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
@@ -56,7 +57,7 @@ fn minute(t: chrono::NaiveDateTime) -> String {
 
 struct CaseRow {
     id: String,
-    lot_id: String,
+    lot_id: LotId,
     lot_number: String,
     reason: String,
     opened: String,
@@ -131,7 +132,7 @@ struct RecallPage {
     frame: Frame,
     csrf_token: String,
     id: String,
-    lot_id: String,
+    lot_id: LotId,
     lot_number: String,
     reason: String,
     opened: String,
@@ -415,7 +416,7 @@ struct ExportForm {
     kind: String,
     from: String,
     to: String,
-    product_id: String,
+    product_id: ProductId,
     lot_number: String,
     bom: String,
 }
@@ -468,7 +469,7 @@ async fn exports_view(
     }];
     product_opts.extend(products.into_iter().map(|p| Opt {
         selected: p.id == form.product_id,
-        value: p.id,
+        value: p.id.to_string(),
         label: format!("{} ({})", p.name, p.sku),
     }));
     Ok(page(
@@ -546,7 +547,7 @@ pub async fn export_csv(
     let query = ExportQuery {
         from: some(&form.from),
         to: some(&form.to),
-        product_id: some(&form.product_id),
+        product_id: some(&form.product_id).map(ProductId::from),
         lot_number: some(&form.lot_number),
         bom: Some(form.bom == "true"),
     };

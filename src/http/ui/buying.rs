@@ -3,6 +3,7 @@
 //! CSV, receiving against the order by scanning). Every rule comes from the same services
 //! as the JSON API.
 
+use crate::domain::ids::{LotId, ProductId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -39,7 +40,7 @@ pub(super) struct ReceiveLine {
 
 /// A lot just received, linked from the notice.
 struct Received {
-    id: String,
+    id: LotId,
     label: String,
 }
 
@@ -90,13 +91,13 @@ pub async fn receive_form(
     q: web::Query<ReceiveQuery>,
 ) -> Result<HttpResponse, UiError> {
     session.actor.clinic_for(Action::ManageStock)?;
-    let ids: Vec<String> = q
+    let ids: Vec<LotId> = q
         .received
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .take(200)
-        .map(str::to_string)
+        .map(LotId::from)
         .collect();
     let actor = session.actor.clone();
     let received = run(&state, move |conn| {
@@ -403,7 +404,7 @@ async fn commit_lines(
     .await;
     match result {
         Ok(received) => {
-            let ids: Vec<String> = received.into_iter().map(|l| l.id).collect();
+            let ids: Vec<String> = received.into_iter().map(|l| l.id.0).collect();
             let query =
                 serde_urlencoded::to_string([("received", ids.join(","))]).unwrap_or_default();
             Ok(see_other(&format!("/receive?{query}")))
@@ -428,7 +429,7 @@ async fn commit_lines(
 // ---- /reorder
 
 struct SuggestionRow {
-    product_id: String,
+    product_id: ProductId,
     product: String,
     containers: i64,
     reason: String,

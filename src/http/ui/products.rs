@@ -1,6 +1,7 @@
 //! The manager's product page: `/products/{id}` with its details, an edit form
 //! (`services::catalog::update_product`, errors next to their fields) and its lots.
 
+use crate::domain::ids::{LotId, ProductId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -44,7 +45,7 @@ struct Errors {
 }
 
 struct LotRow {
-    id: String,
+    id: LotId,
     number: String,
     expires_on: String,
     status: String,
@@ -56,7 +57,7 @@ struct LotRow {
 struct ProductPage {
     frame: Frame,
     csrf_token: String,
-    id: String,
+    id: ProductId,
     title: String,
     details: Vec<(&'static str, String)>,
     manages: bool,
@@ -86,7 +87,7 @@ fn form_of(p: &Product) -> ProductForm {
 async fn product_view(
     state: &AppState,
     session: &WebSession,
-    id: String,
+    id: ProductId,
     edited: Option<(ProductForm, Errors)>,
     notice: Option<String>,
     status: StatusCode,
@@ -180,7 +181,7 @@ struct ProductQuery {
 pub async fn product_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     q: web::Query<ProductQuery>,
 ) -> Result<HttpResponse, UiError> {
     let notice = (q.done == "edit").then(|| "Product saved.".to_string());
@@ -202,7 +203,7 @@ pub async fn edit_product(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let form: ProductForm = posted(&req, &cfg, &session, &body)?;

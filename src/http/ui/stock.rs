@@ -2,6 +2,7 @@
 //! purchase orders, open recall cases), `/stock`, `/lots/{id}` with its status changes,
 //! and `/trace` with its CSV. Every fact comes from the same services as the JSON API.
 
+use crate::domain::ids::{LotId, ProductId, SessionId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -68,7 +69,7 @@ pub struct OrderRow {
 }
 
 pub struct RecallRow {
-    pub lot_id: String,
+    pub lot_id: LotId,
     pub lot_number: String,
     pub reason: String,
     pub opened: String,
@@ -159,12 +160,12 @@ struct StockQuery {
 }
 
 struct LotLink {
-    id: String,
+    id: LotId,
     number: String,
 }
 
 struct StockRow {
-    id: String,
+    id: ProductId,
     name: String,
     sku: String,
     unit: String,
@@ -301,12 +302,12 @@ struct MoveRow {
     quantity: String,
     actor: String,
     reason: String,
-    session_id: Option<String>,
+    session_id: Option<SessionId>,
 }
 
 /// A session that used a lot, as the trace and the lot page show it.
 pub struct UseRow {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub time: String,
     pub patient_ref: String,
     pub practitioner: String,
@@ -340,7 +341,7 @@ struct ChangeForm {
 struct LotPage {
     frame: Frame,
     csrf_token: String,
-    id: String,
+    id: LotId,
     number: String,
     product: String,
     expires_on: String,
@@ -380,7 +381,7 @@ struct Failed {
 async fn lot_view(
     state: &AppState,
     session: &WebSession,
-    id: String,
+    id: LotId,
     notice: Option<String>,
     failed: Failed,
     status: StatusCode,
@@ -483,7 +484,7 @@ impl ChangeForm {
 pub async fn lot_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<LotId>,
     q: web::Query<LotQuery>,
 ) -> Result<HttpResponse, UiError> {
     let notice = match q.done.as_str() {
@@ -521,7 +522,7 @@ pub async fn change_lot(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    path: web::Path<(String, String)>,
+    path: web::Path<(LotId, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let form: ChangeBody = posted(&req, &cfg, &session, &body)?;
@@ -590,7 +591,7 @@ struct TraceQuery {
 }
 
 struct TracedLot {
-    id: String,
+    id: LotId,
     number: String,
     product: String,
     expires_on: String,

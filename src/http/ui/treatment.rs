@@ -2,6 +2,7 @@
 //! sessions, void one (manager), plan courses. Each page calls the same services as its
 //! API twin; a form is just another request type.
 
+use crate::domain::ids::{LotId, ProductId, SessionId};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -57,7 +58,7 @@ fn product_label(p: &Product) -> String {
 
 /// One line of a session list.
 pub struct SessionRow {
-    pub id: String,
+    pub id: SessionId,
     pub time: String,
     pub patient_ref: String,
     pub area: String,
@@ -100,9 +101,9 @@ struct SessionForm {
 
 #[derive(Debug, Default, Clone)]
 struct ItemRow {
-    product_id: String,
+    product_id: ProductId,
     amount: String,
-    lot_id: String,
+    lot_id: LotId,
 }
 
 impl SessionForm {
@@ -132,9 +133,9 @@ impl SessionForm {
                     }
                     let row = rows.entry(i).or_default();
                     match field {
-                        "item_product" => row.product_id = v,
+                        "item_product" => row.product_id = v.into(),
                         "item_amount" => row.amount = v,
-                        "item_lot" => row.lot_id = v,
+                        "item_lot" => row.lot_id = v.into(),
                         _ => {}
                     }
                 }
@@ -162,7 +163,7 @@ impl SessionForm {
             .map(|(product_id, amount)| ItemRow {
                 product_id: product_id.clone(),
                 amount: amount.normalize().to_string(),
-                lot_id: String::new(),
+                lot_id: LotId::default(),
             })
             .collect();
         if self.method.is_empty() {
@@ -741,7 +742,7 @@ struct LineRow {
 }
 
 struct SessionShow {
-    id: String,
+    id: SessionId,
     patient_ref: String,
     status: String,
     void_reason: Option<String>,
@@ -777,7 +778,7 @@ struct ShowQuery {
 async fn show(
     state: &AppState,
     session: &crate::services::accounts::WebSession,
-    id: String,
+    id: SessionId,
     notice: Option<String>,
     alert: Option<String>,
     status: StatusCode,
@@ -873,7 +874,7 @@ async fn show(
 pub async fn session_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<SessionId>,
     q: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, UiError> {
     let notice = q
@@ -903,7 +904,7 @@ pub async fn void_session(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<SessionId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let form: VoidForm = posted(&req, &cfg, &session, &body)?;
@@ -1285,7 +1286,7 @@ mod tests {
             items: vec![ItemRow {
                 product_id: "a".into(),
                 amount: "two".into(),
-                lot_id: String::new(),
+                lot_id: LotId::default(),
             }],
             ..SessionForm::default()
         };

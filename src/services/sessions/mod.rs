@@ -26,7 +26,7 @@ use crate::db::idempotency::{self, IdempotencyRecord};
 use crate::db::sessions::{self as repo, Session, SessionFilter};
 use crate::db::usage::{self, Line, Usage};
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::required_text;
 use crate::domain::role::Action;
@@ -40,13 +40,13 @@ use resolve::Resolved;
 pub struct ItemInput {
     /// Or give `code`.
     #[serde(default)]
-    pub product_id: String,
+    pub product_id: ProductId,
     /// In the product's stock unit.
     #[schema(value_type = String, example = "2")]
     pub quantity: Decimal,
     /// A lot to use; otherwise the service chooses first-expiry-first-out.
     #[serde(default)]
-    pub lot_id: Option<String>,
+    pub lot_id: Option<LotId>,
     /// The GS1 code scanned from the vial or box: names the product and the lot.
     #[serde(default)]
     pub code: Option<String>,
@@ -127,7 +127,7 @@ pub fn log(
     }
     let resolved = resolve::resolve(conn, &clinic, input)?;
     let result = db::write_tx(conn, |conn| {
-        let session_id = db::new_id();
+        let session_id = SessionId::generate();
         if let Some(idem) = &idempotency {
             idempotency::insert(
                 conn,
@@ -137,7 +137,7 @@ pub fn log(
                     idem_key: idem.key.clone(),
                     request_hash: idem.request_hash.clone(),
                     status: 201,
-                    response: session_id.clone(),
+                    response: session_id.to_string(),
                     created_at: db::now(),
                 },
             )?;
@@ -171,7 +171,7 @@ fn replay(
     match idempotency::find(conn, clinic, &actor.staff_id, &idem.key)? {
         None => Ok(None),
         Some(r) if r.request_hash == idem.request_hash => Ok(Some(Logged {
-            detail: get_in(conn, clinic, &r.response)?,
+            detail: get_in(conn, clinic, &SessionId::from(r.response))?,
             replayed: true,
         })),
         Some(_) => Err(AppError::conflict(
@@ -188,11 +188,11 @@ fn write_session(
     conn: &mut Conn,
     actor: &Actor,
     clinic: &ClinicId,
-    session_id: &str,
+    session_id: &SessionId,
     r: Resolved,
 ) -> AppResult<SessionDetail> {
     let session = Session {
-        id: session_id.to_string(),
+        id: session_id.clone(),
         clinic_id: clinic.clone(),
         patient_ref: r.patient_ref.clone(),
         practitioner_id: actor.staff_id.clone(),
@@ -213,7 +213,7 @@ fn write_session(
     repo::insert(conn, &session)?;
     // Lock every product's lots in one order, so two sessions never wait on each other
     // in a circle.
-    let products: BTreeSet<&str> = r.items.iter().map(|i| i.product.id.as_str()).collect();
+    let products: BTreeSet<&ProductId> = r.items.iter().map(|i| &i.product.id).collect();
     for product_id in products {
         repo::lock_product_lots(conn, clinic, product_id)?;
     }
@@ -247,12 +247,12 @@ fn write_session(
     })
 }
 
-pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<SessionDetail> {
+pub fn get(conn: &mut Conn, actor: &Actor, id: &SessionId) -> AppResult<SessionDetail> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
     get_in(conn, clinic, id)
 }
 
-pub fn get_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<SessionDetail> {
+pub fn get_in(conn: &mut Conn, clinic: &ClinicId, id: &SessionId) -> AppResult<SessionDetail> {
     let session =
         repo::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("session {id}")))?;
     detail(conn, session)
@@ -283,7 +283,12 @@ pub fn list(
 
 /// Voids a session: every movement it made is reversed by a new movement; nothing is
 /// deleted. Open vials keep their state (the liquid is not back in the bottle).
-pub fn void(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult<SessionDetail> {
+pub fn void(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &SessionId,
+    reason: &str,
+) -> AppResult<SessionDetail> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
     db::write_tx(conn, |conn| {
@@ -305,7 +310,7 @@ pub fn void(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult
                 kind: MovementKind::Reversal,
                 delta: -m.quantity,
                 reason: Some(format!("void: {reason}")),
-                session_id: Some(id.to_string()),
+                session_id: Some(id.clone()),
                 reverses_id: Some(m.id.clone()),
             };
             record(conn, actor, &clinic, &product, &m.lot_id, entry)?;
@@ -352,8 +357,8 @@ pub fn dry_run(conn: &mut Conn, actor: &Actor, mut input: NewSession) -> AppResu
     let resolved = resolve::resolve(conn, &clinic, input)?;
     let found = resolved.contraindications.clone();
     let outcome = db::write_tx(conn, |conn| -> Result<(), DryRun> {
-        let detail =
-            write_session(conn, actor, &clinic, &db::new_id(), resolved).map_err(DryRun::Failed)?;
+        let detail = write_session(conn, actor, &clinic, &SessionId::generate(), resolved)
+            .map_err(DryRun::Failed)?;
         Err(DryRun::Planned(Box::new(detail)))
     });
     match outcome {

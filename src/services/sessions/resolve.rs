@@ -10,7 +10,7 @@ use crate::db::formulations::FormulationVersion;
 use crate::db::lots;
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, LotId, ProductId};
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{check_performed_at, parse_patient_ref, Area, Method};
 use crate::domain::usage::{variance, Variance};
@@ -38,7 +38,7 @@ pub(super) struct Resolved {
 pub(super) struct Item {
     pub product: Product,
     pub quantity: Decimal,
-    pub lot_id: Option<String>,
+    pub lot_id: Option<LotId>,
 }
 
 pub(super) fn resolve(
@@ -94,10 +94,8 @@ pub(super) fn resolve(
     if !found.is_empty() && override_reason.is_none() {
         return Err(contraindicated(found));
     }
-    let taken: Vec<(&str, Decimal)> = items
-        .iter()
-        .map(|i| (i.product.id.as_str(), i.quantity))
-        .collect();
+    let taken: Vec<(&ProductId, Decimal)> =
+        items.iter().map(|i| (&i.product.id, i.quantity)).collect();
     let lines = variance(
         formulation.as_ref().map(|f| f.components.as_slice()),
         &taken,
@@ -236,7 +234,7 @@ fn scanned(
     clinic: &ClinicId,
     field: &str,
     code: &str,
-) -> AppResult<Result<(String, String), Vec<FieldError>>> {
+) -> AppResult<Result<(ProductId, LotId), Vec<FieldError>>> {
     let field = format!("{field}.code");
     let found = match scan_in(conn, clinic, &field, code) {
         Ok(f) => f,

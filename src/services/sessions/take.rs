@@ -11,7 +11,7 @@ use crate::db::open_containers::{self, NewOpenContainer};
 use crate::db::products::Product;
 use crate::db::usage::Usage;
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, SessionId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::usage::{
     self, per_lot, LotStock, OpenVial, Plan, PlanError, ProductUse, Source,
@@ -24,7 +24,7 @@ use crate::services::Actor;
 pub(super) struct Take<'a> {
     pub actor: &'a Actor,
     pub clinic: &'a ClinicId,
-    pub session_id: &'a str,
+    pub session_id: &'a SessionId,
     pub performed_at: NaiveDateTime,
 }
 
