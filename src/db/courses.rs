@@ -5,15 +5,15 @@ use diesel::prelude::*;
 
 use super::schema::{course_sessions as planned, courses};
 use super::Conn;
-use crate::domain::ids::{ClinicId, SessionId};
+use crate::domain::ids::{ClinicId, CourseId, FormulationId, SessionId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = courses)]
 pub struct Course {
-    pub id: String,
+    pub id: CourseId,
     pub clinic_id: ClinicId,
     pub patient_ref: String,
-    pub formulation_id: String,
+    pub formulation_id: FormulationId,
     pub area: String,
     pub start_on: NaiveDate,
     pub sessions: i64,
@@ -28,7 +28,7 @@ pub struct Course {
 pub struct PlannedSession {
     pub id: String,
     pub clinic_id: ClinicId,
-    pub course_id: String,
+    pub course_id: CourseId,
     pub seq: i64,
     pub planned_on: NaiveDate,
     pub session_id: Option<SessionId>,
@@ -52,7 +52,7 @@ pub fn insert(conn: &mut Conn, c: &Course, dates: &[NaiveDate]) -> QueryResult<(
     Ok(())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Course>> {
+pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &CourseId) -> QueryResult<Option<Course>> {
     courses::table
         .filter(courses::clinic_id.eq(clinic_id))
         .filter(courses::id.eq(id))
@@ -78,7 +78,7 @@ pub fn list(
     q.load(conn)
 }
 
-pub fn sessions_of(conn: &mut Conn, course_id: &str) -> QueryResult<Vec<PlannedSession>> {
+pub fn sessions_of(conn: &mut Conn, course_id: &CourseId) -> QueryResult<Vec<PlannedSession>> {
     planned::table
         .filter(planned::course_id.eq(course_id))
         .order(planned::seq)
@@ -86,7 +86,7 @@ pub fn sessions_of(conn: &mut Conn, course_id: &str) -> QueryResult<Vec<PlannedS
         .load(conn)
 }
 
-pub fn set_status(conn: &mut Conn, id: &str, status: &str) -> QueryResult<()> {
+pub fn set_status(conn: &mut Conn, id: &CourseId, status: &str) -> QueryResult<()> {
     diesel::update(courses::table.find(id))
         .set(courses::status.eq(status))
         .execute(conn)
@@ -99,10 +99,10 @@ pub fn mark_next_done(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     patient_ref: &str,
-    formulation_id: &str,
+    formulation_id: &FormulationId,
     session_id: &SessionId,
 ) -> QueryResult<()> {
-    let active: Vec<String> = courses::table
+    let active: Vec<CourseId> = courses::table
         .filter(courses::clinic_id.eq(clinic_id))
         .filter(courses::patient_ref.eq(patient_ref))
         .filter(courses::formulation_id.eq(formulation_id))

@@ -9,13 +9,13 @@ use super::schema::{
 };
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, FormulationId, ProductId};
 use crate::domain::treatment::{Area, Method};
 
 /// One version of a formulation, with its components.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FormulationVersion {
-    pub formulation_id: String,
+    pub formulation_id: FormulationId,
     pub version: i64,
     pub latest_version: i64,
     pub name: String,
@@ -30,7 +30,7 @@ pub struct FormulationVersion {
 #[diesel(table_name = versions)]
 struct VersionRow {
     id: String,
-    formulation_id: String,
+    formulation_id: FormulationId,
     version: i64,
     name: String,
     method: Method,
@@ -109,7 +109,7 @@ pub fn insert_version(conn: &mut Conn, v: &NewVersion<'_>, version: i64) -> Quer
 pub fn current_version(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    id: &str,
+    id: &FormulationId,
 ) -> QueryResult<Option<i64>> {
     formulations::table
         .filter(formulations::clinic_id.eq(clinic_id))
@@ -123,7 +123,7 @@ pub fn current_version(
 pub fn get(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    id: &str,
+    id: &FormulationId,
     version: Option<i64>,
 ) -> QueryResult<Option<FormulationVersion>> {
     let Some(latest) = current_version(conn, clinic_id, id)? else {
@@ -158,7 +158,7 @@ pub fn get(
 
 /// The current version of every formulation of the clinic, by name.
 pub fn list_current(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<FormulationVersion>> {
-    let ids: Vec<String> = formulations::table
+    let ids: Vec<FormulationId> = formulations::table
         .filter(formulations::clinic_id.eq(clinic_id))
         .select(formulations::id)
         .load(conn)?;

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use super::schema::lots;
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::{ClinicId, LotId, ProductId};
+use crate::domain::ids::{ClinicId, LotId, ProductId, SupplierId};
 use crate::domain::lot::LotStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -19,7 +19,7 @@ pub struct Lot {
     pub product_id: ProductId,
     pub lot_number: String,
     pub expires_on: NaiveDate,
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     pub containers: i64,
     #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub received_quantity: Decimal,

@@ -7,15 +7,15 @@ use rust_decimal::Decimal;
 use super::schema::{products, purchase_order_lines as lines, purchase_orders as orders};
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, ProductId, PurchaseOrderId, SupplierId};
 use crate::domain::order::PurchaseOrderStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = orders)]
 pub struct PurchaseOrder {
-    pub id: String,
+    pub id: PurchaseOrderId,
     pub clinic_id: ClinicId,
-    pub supplier_id: String,
+    pub supplier_id: SupplierId,
     pub status: PurchaseOrderStatus,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -59,7 +59,7 @@ pub fn insert(conn: &mut Conn, o: &PurchaseOrder) -> QueryResult<()> {
 pub struct NewLine {
     pub id: String,
     pub clinic_id: ClinicId,
-    pub order_id: String,
+    pub order_id: PurchaseOrderId,
     pub position: i64,
     pub product_id: ProductId,
     pub containers: i64,
@@ -76,7 +76,11 @@ pub fn insert_line(conn: &mut Conn, line: NewLine) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<PurchaseOrder>> {
+pub fn get(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    id: &PurchaseOrderId,
+) -> QueryResult<Option<PurchaseOrder>> {
     orders::table
         .filter(orders::clinic_id.eq(clinic_id))
         .filter(orders::id.eq(id))
@@ -94,7 +98,7 @@ pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<PurchaseOr
         .load(conn)
 }
 
-pub fn lines_of(conn: &mut Conn, order_id: &str) -> QueryResult<Vec<OrderLine>> {
+pub fn lines_of(conn: &mut Conn, order_id: &PurchaseOrderId) -> QueryResult<Vec<OrderLine>> {
     lines::table
         .inner_join(products::table.on(products::id.eq(lines::product_id)))
         .filter(lines::order_id.eq(order_id))
@@ -110,7 +114,11 @@ pub fn add_received(conn: &mut Conn, line_id: &str, containers: i64) -> QueryRes
         .map(|_| ())
 }
 
-pub fn set_status(conn: &mut Conn, id: &str, status: PurchaseOrderStatus) -> QueryResult<()> {
+pub fn set_status(
+    conn: &mut Conn,
+    id: &PurchaseOrderId,
+    status: PurchaseOrderStatus,
+) -> QueryResult<()> {
     diesel::update(orders::table.find(id))
         .set((
             orders::status.eq(status),

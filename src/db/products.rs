@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::products;
 use super::types::{Scaled, TextList};
 use super::Conn;
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::product::{ProductKind, StockUnit, Storage, ValidProduct};
 
 /// A product as stored, with decimals already exact.
@@ -31,7 +31,7 @@ pub struct Product {
     #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub reorder_point: Decimal,
     pub reorder_quantity: i64,
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub unit_cost: Decimal,
     pub created_at: NaiveDateTime,

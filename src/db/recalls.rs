@@ -5,13 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::{recall_cases as cases, recall_contacts as contacts};
 use super::Conn;
-use crate::domain::ids::{ClinicId, LotId};
+use crate::domain::ids::{ClinicId, LotId, RecallCaseId};
 use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cases)]
 pub struct RecallCase {
-    pub id: String,
+    pub id: RecallCaseId,
     pub clinic_id: ClinicId,
     pub lot_id: LotId,
     pub reason: String,
@@ -28,7 +28,7 @@ pub struct RecallCase {
 pub struct RecallContact {
     pub id: String,
     pub clinic_id: ClinicId,
-    pub case_id: String,
+    pub case_id: RecallCaseId,
     pub patient_ref: String,
     pub status: ContactStatus,
     pub note: Option<String>,
@@ -84,7 +84,7 @@ pub fn list_cases(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Reca
         .load(conn)
 }
 
-pub fn contacts_of(conn: &mut Conn, case_id: &str) -> QueryResult<Vec<RecallContact>> {
+pub fn contacts_of(conn: &mut Conn, case_id: &RecallCaseId) -> QueryResult<Vec<RecallContact>> {
     contacts::table
         .filter(contacts::case_id.eq(case_id))
         .order(contacts::patient_ref)
@@ -103,7 +103,11 @@ pub fn contacts_for_lot(
     }
 }
 
-pub fn get_contact(conn: &mut Conn, case_id: &str, id: &str) -> QueryResult<Option<RecallContact>> {
+pub fn get_contact(
+    conn: &mut Conn,
+    case_id: &RecallCaseId,
+    id: &str,
+) -> QueryResult<Option<RecallContact>> {
     contacts::table
         .filter(contacts::case_id.eq(case_id))
         .filter(contacts::id.eq(id))

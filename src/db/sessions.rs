@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::{sessions, staff};
 use super::types::{Scaled, TextList};
 use super::Conn;
-use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
+use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId, SessionId};
 use crate::domain::treatment::{Area, Method, SessionStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -20,7 +20,7 @@ pub struct Session {
     pub performed_at: NaiveDateTime,
     pub area: Area,
     pub method: Method,
-    pub formulation_id: Option<String>,
+    pub formulation_id: Option<FormulationId>,
     pub formulation_version: Option<i64>,
     #[diesel(serialize_as = TextList, deserialize_as = TextList)]
     pub conditions: Vec<String>,

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 
 use super::schema::suppliers;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, SupplierId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = suppliers, treat_none_as_null = true)]
 pub struct Supplier {
-    pub id: String,
+    pub id: SupplierId,
     pub clinic_id: ClinicId,
     pub name: String,
     pub email: Option<String>,
@@ -37,7 +37,11 @@ pub fn update(conn: &mut Conn, s: &Supplier) -> QueryResult<()> {
     .map(|_| ())
 }
 
-pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &str) -> QueryResult<Option<Supplier>> {
+pub fn get(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    id: &SupplierId,
+) -> QueryResult<Option<Supplier>> {
     suppliers::table
         .filter(suppliers::clinic_id.eq(clinic_id))
         .filter(suppliers::id.eq(id))

@@ -17,7 +17,10 @@ use diesel::sqlite::Sqlite;
 use rust_decimal::Decimal;
 
 use super::MultiBackend;
-use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
+use crate::domain::ids::{
+    ClinicId, CourseId, FormulationId, LotId, ProductId, PurchaseOrderId, RecallCaseId, SessionId,
+    SupplierId,
+};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::LotStatus;
 use crate::domain::order::PurchaseOrderStatus;
@@ -65,6 +68,11 @@ text_columns!(
     LotId,
     ProductId,
     SessionId,
+    SupplierId,
+    FormulationId,
+    CourseId,
+    RecallCaseId,
+    PurchaseOrderId,
     ContactStatus,
     MovementKind,
     LotStatus,

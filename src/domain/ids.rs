@@ -113,4 +113,14 @@ id_type!(
     LotId,
     /// A treatment session: what was used on one patient, once.
     SessionId,
+    /// A supplier the clinic orders from.
+    SupplierId,
+    /// A cocktail (all its versions share the id).
+    FormulationId,
+    /// A patient's planned course of sessions.
+    CourseId,
+    /// The recall case opened for a recalled lot.
+    RecallCaseId,
+    /// A purchase order to a supplier.
+    PurchaseOrderId,
 );

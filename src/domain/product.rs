@@ -1,6 +1,7 @@
 //! Catalog rules: what a product is and which combinations of kind, unit and use make
 //! sense in a mesotherapy clinic.
 
+use crate::domain::ids::SupplierId;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -100,7 +101,7 @@ pub struct ProductInput {
     #[serde(default)]
     pub reorder_quantity: i64,
     #[serde(default)]
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     #[serde(default)]
     #[schema(value_type = String, example = "12.50")]
     pub unit_cost: Decimal,
@@ -121,7 +122,7 @@ pub struct ValidProduct {
     pub storage: Storage,
     pub reorder_point: Decimal,
     pub reorder_quantity: i64,
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     pub unit_cost: Decimal,
 }
 

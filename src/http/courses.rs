@@ -1,6 +1,6 @@
 //! Planned treatment courses.
 
-use crate::domain::ids::SessionId;
+use crate::domain::ids::{CourseId, FormulationId, SessionId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,9 +23,9 @@ pub struct PlannedView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CourseView {
-    pub id: String,
+    pub id: CourseId,
     pub patient_ref: String,
-    pub formulation_id: String,
+    pub formulation_id: FormulationId,
     pub area: String,
     pub start_on: NaiveDate,
     pub sessions: i64,
@@ -77,7 +77,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<CourseId>,
 ) -> AppResult<HttpResponse> {
     let c = run(&state, move |conn| courses::get(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(view(c)))
@@ -108,7 +108,7 @@ pub async fn list(
 pub async fn cancel(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<CourseId>,
 ) -> AppResult<HttpResponse> {
     let c = run(&state, move |conn| courses::cancel(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(view(c)))

@@ -1,6 +1,6 @@
 //! Cocktails: create, new versions, read, and screen a patient against one.
 
-use crate::domain::ids::ProductId;
+use crate::domain::ids::{FormulationId, ProductId};
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -24,7 +24,7 @@ pub struct ComponentView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FormulationView {
-    pub id: String,
+    pub id: FormulationId,
     pub version: i64,
     pub latest_version: i64,
     pub name: String,
@@ -76,7 +76,7 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<FormulationId>,
     body: Json<FormulationInput>,
 ) -> AppResult<HttpResponse> {
     let f = run(&state, move |conn| {
@@ -98,7 +98,7 @@ pub struct VersionQuery {
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<FormulationId>,
     q: Query<VersionQuery>,
 ) -> AppResult<HttpResponse> {
     let version = q.0.version;
@@ -140,7 +140,7 @@ pub struct CheckAnswer {
 pub async fn check(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<FormulationId>,
     body: Json<CheckRequest>,
 ) -> AppResult<HttpResponse> {
     let found = run(&state, move |conn| {

@@ -1,6 +1,6 @@
 //! Lots: receiving, reading, and status changes.
 
-use crate::domain::ids::{LotId, ProductId, SessionId};
+use crate::domain::ids::{LotId, ProductId, RecallCaseId, SessionId, SupplierId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -23,7 +23,7 @@ pub struct LotView {
     pub product_id: ProductId,
     pub lot_number: String,
     pub expires_on: NaiveDate,
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     /// Containers received, all deliveries together.
     pub containers: i64,
     /// In the product's stock unit.
@@ -174,7 +174,7 @@ pub struct RecallView {
     /// Sessions that used the lot (with patient codes), to contact.
     pub affected_sessions: Vec<TracedSession>,
     /// The recall case that tracks contacting each patient.
-    pub recall_case_id: String,
+    pub recall_case_id: RecallCaseId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

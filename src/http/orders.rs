@@ -1,7 +1,7 @@
 //! Purchase orders (manager): from suggestions or by hand; CSV for the supplier;
 //! receiving creates the lots.
 
-use crate::domain::ids::ProductId;
+use crate::domain::ids::{ProductId, PurchaseOrderId, SupplierId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -33,8 +33,8 @@ pub struct OrderLineView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
-    pub id: String,
-    pub supplier_id: String,
+    pub id: PurchaseOrderId,
+    pub supplier_id: SupplierId,
     /// `draft`, `sent`, `partially_received`, `received` or `cancelled`.
     pub status: PurchaseOrderStatus,
     pub lines: Vec<OrderLineView>,
@@ -105,7 +105,7 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
 pub async fn csv(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<PurchaseOrderId>,
 ) -> AppResult<HttpResponse> {
     let (order, lines) = run(&state, move |conn| orders::get(conn, &actor, &id)).await?;
     let bytes = write_purchase_order(&lines, &CsvOptions { bom: false })?;
@@ -124,7 +124,7 @@ pub async fn csv(
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<PurchaseOrderId>,
 ) -> AppResult<HttpResponse> {
     let o = run(&state, move |conn| orders::get(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(view(o)))
@@ -137,7 +137,7 @@ pub async fn get(
 pub async fn send(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<PurchaseOrderId>,
 ) -> AppResult<HttpResponse> {
     let o = run(&state, move |conn| orders::send(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(view(o)))
@@ -151,7 +151,7 @@ pub async fn send(
 pub async fn receive(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<PurchaseOrderId>,
     body: Json<Receipt>,
 ) -> AppResult<HttpResponse> {
     let o = run(&state, move |conn| {

@@ -1,6 +1,6 @@
 //! Forecast, reorder suggestions and alerts (manager).
 
-use crate::domain::ids::ProductId;
+use crate::domain::ids::{ProductId, SupplierId};
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -101,7 +101,7 @@ pub struct SuggestionLine {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupplierSuggestions {
     /// Absent for products without a preferred supplier.
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     pub name: String,
     pub lines: Vec<SuggestionLine>,
 }

@@ -1,6 +1,6 @@
 //! The product catalog.
 
-use crate::domain::ids::ProductId;
+use crate::domain::ids::{ProductId, SupplierId};
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -33,7 +33,7 @@ pub struct ProductView {
     pub storage: Storage,
     pub reorder_point: Decimal,
     pub reorder_quantity: i64,
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     pub unit_cost: Decimal,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

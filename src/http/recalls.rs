@@ -1,6 +1,6 @@
 //! Recall cases: who must be told about a recalled lot, and whether they were.
 
-use crate::domain::ids::LotId;
+use crate::domain::ids::{LotId, RecallCaseId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ pub struct ContactView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecallCaseView {
-    pub id: String,
+    pub id: RecallCaseId,
     pub lot_id: LotId,
     pub reason: String,
     pub status: RecallCaseStatus,
@@ -86,7 +86,7 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<RecallCaseId>,
 ) -> AppResult<HttpResponse> {
     let (case, contacts) = run(&state, move |conn| recalls::get(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(view(case, contacts)))
@@ -109,7 +109,7 @@ pub struct ContactUpdate {
 pub async fn contact(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RecallCaseId, String)>,
     body: Json<ContactUpdate>,
 ) -> AppResult<HttpResponse> {
     let (id, contact_id) = path.into_inner();
@@ -141,7 +141,7 @@ pub struct CloseCase {
 pub async fn close(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<RecallCaseId>,
     body: Json<CloseCase>,
 ) -> AppResult<HttpResponse> {
     let (case, contacts) = run(&state, move |conn| {

@@ -1,6 +1,6 @@
 //! Treatment sessions: log (idempotently), read, list, void.
 
-use crate::domain::ids::{LotId, ProductId, SessionId};
+use crate::domain::ids::{FormulationId, LotId, ProductId, SessionId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -48,7 +48,7 @@ pub struct SessionView {
     pub performed_at: DateTime<Utc>,
     pub area: Area,
     pub method: Method,
-    pub formulation_id: Option<String>,
+    pub formulation_id: Option<FormulationId>,
     pub formulation_version: Option<i64>,
     pub conditions: Vec<String>,
     /// What screening found; present only when overridden.

@@ -1,5 +1,6 @@
 //! Suppliers.
 
+use crate::domain::ids::SupplierId;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -15,7 +16,7 @@ use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupplierView {
-    pub id: String,
+    pub id: SupplierId,
     pub name: String,
     pub email: Option<String>,
     pub lead_time_days: i64,
@@ -65,7 +66,7 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<SupplierId>,
 ) -> AppResult<HttpResponse> {
     let s = run(&state, move |conn| catalog::get_supplier(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(SupplierView::from(s)))
@@ -78,7 +79,7 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     actor: Actor,
-    id: web::Path<String>,
+    id: web::Path<SupplierId>,
     body: Json<SupplierPatch>,
 ) -> AppResult<HttpResponse> {
     let s = run(&state, move |conn| {

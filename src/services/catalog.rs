@@ -8,7 +8,7 @@ use super::Actor;
 use crate::db::products::{self, Product};
 use crate::db::suppliers::{self, Supplier};
 use crate::db::{self, Conn};
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
 use crate::domain::supplier::{SupplierInput, ValidSupplier};
@@ -42,7 +42,7 @@ pub struct ProductPatch {
     #[schema(value_type = Option<String>)]
     pub reorder_point: Option<Decimal>,
     pub reorder_quantity: Option<i64>,
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     #[schema(value_type = Option<String>)]
     pub unit_cost: Option<Decimal>,
 }
@@ -56,7 +56,7 @@ pub fn create_supplier(
     let valid = ValidSupplier::try_from(input).map_err(AppError::Invalid)?;
     let now = db::now();
     let s = Supplier {
-        id: db::new_id(),
+        id: SupplierId::generate(),
         clinic_id: clinic.clone(),
         name: valid.name,
         email: valid.email,
@@ -81,7 +81,7 @@ pub fn create_supplier(
 pub fn update_supplier(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &SupplierId,
     patch: SupplierPatch,
 ) -> AppResult<Supplier> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
@@ -113,12 +113,12 @@ pub fn update_supplier(
     })
 }
 
-pub fn get_supplier(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Supplier> {
+pub fn get_supplier(conn: &mut Conn, actor: &Actor, id: &SupplierId) -> AppResult<Supplier> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
     get_supplier_in(conn, clinic, id)
 }
 
-fn get_supplier_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Supplier> {
+fn get_supplier_in(conn: &mut Conn, clinic: &ClinicId, id: &SupplierId) -> AppResult<Supplier> {
     suppliers::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("supplier {id}")))
 }
 

@@ -1,6 +1,7 @@
 //! Planned treatment courses: a patient's series of sessions with one cocktail. Logging
 //! a session for that patient and cocktail marks the next planned date done.
 
+use crate::domain::ids::{CourseId, FormulationId};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -19,7 +20,7 @@ use crate::error::{AppError, AppResult, ConflictKind};
 #[serde(deny_unknown_fields)]
 pub struct NewCourse {
     pub patient_ref: String,
-    pub formulation_id: String,
+    pub formulation_id: FormulationId,
     pub area: String,
     pub start_on: NaiveDate,
     /// Defaults from the area: face 4, body 7, scalp 6.
@@ -64,7 +65,7 @@ pub fn create(
         return Err(AppError::invalid("body", "invalid course"));
     };
     let course = Course {
-        id: db::new_id(),
+        id: CourseId::generate(),
         clinic_id: clinic.clone(),
         patient_ref,
         formulation_id: input.formulation_id,
@@ -94,7 +95,11 @@ pub fn create(
     })
 }
 
-pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<(Course, Vec<PlannedSession>)> {
+pub fn get(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &CourseId,
+) -> AppResult<(Course, Vec<PlannedSession>)> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
     let course =
         repo::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("course {id}")))?;
@@ -120,7 +125,7 @@ pub fn list(
 pub fn cancel(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &CourseId,
 ) -> AppResult<(Course, Vec<PlannedSession>)> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();
     db::write_tx(conn, |conn| {

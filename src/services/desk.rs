@@ -2,6 +2,7 @@
 //! the API: today's planned course sessions and sessions, and the choices of the
 //! session form (cocktails, products, usable lots, known screening conditions).
 
+use crate::domain::ids::{CourseId, FormulationId};
 use chrono::NaiveDateTime;
 
 use super::{courses, formulations, lots, sessions, today, Actor};
@@ -16,10 +17,10 @@ use crate::error::AppResult;
 /// A course session planned for today (or overdue) that is not recorded yet.
 #[derive(Debug, Clone)]
 pub struct PlannedToday {
-    pub course_id: String,
+    pub course_id: CourseId,
     pub patient_ref: String,
     pub area: String,
-    pub formulation_id: String,
+    pub formulation_id: FormulationId,
     pub cocktail: String,
     pub method: String,
     pub planned_on: chrono::NaiveDate,

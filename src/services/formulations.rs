@@ -9,7 +9,7 @@ use crate::db::products::{self, Product};
 use crate::db::rules::{self, ClinicRule};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{FormulationInput, ValidFormulation};
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, FormulationId, ProductId};
 use crate::domain::product::normalize_ingredient;
 use crate::domain::role::Action;
 use crate::domain::screening::{
@@ -26,7 +26,7 @@ pub fn create(
 ) -> AppResult<FormulationVersion> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let valid = validate(conn, &clinic, input)?;
-    let id = db::new_id();
+    let id = FormulationId::generate();
     db::write_tx(conn, |conn| {
         save_version(conn, actor, &clinic, &id, &valid, 1)?;
         let created = get_in(conn, &clinic, &id, None)?;
@@ -46,7 +46,7 @@ pub fn create(
 pub fn update(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &FormulationId,
     input: FormulationInput,
 ) -> AppResult<FormulationVersion> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
@@ -120,7 +120,7 @@ fn validate(
 pub fn get(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &FormulationId,
     version: Option<i64>,
 ) -> AppResult<FormulationVersion> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
@@ -130,7 +130,7 @@ pub fn get(
 pub fn get_in(
     conn: &mut Conn,
     clinic: &ClinicId,
-    id: &str,
+    id: &FormulationId,
     version: Option<i64>,
 ) -> AppResult<FormulationVersion> {
     formulations::get(conn, clinic, id, version)?.ok_or_else(|| match version {
@@ -191,7 +191,7 @@ pub fn screen_products(
 pub fn check(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &FormulationId,
     conditions: &[String],
 ) -> AppResult<Vec<Contraindication>> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::lots::{receive_lot, ReceiveLot};
 use super::{catalog, Actor};
 use crate::db::{self, lots, products, suppliers, Conn};
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
@@ -88,7 +88,12 @@ struct Report(Vec<FieldError>);
 
 impl Report {
     /// The id of the supplier named in a row, if any; an unknown name is an error.
-    fn supplier(&mut self, line: u64, name: &str, ids: &HashMap<String, String>) -> Option<String> {
+    fn supplier(
+        &mut self,
+        line: u64,
+        name: &str,
+        ids: &HashMap<String, SupplierId>,
+    ) -> Option<SupplierId> {
         let name = blank(name)?;
         let id = ids.get(name).cloned();
         if id.is_none() {
@@ -238,7 +243,7 @@ fn finish<T>(
 fn product_row(
     line: u64,
     r: ProductRow,
-    supplier_ids: &HashMap<String, String>,
+    supplier_ids: &HashMap<String, SupplierId>,
     report: &mut Report,
 ) -> Option<ValidProduct> {
     let before = report.0.len();
@@ -298,7 +303,7 @@ pub fn import_products(
     let mut report = Report(Vec::new());
     let rows: Vec<(u64, ProductRow)> =
         read(bytes, &PRODUCT_COLUMNS, &PRODUCT_REQUIRED, &mut report);
-    let supplier_ids: HashMap<String, String> = suppliers::list(conn, &clinic)?
+    let supplier_ids: HashMap<String, SupplierId> = suppliers::list(conn, &clinic)?
         .into_iter()
         .map(|s| (s.name, s.id))
         .collect();
@@ -326,7 +331,7 @@ pub fn import_products(
 struct LotFile<'a> {
     clinic: &'a ClinicId,
     products_by_sku: HashMap<String, products::Product>,
-    supplier_ids: HashMap<String, String>,
+    supplier_ids: HashMap<String, SupplierId>,
     expiry_in_file: HashMap<(ProductId, String), NaiveDate>,
 }
 

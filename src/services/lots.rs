@@ -12,7 +12,7 @@ use crate::db::lots::{self, Lot, LotFilter};
 use crate::db::products::{self, Product};
 use crate::db::sessions::{self, LotUse};
 use crate::db::{self, suppliers, Conn};
-use crate::domain::ids::{ClinicId, LotId, ProductId};
+use crate::domain::ids::{ClinicId, LotId, ProductId, RecallCaseId, SupplierId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
     apply_status_change, check_top_up, parse_lot_number, LotStatus, StatusChange, TopUpRefusal,
@@ -37,7 +37,7 @@ pub struct ReceiveLot {
     pub unit_cost: Option<Decimal>,
     /// Defaults to the product's preferred supplier.
     #[serde(default)]
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
 }
 
 /// A delivery as the API takes it: by ids or by the GS1 code scanned from the box.
@@ -56,7 +56,7 @@ pub struct ReceiveRequest {
     #[schema(value_type = Option<String>)]
     pub unit_cost: Option<Decimal>,
     #[serde(default)]
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<SupplierId>,
     /// GS1 element string, bracketed form or Digital Link: gives product, lot and expiry.
     #[serde(default)]
     pub code: Option<String>,
@@ -208,7 +208,7 @@ fn delivery_supplier(
     clinic: &ClinicId,
     input: &ReceiveLot,
     product: &Product,
-) -> AppResult<Option<String>> {
+) -> AppResult<Option<SupplierId>> {
     let supplier_id = input
         .supplier_id
         .clone()
@@ -277,7 +277,7 @@ pub fn recall(
     actor: &Actor,
     lot_id: &LotId,
     reason: &str,
-) -> AppResult<(Lot, Vec<LotUse>, String)> {
+) -> AppResult<(Lot, Vec<LotUse>, RecallCaseId)> {
     db::write_tx(conn, |conn| {
         let lot = change_status(conn, actor, lot_id, StatusChange::Recall, reason)?;
         let uses = sessions::sessions_using_lot(conn, &lot.clinic_id, &lot.id)?;

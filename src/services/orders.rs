@@ -11,7 +11,7 @@ use super::planning;
 use super::Actor;
 use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, ProductId, PurchaseOrderId, SupplierId};
 use crate::domain::order::PurchaseOrderStatus;
 use crate::domain::role::Action;
 use crate::domain::{quantity, Checks};
@@ -27,7 +27,7 @@ pub struct LineInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
-    pub supplier_id: String,
+    pub supplier_id: SupplierId,
     /// Take the lines from the current reorder suggestions for this supplier.
     #[serde(default)]
     pub from_suggestions: bool,
@@ -60,7 +60,7 @@ pub fn create(
     };
     let now = db::now();
     let order = PurchaseOrder {
-        id: db::new_id(),
+        id: PurchaseOrderId::generate(),
         clinic_id: clinic.clone(),
         supplier_id: supplier.id.clone(),
         status: PurchaseOrderStatus::Draft,
@@ -169,7 +169,11 @@ fn given_lines(conn: &mut Conn, clinic: &ClinicId, given: &[LineInput]) -> AppRe
     Ok(lines)
 }
 
-pub fn get(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+pub fn get(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &PurchaseOrderId,
+) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     let order = repo::get(conn, clinic, id)?
         .ok_or_else(|| AppError::not_found(format!("purchase order {id}")))?;
@@ -186,7 +190,7 @@ pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<PurchaseOrder>> {
 pub fn send(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &PurchaseOrderId,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     db::write_tx(conn, |conn| {
@@ -234,7 +238,7 @@ pub struct Receipt {
 pub fn receive(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &PurchaseOrderId,
     receipt: Receipt,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();

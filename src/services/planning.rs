@@ -15,7 +15,7 @@ use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection,
     RATE_WINDOW_DAYS, SAFETY_DAYS,
 };
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::product::StockUnit;
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
@@ -27,7 +27,7 @@ pub const DEFAULT_LEAD_TIME_DAYS: i64 = 7;
 pub struct Outlook {
     pub today: NaiveDate,
     pub products: Vec<Product>,
-    lead_times: HashMap<ProductId, (String, String, i64)>,
+    lead_times: HashMap<ProductId, (SupplierId, String, i64)>,
     planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
     rate: HashMap<ProductId, Decimal>,
     incoming: HashMap<ProductId, Decimal>,
@@ -155,7 +155,7 @@ impl Outlook {
     }
 
     /// (supplier id, supplier name, lead time days) of the product's preferred supplier.
-    pub fn supplier_of(&self, product: &Product) -> Option<&(String, String, i64)> {
+    pub fn supplier_of(&self, product: &Product) -> Option<&(SupplierId, String, i64)> {
         self.lead_times.get(&product.id)
     }
 
@@ -244,7 +244,7 @@ pub fn forecast(
 }
 
 /// (supplier id and name, or none) and what to order from it.
-pub type SupplierGroup = (Option<(String, String)>, Vec<Suggestion>);
+pub type SupplierGroup = (Option<(SupplierId, String)>, Vec<Suggestion>);
 
 /// Suggestions grouped by supplier (products without one come last, under `None`).
 pub fn suggestions(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<SupplierGroup>> {

@@ -6,7 +6,7 @@ use super::Actor;
 use crate::db::recalls::{self as repo, RecallCase, RecallContact};
 use crate::db::sessions::LotUse;
 use crate::db::{self, Conn};
-use crate::domain::ids::{ClinicId, LotId};
+use crate::domain::ids::{ClinicId, LotId, RecallCaseId};
 use crate::domain::optional_text;
 use crate::domain::recall::{can_close, ContactStatus, RecallCaseStatus};
 use crate::domain::role::Action;
@@ -23,7 +23,7 @@ pub fn open(
     uses: &[LotUse],
 ) -> AppResult<RecallCase> {
     let case = RecallCase {
-        id: db::new_id(),
+        id: RecallCaseId::generate(),
         clinic_id: clinic.clone(),
         lot_id: lot_id.clone(),
         reason: reason.to_string(),
@@ -78,7 +78,7 @@ pub fn open(
 pub fn get(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &RecallCaseId,
 ) -> AppResult<(RecallCase, Vec<RecallContact>)> {
     let clinic = actor.clinic_for(Action::Audit)?;
     let case = repo::get_case(conn, clinic, id)?
@@ -95,7 +95,7 @@ pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<RecallCase>> {
 pub fn update_contact(
     conn: &mut Conn,
     actor: &Actor,
-    case_id: &str,
+    case_id: &RecallCaseId,
     contact_id: &str,
     status: &str,
     note: Option<&str>,
@@ -132,7 +132,7 @@ pub fn update_contact(
 pub fn close(
     conn: &mut Conn,
     actor: &Actor,
-    case_id: &str,
+    case_id: &RecallCaseId,
     note: Option<&str>,
 ) -> AppResult<(RecallCase, Vec<RecallContact>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();

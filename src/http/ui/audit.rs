@@ -3,7 +3,7 @@
 //! exports (`/exports`, downloads streamed from `/exports.csv`) and `/audit-log`. Every
 //! fact and rule comes from `services::{recalls, exports, audit}`, as in the JSON API.
 
-use crate::domain::ids::{LotId, ProductId};
+use crate::domain::ids::{LotId, ProductId, RecallCaseId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
@@ -56,7 +56,7 @@ fn minute(t: chrono::NaiveDateTime) -> String {
 // ---- /recalls
 
 struct CaseRow {
-    id: String,
+    id: RecallCaseId,
     lot_id: LotId,
     lot_number: String,
     reason: String,
@@ -131,7 +131,7 @@ struct ContactRow {
 struct RecallPage {
     frame: Frame,
     csrf_token: String,
-    id: String,
+    id: RecallCaseId,
     lot_id: LotId,
     lot_number: String,
     reason: String,
@@ -171,7 +171,7 @@ struct RecallFailed {
 async fn recall_view(
     state: &AppState,
     session: &WebSession,
-    id: String,
+    id: RecallCaseId,
     notice: Option<String>,
     failed: RecallFailed,
     status: StatusCode,
@@ -261,7 +261,7 @@ async fn recall_view(
 pub async fn recall_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<RecallCaseId>,
     q: web::Query<RecallQuery>,
 ) -> Result<HttpResponse, UiError> {
     let notice = match q.done.as_str() {
@@ -321,7 +321,7 @@ pub async fn update_contact(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    path: web::Path<(String, String)>,
+    path: web::Path<(RecallCaseId, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let form: ContactBody = posted(&req, &cfg, &session, &body)?;
@@ -360,7 +360,7 @@ pub async fn close_case(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<RecallCaseId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let form: CloseBody = posted(&req, &cfg, &session, &body)?;

@@ -3,7 +3,7 @@
 //! CSV, receiving against the order by scanning). Every rule comes from the same services
 //! as the JSON API.
 
-use crate::domain::ids::{LotId, ProductId};
+use crate::domain::ids::{LotId, ProductId, PurchaseOrderId, SupplierId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -437,7 +437,7 @@ struct SuggestionRow {
 
 struct SupplierGroup {
     /// None: the products have no supplier, so no order can be made for them.
-    supplier_id: Option<String>,
+    supplier_id: Option<SupplierId>,
     supplier: String,
     rows: Vec<SuggestionRow>,
 }
@@ -501,7 +501,7 @@ pub async fn reorder_page(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct OrderForm {
-    supplier_id: String,
+    supplier_id: SupplierId,
 }
 
 /// A purchase order from the supplier's current suggestions (`services::orders::create`
@@ -543,7 +543,7 @@ pub async fn create_order(
 // ---- /purchase-orders
 
 struct OrderListRow {
-    id: String,
+    id: PurchaseOrderId,
     supplier: String,
     status: String,
     created: String,
@@ -619,7 +619,7 @@ struct OrderLineRow {
 struct OrderPage {
     frame: Frame,
     csrf_token: String,
-    id: String,
+    id: PurchaseOrderId,
     supplier: String,
     status: String,
     created: String,
@@ -644,7 +644,7 @@ struct OrderQuery {
 async fn order_view(
     state: &AppState,
     session: &WebSession,
-    id: String,
+    id: PurchaseOrderId,
     notice: Option<String>,
     alert: Option<String>,
     (lines, scan_error): (Vec<ReceiveLine>, Option<String>),
@@ -693,12 +693,12 @@ async fn order_view(
 pub async fn order_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<PurchaseOrderId>,
     q: web::Query<OrderQuery>,
 ) -> Result<HttpResponse, UiError> {
     let id = id.into_inner();
     if let Some(order) = id.strip_suffix(".csv") {
-        return order_csv(&state, &session, order.to_string()).await;
+        return order_csv(&state, &session, PurchaseOrderId::from(order)).await;
     }
     let notice = match q.done.as_str() {
         "send" => Some("Order sent: download its CSV for the supplier.".to_string()),
@@ -722,7 +722,7 @@ pub async fn order_page(
 async fn order_csv(
     state: &AppState,
     session: &WebSession,
-    id: String,
+    id: PurchaseOrderId,
 ) -> Result<HttpResponse, UiError> {
     let actor = session.actor.clone();
     let (order, lines) = run(state, move |conn| orders::get(conn, &actor, &id)).await?;
@@ -744,7 +744,7 @@ pub async fn send_order(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<PurchaseOrderId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     check_posted(&req, &cfg, &session, &body)?;
@@ -778,7 +778,7 @@ pub async fn receive_order(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    id: web::Path<String>,
+    id: web::Path<PurchaseOrderId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let id = id.into_inner();

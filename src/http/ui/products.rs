@@ -1,7 +1,7 @@
 //! The manager's product page: `/products/{id}` with its details, an edit form
 //! (`services::catalog::update_product`, errors next to their fields) and its lots.
 
-use crate::domain::ids::{LotId, ProductId};
+use crate::domain::ids::{LotId, ProductId, SupplierId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -29,7 +29,7 @@ struct ProductForm {
     reorder_point: String,
     reorder_quantity: String,
     unit_cost: String,
-    supplier_id: String,
+    supplier_id: SupplierId,
 }
 
 #[derive(Default)]
@@ -118,7 +118,7 @@ async fn product_view(
         selected: form.supplier_id.is_empty(),
     }];
     options.extend(suppliers.iter().map(|s| Opt {
-        value: s.id.clone(),
+        value: s.id.to_string(),
         label: s.name.clone(),
         selected: s.id == form.supplier_id,
     }));

@@ -128,7 +128,7 @@ pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview
             supplier: suppliers
                 .iter()
                 .find(|s| s.id == o.supplier_id)
-                .map_or_else(|| o.supplier_id.clone(), |s| s.name.clone()),
+                .map_or_else(|| o.supplier_id.to_string(), |s| s.name.clone()),
             status: human(o.status.as_str()),
             created: o.created_at.format("%Y-%m-%d").to_string(),
             lines,

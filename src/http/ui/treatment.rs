@@ -2,7 +2,7 @@
 //! sessions, void one (manager), plan courses. Each page calls the same services as its
 //! API twin; a form is just another request type.
 
-use crate::domain::ids::{LotId, ProductId, SessionId};
+use crate::domain::ids::{CourseId, FormulationId, LotId, ProductId, SessionId};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -91,7 +91,7 @@ struct SessionForm {
     patient_ref: String,
     area: String,
     method: String,
-    formulation_id: String,
+    formulation_id: FormulationId,
     conditions: Vec<String>,
     items: Vec<ItemRow>,
     override_reason: String,
@@ -118,7 +118,7 @@ impl SessionForm {
                 "patient_ref" => f.patient_ref = v,
                 "area" => f.area = v,
                 "method" => f.method = v,
-                "formulation_id" => f.formulation_id = v,
+                "formulation_id" => f.formulation_id = v.into(),
                 "condition" => f.conditions.push(v),
                 "override_reason" => f.override_reason = v,
                 "scan" => f.scan = v,
@@ -169,7 +169,7 @@ impl SessionForm {
         if self.method.is_empty() {
             self.method = c.method.to_string();
         }
-        self.items_from = self.formulation_id.clone();
+        self.items_from = self.formulation_id.to_string();
         true
     }
 
@@ -525,7 +525,7 @@ struct Prefill {
     patient_ref: String,
     area: String,
     method: String,
-    formulation_id: String,
+    formulation_id: FormulationId,
 }
 
 /// The empty form, or one prefilled from a planned course session.
@@ -820,7 +820,7 @@ async fn show(
             let named = cocktails.iter().find(|c| &c.formulation_id == fid);
             format!(
                 "{} (version {v})",
-                named.map(|c| c.name.clone()).unwrap_or_else(|| fid.clone())
+                named.map_or_else(|| fid.to_string(), |c| c.name.clone())
             )
         }
         _ => "none".into(),
@@ -1016,7 +1016,7 @@ pub async fn sessions_page(
 #[serde(default)]
 struct CourseForm {
     patient_ref: String,
-    formulation_id: String,
+    formulation_id: FormulationId,
     area: String,
     start_on: String,
     sessions: String,
@@ -1163,7 +1163,7 @@ pub async fn courses_page(
     let notice = match q.0.planned.trim() {
         "" => None,
         id => {
-            let (actor, id) = (session.actor.clone(), id.to_string());
+            let (actor, id) = (session.actor.clone(), CourseId::from(id));
             let (course, dates) = run(&state, move |conn| courses::get(conn, &actor, &id)).await?;
             let list = dates
                 .iter()

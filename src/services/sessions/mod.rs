@@ -26,7 +26,7 @@ use crate::db::idempotency::{self, IdempotencyRecord};
 use crate::db::sessions::{self as repo, Session, SessionFilter};
 use crate::db::usage::{self, Line, Usage};
 use crate::db::{self, Conn};
-use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
+use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId, SessionId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::required_text;
 use crate::domain::role::Action;
@@ -63,7 +63,7 @@ pub struct NewSession {
     #[serde(default)]
     pub performed_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    pub formulation_id: Option<String>,
+    pub formulation_id: Option<FormulationId>,
     /// Defaults to the formulation's current version.
     #[serde(default)]
     pub formulation_version: Option<i64>,

@@ -10,7 +10,7 @@ use crate::db::formulations::FormulationVersion;
 use crate::db::lots;
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
-use crate::domain::ids::{ClinicId, LotId, ProductId};
+use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId};
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{check_performed_at, parse_patient_ref, Area, Method};
 use crate::domain::usage::{variance, Variance};
@@ -26,7 +26,7 @@ pub(super) struct Resolved {
     pub method: Method,
     pub performed_at: chrono::NaiveDateTime,
     /// (formulation id, version)
-    pub formulation: Option<(String, i64)>,
+    pub formulation: Option<(FormulationId, i64)>,
     pub conditions: Vec<String>,
     pub contraindications: Vec<Contraindication>,
     pub override_reason: Option<String>,
