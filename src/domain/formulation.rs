@@ -11,6 +11,7 @@ use super::{quantity, required_text, Checks, FieldError};
 pub struct ComponentInput {
     pub product_id: String,
     /// Per session, in the product's stock unit.
+    #[serde(deserialize_with = "quantity::strict")]
     #[schema(value_type = String, example = "2")]
     pub amount: Decimal,
 }
