@@ -33,7 +33,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-const ADMIN_TOKEN: &str = "loadgen-admin-token";
+const ADMIN_TOKEN: &str = "loadgen-admin-token-0123456789abcdef";
 const PRACTITIONERS: usize = 4;
 /// Error bodies printed in full.
 const SHOWN_ERRORS: usize = 5;

@@ -27,6 +27,13 @@ impl ConflictKind {
     }
 }
 
+/// What was too large: the body (413) or the URL (414).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooLarge {
+    Body,
+    Url,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The body is not JSON (or not the JSON shape at all).
@@ -50,6 +57,16 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// The body or the URL is larger than the service reads (413, 414).
+    #[error("{detail}")]
+    TooLarge { what: TooLarge, detail: String },
+    /// The path exists with other methods (405); `allow` lists them.
+    #[error("{method} is not allowed here; use {}", .allow.join(", "))]
+    MethodNotAllowed { method: String, allow: Vec<String> },
+    /// Too many failed attempts from one address (429); try again after `retry_after`
+    /// seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: i64 },
     /// Never shown to the client; logged.
     #[error("internal error: {0}")]
     Internal(String),

@@ -55,6 +55,9 @@ enum Command {
         /// Hours after which a browser session ends in any case.
         #[arg(long, env = "MESOLEDGER_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
         session_absolute_hours: i64,
+        /// Failed bearer tokens per client address and minute before 429 (per instance).
+        #[arg(long, env = "MESOLEDGER_AUTH_FAILURES_PER_MINUTE", default_value_t = mesoledger::domain::accounts::TOKEN_FAILURES_PER_MINUTE)]
+        auth_failures_per_minute: usize,
     },
     /// Give the admin account an email and print an invitation code to set its password.
     Invite {
@@ -192,6 +195,7 @@ fn main() -> anyhow::Result<()> {
             public_url,
             session_idle_minutes,
             session_absolute_hours,
+            auth_failures_per_minute,
         } => {
             let settings = Settings {
                 admin_token,
@@ -201,6 +205,7 @@ fn main() -> anyhow::Result<()> {
                 public_url,
                 session_idle_minutes,
                 session_absolute_hours,
+                auth_failures_per_minute,
                 ..Settings::new(cli.database_url, bind)
             };
             actix_web::rt::System::new().block_on(serve(settings))

@@ -9,9 +9,9 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::db::{self, Pool};
-use crate::domain::accounts::SessionLimits;
+use crate::domain::accounts::{self as accounts_rules, SessionLimits};
 use crate::http::ui::session::WebConfig;
-use crate::http::{self, extract::AppState, meta};
+use crate::http::{self, edge, extract::AppState, meta};
 use crate::services::{accounts, auth, demo};
 
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     /// …and after this many hours in any case (default 12).
     pub session_absolute_hours: i64,
+    /// Failed bearer tokens per client address and minute before 429 (per instance).
+    pub auth_failures_per_minute: usize,
 }
 
 impl Settings {
@@ -43,6 +45,7 @@ impl Settings {
             public_url: None,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            auth_failures_per_minute: accounts_rules::TOKEN_FAILURES_PER_MINUTE,
         }
     }
 }
@@ -58,6 +61,15 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Application> {
+        // Refused even when the database already has staff and the token would be
+        // ignored: a short secret in the configuration is a mistake worth stopping for.
+        if let Some(token) = settings
+            .admin_token
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+        {
+            accounts_rules::check_admin_token(token)?;
+        }
         let mut admin_token = None;
         let mut demo = None;
         let pool = db::connect_then(&settings.database_url, settings.pool_size, |conn| {
@@ -73,7 +85,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(pool.clone()));
+        let state = web::Data::new(AppState::new(
+            pool.clone(),
+            accounts_rules::token_failures(settings.auth_failures_per_minute),
+        ));
         let metrics = web::Data::new(meta::Metrics::new());
         let web_config = web::Data::new(WebConfig {
             limits: SessionLimits {
@@ -86,14 +101,19 @@ impl Application {
         // computed aside so that start-up does not wait for it.
         std::thread::spawn(accounts::warm_up);
         let mut server = HttpServer::new(move || {
+            // The last `wrap` is the outermost: the security headers reach every answer,
+            // including the ones the edge guard and the error handlers make.
             App::new()
+                .wrap(from_fn(edge::guard))
+                .wrap(edge::framework_errors())
                 .wrap(from_fn(meta::track))
                 .wrap(Compress::default())
                 .wrap(TracingLogger::default())
+                .wrap(edge::security_headers())
                 .app_data(state.clone())
                 .app_data(metrics.clone())
                 .app_data(web_config.clone())
-                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                .app_data(web::PayloadConfig::new(edge::MAX_BODY_BYTES))
                 .service(meta::healthz)
                 .service(meta::readyz)
                 .service(meta::metrics)

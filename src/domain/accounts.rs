@@ -102,6 +102,37 @@ pub const PER_ADDRESS: RateLimit = RateLimit {
     window: Duration::minutes(15),
 };
 
+/// Failed bearer tokens allowed per client address and minute unless configured
+/// (`MESOLEDGER_AUTH_FAILURES_PER_MINUTE`): generous, so a clinic behind one router never
+/// meets it by mistake, while guessing tokens gets nowhere.
+pub const TOKEN_FAILURES_PER_MINUTE: usize = 60;
+
+/// The bearer-token limit for `per_minute` failures (at least one).
+pub fn token_failures(per_minute: usize) -> RateLimit {
+    RateLimit {
+        max: per_minute.max(1),
+        window: Duration::minutes(1),
+    }
+}
+
+/// The shortest admin token accepted from configuration: a guessable bootstrap token
+/// would hand over every clinic.
+pub const ADMIN_TOKEN_MIN_CHARS: usize = 32;
+
+/// Why a configured admin token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("MESOLEDGER_ADMIN_TOKEN has {0} characters; use at least {ADMIN_TOKEN_MIN_CHARS} random ones (e.g. the output of `openssl rand -hex 32`), or leave it unset to have one generated")]
+pub struct AdminTokenTooShort(pub usize);
+
+/// Checks a configured admin token (trimmed, as the bootstrap stores it).
+pub fn check_admin_token(token: &str) -> Result<(), AdminTokenTooShort> {
+    let n = token.trim().chars().count();
+    if n < ADMIN_TOKEN_MIN_CHARS {
+        return Err(AdminTokenTooShort(n));
+    }
+    Ok(())
+}
+
 impl RateLimit {
     /// The start of the window that ends now.
     pub fn since(&self, now: NaiveDateTime) -> NaiveDateTime {

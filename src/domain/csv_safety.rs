@@ -7,8 +7,13 @@
 use std::borrow::Cow;
 
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
+    // A leading byte-order mark is invisible and some spreadsheets skip it before
+    // deciding whether the cell is a formula; the full-width signs are folded to their
+    // ASCII forms by others (NFKC), so both start a formula too.
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => Cow::Owned(format!("'{cell}")),
+        Some(
+            '=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\u{FEFF}' | '＝' | '＋' | '－' | '＠',
+        ) => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),
     }
 }
@@ -23,7 +28,19 @@ mod tests {
             neutralize("=HYPERLINK(\"http://x\",\"y\")"),
             "'=HYPERLINK(\"http://x\",\"y\")"
         );
-        for s in ["+1", "-A", "@SUM(A1)", "\tx", "\rx", "\nx"] {
+        for s in [
+            "+1",
+            "-A",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "\nx",
+            "\u{FEFF}=1",
+            "＝1+1",
+            "＋1",
+            "－1",
+            "＠SUM(A1)",
+        ] {
             assert_eq!(neutralize(s), format!("'{s}"));
         }
         for s in ["PAT-1", "", "a=b", "1-2"] {

@@ -12,6 +12,7 @@ use super::{quantity, required_text, Checks, FieldError};
 pub struct ComponentInput {
     pub product_id: ProductId,
     /// Per session, in the product's stock unit.
+    #[serde(deserialize_with = "quantity::strict")]
     #[schema(value_type = String, example = "2")]
     pub amount: Decimal,
 }

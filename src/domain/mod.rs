@@ -130,10 +130,48 @@ pub enum TextError {
     TooLong(usize),
 }
 
+/// The first C0 control character of `value` other than tab, line feed, carriage
+/// return and the GS1 group separator (U+001D, which barcode scanners type between the
+/// fields of a code). NUL and its kin are never text a person typed (PostgreSQL refuses
+/// NUL outright), so the HTTP edge refuses them in every field, path and query parameter.
+pub fn forbidden_control(value: &str) -> Option<char> {
+    value
+        .chars()
+        .find(|c| u32::from(*c) < 0x20 && !matches!(c, '\t' | '\n' | '\r' | '\u{1d}'))
+}
+
+/// A text that carries a control character (see `forbidden_control`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must not contain control characters (found U+{:04X}); remove it", u32::from(*.0))]
+pub struct ControlCharError(pub char);
+
+/// `Ok` unless `value` carries a forbidden control character.
+pub fn no_control(value: &str) -> Result<(), ControlCharError> {
+    forbidden_control(value).map_or(Ok(()), |c| Err(ControlCharError(c)))
+}
+
 /// Optional text: blank becomes `None`.
 pub fn optional_text(value: Option<&str>, max_chars: usize) -> Result<Option<String>, TextError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => required_text(v, max_chars).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_kept() {
+        assert_eq!(forbidden_control("a\u{0}b"), Some('\u{0}'));
+        assert_eq!(forbidden_control("bell\u{7}"), Some('\u{7}'));
+        assert_eq!(forbidden_control("two\nlines\r\n\tindented"), None);
+        assert_eq!(forbidden_control("0109501101020917\u{1d}10AB"), None);
+        assert!(no_control("é ok").is_ok());
+        assert_eq!(
+            no_control("\u{1b}").unwrap_err().to_string(),
+            "must not contain control characters (found U+001B); remove it"
+        );
     }
 }

@@ -86,7 +86,7 @@ pub struct ProductInput {
     pub gtin: Option<String>,
     pub stock_unit: String,
     /// ml per container for liquids; pieces per box otherwise (default 1).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::quantity::strict_opt")]
     #[schema(value_type = Option<String>, example = "2")]
     pub content: Option<Decimal>,
     pub single_use: bool,
@@ -94,7 +94,7 @@ pub struct ProductInput {
     pub beyond_use_days: Option<i64>,
     pub storage: String,
     /// In the stock unit: `low` when what is available falls to this.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::quantity::strict")]
     #[schema(value_type = String, example = "10")]
     pub reorder_point: Decimal,
     /// In containers (vials, boxes): what one order brings at least.
@@ -102,7 +102,7 @@ pub struct ProductInput {
     pub reorder_quantity: i64,
     #[serde(default)]
     pub supplier_id: Option<SupplierId>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::quantity::strict")]
     #[schema(value_type = String, example = "12.50")]
     pub unit_cost: Decimal,
 }

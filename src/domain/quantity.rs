@@ -29,8 +29,70 @@ pub enum QuantityError {
     OutOfRange { min: i64, max: i64 },
 }
 
+/// Why a decimal's text is refused: only `-?digits(.digits)?` is read, exactly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalSyntaxError {
+    #[error("{0:?} is not a decimal: write digits with an optional leading - and a dot, e.g. \"2.5\" or \"-1\" (no +, exponent, _ or comma)")]
+    Form(String),
+    #[error("{0:?} has more than {MAX_DECIMALS} digits after the decimal point")]
+    TooPrecise(String),
+    #[error("{0:?} is too large")]
+    TooLarge(String),
+}
+
+/// The one reader of decimal text (JSON bodies, CSV imports, forms). Lenient forms such
+/// as `+1`, `1e2` or `1_000` are refused. The value is exact and keeps the scale it was
+/// written with, so `bounded` refuses a seventh decimal (even a `0`) together with the
+/// request's other field errors; what `Decimal` cannot hold exactly (more than 28
+/// decimals, which `Decimal::from_str` would round to 0) is refused here.
+pub fn parse_decimal(text: &str) -> Result<Decimal, DecimalSyntaxError> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !fraction.is_none_or(all_digits) {
+        return Err(DecimalSyntaxError::Form(text.to_string()));
+    }
+    Decimal::from_str_exact(text).map_err(|_| {
+        if fraction.is_some_and(|f| f.len() > MAX_DECIMALS as usize) {
+            DecimalSyntaxError::TooPrecise(text.to_string())
+        } else {
+            DecimalSyntaxError::TooLarge(text.to_string())
+        }
+    })
+}
+
+/// Serde reader of a decimal sent as a string, through `parse_decimal`:
+/// `#[serde(deserialize_with = "quantity::strict")]`.
+pub fn strict<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a decimal; send decimals as strings, e.g. \"2.5\"")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+            parse_decimal(v).map_err(E::custom)
+        }
+    }
+    d.deserialize_str(Text)
+}
+
+/// `strict` for an optional field (absent or `null` is `None`); use with
+/// `#[serde(default, deserialize_with = "quantity::strict_opt")]`.
+pub fn strict_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "strict")] Decimal);
+    let v: Option<Wrapped> = serde::Deserialize::deserialize(d)?;
+    Ok(v.map(|Wrapped(d)| d))
+}
+
+/// The scale as written counts (`parse_decimal` keeps it): `2.0000000` has seven
+/// decimals. Values read back from storage never have more than six.
 fn bounded(value: Decimal) -> Result<Decimal, QuantityError> {
-    if value.normalize().scale() > MAX_DECIMALS {
+    if value.scale() > MAX_DECIMALS {
         return Err(QuantityError::TooPrecise);
     }
     if value.abs() >= Decimal::from(MAX_MAGNITUDE) {
@@ -94,6 +156,36 @@ mod tests {
     #[test]
     fn decimal_arithmetic_is_exact() {
         assert_eq!(d("12") - d("0.1") - d("0.2"), d("11.7"));
+    }
+
+    #[test]
+    fn reads_only_plain_decimals_exactly() {
+        for ok in ["0", "2.5", "-1", "007", "0.000001", "123456789.123456"] {
+            assert_eq!(parse_decimal(ok).unwrap(), d(ok), "{ok}");
+        }
+        // Read exactly, then refused by the bounds with the other field errors.
+        assert_eq!(parse_decimal("2.0000000").unwrap().scale(), 7);
+        assert_eq!(
+            positive(parse_decimal("2.0000000").unwrap()),
+            Err(QuantityError::TooPrecise)
+        );
+        for bad in [
+            "", "-", "+1", "1e2", "1_000", "1,5", " 1", "1.", ".5", "--1", "0x10", "NaN", "1.2.3",
+            "١",
+        ] {
+            assert!(
+                matches!(parse_decimal(bad), Err(DecimalSyntaxError::Form(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            parse_decimal("0.000000000000000000000000000001"),
+            Err(DecimalSyntaxError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            parse_decimal("99999999999999999999999999999999"),
+            Err(DecimalSyntaxError::TooLarge(_))
+        ));
     }
 
     #[test]

@@ -80,6 +80,14 @@ pub enum PatientRefError {
     TooLong,
     #[error("a patient code is one line of printable characters")]
     Control,
+    #[error("a patient code must not contain text-direction controls (U+202A–U+202E, U+2066–U+2069) or start with U+FEFF: they make a code display as another")]
+    Spoofing,
+}
+
+/// Bidirectional embedding, override and isolate controls: invisible, and they reorder
+/// how the text around them is shown ("Trojan Source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A pseudonymous patient code chosen by the clinic: never a name, so kept short and on
@@ -95,12 +103,35 @@ pub fn parse_patient_ref(input: &str) -> Result<String, PatientRefError> {
     if s.chars().any(char::is_control) {
         return Err(PatientRefError::Control);
     }
+    if s.starts_with('\u{FEFF}') || s.chars().any(is_bidi_control) {
+        return Err(PatientRefError::Spoofing);
+    }
     Ok(s.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patient_codes_cannot_hide_their_direction() {
+        for bad in [
+            "PAT\u{202E}1-TAP",
+            "\u{2066}P-1",
+            "\u{FEFF}P-1",
+            "P\u{2069}",
+        ] {
+            assert_eq!(
+                parse_patient_ref(bad),
+                Err(PatientRefError::Spoofing),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_patient_ref(" P-1\u{FEFF}x ").as_deref(),
+            Ok("P-1\u{FEFF}x")
+        );
+    }
 
     #[test]
     fn sessions_are_entered_within_the_window_and_never_ahead() {

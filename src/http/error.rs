@@ -1,12 +1,12 @@
 //! Every error leaves as `application/problem+json` (RFC 9457). Internal causes are
 //! logged, never sent.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::FieldError;
-use crate::error::AppError;
+use crate::error::{AppError, TooLarge};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -49,6 +49,20 @@ impl AppError {
             AppError::Conflict { kind, detail, .. } => {
                 (StatusCode::CONFLICT, kind.as_str(), detail.clone())
             }
+            AppError::TooLarge { what, detail } => match what {
+                TooLarge::Body => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail.clone()),
+                TooLarge::Url => (StatusCode::URI_TOO_LONG, "too-large", detail.clone()),
+            },
+            AppError::MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                self.to_string(),
+            ),
+            AppError::TooManyRequests { detail, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                detail.clone(),
+            ),
             AppError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -94,8 +108,17 @@ impl ResponseError for AppError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.content_type(PROBLEM_JSON);
-        if matches!(self, AppError::Unauthenticated(_)) {
-            res.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            AppError::Unauthenticated(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::MethodNotAllowed { allow, .. } => {
+                res.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            AppError::TooManyRequests { retry_after, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            _ => {}
         }
         res.json(self.problem())
     }

@@ -1,16 +1,20 @@
 //! Request plumbing: the JSON body extractor that tells malformed JSON (400) from invalid
 //! fields (422), the bearer-token caller, and running diesel work off the async threads.
 
+use std::collections::HashMap;
+
 use actix_web::dev::Payload;
 use actix_web::http::header::Header;
 use actix_web::{web, FromRequest, HttpRequest};
 use actix_web_httpauth::headers::authorization::{Authorization, Bearer};
+use chrono::NaiveDateTime;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::db::{Conn, Pool};
-use crate::domain::FieldError;
-use crate::error::{AppError, AppResult};
+use crate::domain::accounts::RateLimit;
+use crate::domain::{no_control, ControlCharError, FieldError};
+use crate::error::{AppError, AppResult, TooLarge};
 use crate::services::{auth, Actor};
 
 /// Shared state of every worker.
@@ -18,14 +22,62 @@ use crate::services::{auth, Actor};
 pub struct AppState {
     pub pool: Pool,
     pub tokens: std::sync::Arc<TokenCache>,
+    pub auth_failures: std::sync::Arc<AuthThrottle>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool) -> Self {
+    pub fn new(pool: Pool, auth_limit: RateLimit) -> Self {
         AppState {
             pool,
             tokens: std::sync::Arc::new(TokenCache::default()),
+            auth_failures: std::sync::Arc::new(AuthThrottle::new(auth_limit)),
         }
+    }
+}
+
+/// Failed bearer-token authentications per client address, kept in this instance's
+/// memory (each instance counts its own). Over the limit, an address gets 429 with
+/// `Retry-After` without a database look-up; tokens this instance has recently accepted
+/// are answered from the token cache first and are never throttled.
+pub struct AuthThrottle {
+    limit: RateLimit,
+    failures: std::sync::Mutex<HashMap<String, Vec<NaiveDateTime>>>,
+}
+
+/// Addresses remembered at most; beyond, the quiet ones are forgotten first.
+const THROTTLE_MAX_ADDRESSES: usize = 10_000;
+
+impl AuthThrottle {
+    pub fn new(limit: RateLimit) -> Self {
+        AuthThrottle {
+            limit,
+            failures: Default::default(),
+        }
+    }
+
+    /// Seconds `addr` must wait, when it is over the limit.
+    fn retry_after(&self, addr: &str) -> Option<i64> {
+        let now = chrono::Utc::now().naive_utc();
+        let mut map = self.failures.lock().ok()?;
+        let failures = map.get_mut(addr)?;
+        let since = self.limit.since(now);
+        failures.retain(|t| *t > since);
+        self.limit.retry_after(failures, now)
+    }
+
+    fn failed(&self, addr: String) {
+        let now = chrono::Utc::now().naive_utc();
+        let Ok(mut map) = self.failures.lock() else {
+            return;
+        };
+        if map.len() >= THROTTLE_MAX_ADDRESSES && !map.contains_key(&addr) {
+            let since = self.limit.since(now);
+            map.retain(|_, f| f.last().is_some_and(|t| *t > since));
+            if map.len() >= THROTTLE_MAX_ADDRESSES {
+                map.clear();
+            }
+        }
+        map.entry(addr).or_default().push(now);
     }
 }
 
@@ -108,8 +160,16 @@ fn read_body(
 ) -> impl std::future::Future<Output = AppResult<web::Bytes>> {
     let body = web::Bytes::from_request(req, payload);
     async move {
-        body.await
-            .map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))
+        body.await.map_err(|e| {
+            use actix_web::error::PayloadError;
+            match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => AppError::TooLarge {
+                    what: TooLarge::Body,
+                    detail: super::edge::body_too_large_detail(),
+                },
+                _ => AppError::BadRequest(format!("could not read the body: {e}")),
+            }
+        })
     }
 }
 
@@ -147,9 +207,9 @@ impl IdempotencyKey {
         };
         let key = std::str::from_utf8(raw).unwrap_or_default().trim();
         if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::invalid(
-                "Idempotency-Key",
-                "use 1 to 200 visible ASCII characters, e.g. a UUID",
+            return Err(AppError::BadRequest(
+                "the Idempotency-Key header must be 1 to 200 visible ASCII characters, e.g. a UUID"
+                    .into(),
             ));
         }
         Ok(IdempotencyKey(Some(key.to_string())))
@@ -185,7 +245,53 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
         json_error(&path, &inner)
     })?;
     de.end().map_err(|e| json_error(".", &e))?;
+    // JSON can only carry a C0 control inside a string as a `\u00XX` escape, so bodies
+    // without one skip the walk.
+    if bytes.windows(4).any(|w| w == b"\\u00") {
+        let tree: serde_json::Value = serde_json::from_slice(bytes)?;
+        let mut path = String::new();
+        if let Some((field, e)) = control_in(&tree, &mut path) {
+            return Err(AppError::invalid(&field, e));
+        }
+    }
     Ok(value)
+}
+
+/// The first text (value or key) of `value` with a forbidden control character, named
+/// like `serde_path_to_error` names fields (`items[0].quantity`).
+fn control_in(value: &serde_json::Value, path: &mut String) -> Option<(String, ControlCharError)> {
+    use serde_json::Value;
+    let here = |path: &str| {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.to_string()
+        }
+    };
+    match value {
+        Value::String(s) => no_control(s).err().map(|e| (here(path), e)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = control_in(v, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(k);
+            let found = match no_control(k) {
+                Err(e) => Some((here(&path[..len]), e)),
+                Ok(()) => control_in(v, path),
+            };
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }
 
 fn json_error(path: &str, e: &serde_json::Error) -> AppError {
@@ -221,11 +327,6 @@ fn json_error(path: &str, e: &serde_json::Error) -> AppError {
                 }
                 field = "body".into();
             }
-            let message = if message.contains("Decimal") {
-                format!("{message}; send decimals as strings, e.g. \"2.5\"")
-            } else {
-                message
-            };
             AppError::Invalid(vec![FieldError::new(&field, message)])
         }
     }
@@ -265,6 +366,7 @@ impl FromRequest for Actor {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token =
             Authorization::<Bearer>::parse(req).map(|a| a.into_scheme().token().to_string());
+        let addr = super::accounts::client_addr(req);
         Box::pin(async move {
             let token = token.map_err(|_| {
                 AppError::Unauthenticated("send the header Authorization: Bearer <token>".into())
@@ -274,7 +376,21 @@ impl FromRequest for Actor {
             if let Some(actor) = state.tokens.get(&hash) {
                 return Ok(actor);
             }
-            let actor = run(&state, move |conn| auth::authenticate(conn, &token)).await?;
+            if let Some(retry_after) = state.auth_failures.retry_after(&addr) {
+                return Err(AppError::TooManyRequests {
+                    detail: format!(
+                        "too many failed authentications from this address; try again in {retry_after} s"
+                    ),
+                    retry_after,
+                });
+            }
+            let actor = run(&state, move |conn| auth::authenticate(conn, &token))
+                .await
+                .inspect_err(|e| {
+                    if matches!(e, AppError::Unauthenticated(_)) {
+                        state.auth_failures.failed(addr);
+                    }
+                })?;
             state.tokens.put(hash, actor.clone());
             Ok(actor)
         })

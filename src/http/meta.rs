@@ -140,15 +140,14 @@ fn esc(s: &str) -> String {
 }
 
 fn render_docs(doc: &utoipa::openapi::OpenApi) -> String {
-    let mut html = String::from(
+    // The style is a file of its own: the Content-Security-Policy allows no inline style.
+    let mut html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>mesoledger API</title>\
-         <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
-         .op{border:1px solid #ddd;border-radius:6px;margin:.5rem 0;padding:.5rem 1rem}\
-         .m{font-weight:bold;text-transform:uppercase;display:inline-block;width:5rem}\
-         pre{background:#f6f6f6;padding:.5rem;overflow:auto}</style></head><body>\
+         <link rel=\"stylesheet\" href=\"{}\"></head><body>\
          <h1>mesoledger API</h1><p>Send <code>Authorization: Bearer &lt;token&gt;</code>. Decimals are \
          strings, times RFC 3339 UTC, errors <code>application/problem+json</code>. \
          Machine-readable: <a href=\"/api/v1/openapi.json\">openapi.json</a>.</p>",
+        *super::ui::assets::DOCS_CSS_PATH
     );
     for (path, item) in &doc.paths.paths {
         let ops = [

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clinics;
 pub mod courses;
+pub mod edge;
 pub mod error;
 pub mod exports;
 pub mod extract;
@@ -142,6 +143,9 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
         .get(actix_web::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
+    if let Some(e) = edge::method_not_allowed(&req) {
+        return Err(e);
+    }
     if wants_html && !req.path().starts_with("/api/") {
         return Ok(ui::not_found_page());
     }

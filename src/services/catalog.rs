@@ -10,6 +10,7 @@ use crate::db::suppliers::{self, Supplier};
 use crate::db::{self, Conn};
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::product::{ProductInput, ValidProduct};
+use crate::domain::quantity;
 use crate::domain::role::Action;
 use crate::domain::supplier::{SupplierInput, ValidSupplier};
 use crate::error::{AppError, AppResult};
@@ -34,15 +35,18 @@ pub struct ProductPatch {
     pub ingredients: Option<Vec<String>>,
     pub gtin: Option<String>,
     pub stock_unit: Option<String>,
+    #[serde(default, deserialize_with = "quantity::strict_opt")]
     #[schema(value_type = Option<String>)]
     pub content: Option<Decimal>,
     pub single_use: Option<bool>,
     pub beyond_use_days: Option<i64>,
     pub storage: Option<String>,
+    #[serde(default, deserialize_with = "quantity::strict_opt")]
     #[schema(value_type = Option<String>)]
     pub reorder_point: Option<Decimal>,
     pub reorder_quantity: Option<i64>,
     pub supplier_id: Option<SupplierId>,
+    #[serde(default, deserialize_with = "quantity::strict_opt")]
     #[schema(value_type = Option<String>)]
     pub unit_cost: Option<Decimal>,
 }

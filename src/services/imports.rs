@@ -9,7 +9,6 @@
 //! Lots: `sku,lot_number,expires_on,containers,unit_cost,supplier`.
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -22,7 +21,7 @@ use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
-use crate::domain::{quantity, FieldError};
+use crate::domain::{no_control, quantity, FieldError};
 use crate::error::{AppError, AppResult};
 
 pub const PRODUCT_COLUMNS: [&str; 14] = [
@@ -124,11 +123,6 @@ fn blank(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
 
-fn decimal(s: &str) -> Result<Decimal, String> {
-    Decimal::from_str(s.trim())
-        .map_err(|_| format!("{s:?} is not a number (use a dot for decimals, e.g. 2.5)"))
-}
-
 fn integer(s: &str) -> Result<i64, String> {
     s.trim()
         .parse()
@@ -143,6 +137,74 @@ fn boolean(s: &str) -> Result<bool, String> {
     }
 }
 
+/// Whether a line ends at byte `i`: a LF, or a CR not followed by a LF.
+fn line_ends_at(bytes: &[u8], i: usize) -> bool {
+    match bytes.get(i) {
+        Some(b'\n') => true,
+        Some(b'\r') => bytes.get(i + 1) != Some(&b'\n'),
+        _ => false,
+    }
+}
+
+/// RFC 4180 quoting, checked before parsing: a `"` may only open a field, and a closing
+/// `"` must be followed by a comma or a line end. Answers (line, message) per bad field.
+fn stray_quotes(bytes: &[u8]) -> Vec<(u64, String)> {
+    let mut errors = Vec::new();
+    let (mut line, mut i) = (1u64, 0usize);
+    let mut field_start = true;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if field_start && b == b'"' {
+            // A quoted field: runs to the next lone quote; "" is a quote inside.
+            let opened_at = line;
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => {
+                        errors.push((opened_at, "a quoted field is never closed".into()));
+                        return errors;
+                    }
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => break,
+                    Some(_) => {
+                        if line_ends_at(bytes, i) {
+                            line += 1;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            i += 1;
+            if !matches!(bytes.get(i), None | Some(b',' | b'\r' | b'\n')) {
+                errors.push((
+                    line,
+                    "text follows a closing quote; quote the whole field and write a quote inside as \"\"".into(),
+                ));
+            }
+            field_start = false;
+            continue;
+        }
+        match b {
+            b',' => field_start = true,
+            b'\n' | b'\r' => {
+                if line_ends_at(bytes, i) {
+                    line += 1;
+                }
+                field_start = true;
+            }
+            b'"' => errors.push((
+                line,
+                "a quote inside an unquoted field; quote the whole field and write a quote inside as \"\"".into(),
+            )),
+            // Spaces before an opening quote are trimmed like the cells themselves.
+            b' ' | b'\t' if field_start => {}
+            _ => field_start = false,
+        }
+        i += 1;
+    }
+    errors
+}
+
 /// Reads the rows, checking the header; answers (line, row) pairs.
 fn read<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
@@ -151,6 +213,14 @@ fn read<T: serde::de::DeserializeOwned>(
     report: &mut Report,
 ) -> Vec<(u64, T)> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    // The csv crate reads a stray quote as text; RFC 4180 does not, and such a file was
+    // most likely cut or mangled, so it is refused rather than guessed at.
+    for (line, message) in stray_quotes(bytes) {
+        report.fail(line, "row", message);
+    }
+    if !report.0.is_empty() {
+        return Vec::new();
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes);
@@ -179,8 +249,9 @@ fn read<T: serde::de::DeserializeOwned>(
         return Vec::new();
     }
     // Line numbers from byte offsets: the csv crate's own line count is off by one
-    // after CRLF line ends, which spreadsheets write. After a CRLF a record's offset
-    // points at the LF, so the byte at the offset is counted too.
+    // after CRLF line ends, which spreadsheets write, and ignores bare CR line ends (old
+    // Mac files). After a CRLF a record's offset points at the LF, so the byte at the
+    // offset is counted too.
     let mut counted = (0usize, 1u64);
     let mut line_at = |byte: u64| {
         let byte = usize::try_from(byte)
@@ -188,9 +259,8 @@ fn read<T: serde::de::DeserializeOwned>(
             .saturating_add(1)
             .min(bytes.len());
         if byte >= counted.0 {
-            counted.1 += bytes[counted.0..byte]
-                .iter()
-                .filter(|b| **b == b'\n')
+            counted.1 += (counted.0..byte)
+                .filter(|i| line_ends_at(bytes, *i))
                 .count() as u64;
             counted.0 = byte;
         }
@@ -201,6 +271,11 @@ fn read<T: serde::de::DeserializeOwned>(
         match record {
             Ok(rec) => {
                 let line = rec.position().map_or(0, |p| line_at(p.byte()));
+                for (cell, column) in rec.iter().zip(headers.iter()) {
+                    if let Err(e) = no_control(cell) {
+                        report.fail(line, column, e);
+                    }
+                }
                 match rec.deserialize::<T>(Some(&headers)) {
                     Ok(row) => rows.push((line, row)),
                     Err(e) => report.fail(line, "row", e.to_string()),
@@ -248,7 +323,7 @@ fn product_row(
 ) -> Option<ValidProduct> {
     let before = report.0.len();
     let num = |field: &str, v: &str, report: &mut Report| -> Option<Decimal> {
-        blank(v).and_then(|v| report.take(line, field, decimal(v)))
+        blank(v).and_then(|v| report.take(line, field, quantity::parse_decimal(v)))
     };
     let content = num("content", &r.content, report);
     let reorder_point = num("reorder_point", &r.reorder_point, report);
@@ -366,7 +441,9 @@ impl LotFile<'_> {
             report.take(
                 line,
                 "unit_cost",
-                decimal(v).and_then(|d| quantity::non_negative(d).map_err(|e| e.to_string())),
+                quantity::parse_decimal(v)
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| quantity::non_negative(d).map_err(|e| e.to_string())),
             )
         });
         let supplier_id = report.supplier(line, &r.supplier, &self.supplier_ids);
@@ -460,6 +537,8 @@ mod tests {
             "a,b\n1,2\n3,4\n",
             "a,b\r\n1,2\r\n3,4\r\n",
             "a,b\n\"x\ny\",2\n3,4\n",
+            "a,b\r1,2\r3,4\r",
+            "a,b\r\"x\ry\",2\r3,4",
         ] {
             let mut report = Report(Vec::new());
             let rows: Vec<(u64, Row)> = read(text.as_bytes(), &["a", "b"], &["a"], &mut report);
@@ -472,5 +551,19 @@ mod tests {
             assert_eq!(lines, expected, "{text:?}");
             assert_eq!(rows[1].1.a, "3");
         }
+    }
+
+    #[test]
+    fn stray_quotes_are_errors_with_their_line() {
+        assert!(stray_quotes(b"a,b\n\"x,\"\"y\"\"\",2\n \"z\",3\n").is_empty());
+        let lines =
+            |t: &str| -> Vec<u64> { stray_quotes(t.as_bytes()).iter().map(|e| e.0).collect() };
+        assert_eq!(lines("a,b\n1,2\n3,x\"y\n"), vec![3]);
+        assert_eq!(lines("a,b\r1,2\r\"x\"y,2\r"), vec![3]);
+        assert_eq!(lines("a,b\r\n1,\"open\r\n"), vec![2]);
+        let mut report = Report(Vec::new());
+        let rows: Vec<(u64, Row)> = read(b"a\n1\nx\"\n", &["a"], &["a"], &mut report);
+        assert!(rows.is_empty());
+        assert_eq!(report.0[0].line, Some(3));
     }
 }

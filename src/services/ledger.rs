@@ -106,6 +106,7 @@ pub struct ManualMovement {
     pub lot_id: LotId,
     /// `waste` (quantity thrown away, positive) or `adjust` (signed correction).
     pub kind: String,
+    #[serde(deserialize_with = "crate::domain::quantity::strict")]
     #[schema(value_type = String, example = "1.5")]
     pub quantity: Decimal,
     pub reason: String,

@@ -32,7 +32,7 @@ pub struct ReceiveLot {
     /// Whole containers (vials, boxes) received.
     pub containers: i64,
     /// Per container; defaults to the product's unit cost.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
     #[schema(value_type = Option<String>)]
     pub unit_cost: Option<Decimal>,
     /// Defaults to the product's preferred supplier.
@@ -52,7 +52,7 @@ pub struct ReceiveRequest {
     #[serde(default)]
     pub expires_on: Option<NaiveDate>,
     pub containers: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
     #[schema(value_type = Option<String>)]
     pub unit_cost: Option<Decimal>,
     #[serde(default)]

@@ -9,7 +9,8 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use mesoledger::startup::{Application, Settings};
 use serde_json::{json, Value};
 
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// At least 32 characters, as the service requires of a configured admin token.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 pub fn pg_admin_url() -> Option<String> {
     std::env::var("MESOLEDGER_TEST_DATABASE_URL")

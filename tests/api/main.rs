@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod catalog;
 mod errors;
+mod hardening;
 mod helpers;
 mod ledger;
 mod lots;

@@ -1,4 +1,4 @@
-//! The stylesheet and the script, embedded in the binary and served under names that
+//! The stylesheets and the script, embedded in the binary and served under names that
 //! carry a hash of their content, so browsers may cache them for a year and a new build
 //! is fetched at once.
 
@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 
 pub const APP_CSS: &str = include_str!("../../../static/app.css");
 pub const APP_JS: &str = include_str!("../../../static/app.js");
+/// The API docs page's style (`/api/v1/docs`).
+pub const DOCS_CSS: &str = include_str!("../../../static/docs.css");
 
 fn hashed(stem: &str, ext: &str, body: &str) -> String {
     let digest = hex::encode(Sha256::digest(body.as_bytes()));
@@ -20,6 +22,8 @@ fn hashed(stem: &str, ext: &str, body: &str) -> String {
 pub static CSS_PATH: LazyLock<String> = LazyLock::new(|| hashed("app", "css", APP_CSS));
 /// `/static/app.<hash>.js`
 pub static JS_PATH: LazyLock<String> = LazyLock::new(|| hashed("app", "js", APP_JS));
+/// `/static/docs.<hash>.css`
+pub static DOCS_CSS_PATH: LazyLock<String> = LazyLock::new(|| hashed("docs", "css", DOCS_CSS));
 
 #[get("/static/{name}")]
 pub async fn asset(name: web::Path<String>) -> HttpResponse {
@@ -28,6 +32,8 @@ pub async fn asset(name: web::Path<String>) -> HttpResponse {
         (APP_CSS, "text/css; charset=utf-8")
     } else if path == *JS_PATH {
         (APP_JS, "text/javascript; charset=utf-8")
+    } else if path == *DOCS_CSS_PATH {
+        (DOCS_CSS, "text/css; charset=utf-8")
     } else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::accounts::client_addr;
 use super::extract::{run, AppState};
+use crate::domain::no_control;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, SignIn, WebSession};
@@ -320,6 +321,7 @@ pub async fn sign_in(
     if !cfg.same_origin(&req) {
         return Ok(forbidden());
     }
+    form_text(&body)?;
     let form: SignInForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let addr = client_addr(&req);
     let limits = cfg.limits;
@@ -579,7 +581,18 @@ pub fn check_posted(
         .find(|(name, _)| name == "csrf_token")
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
-    check_csrf(req, cfg, session, &token)
+    check_csrf(req, cfg, session, &token)?;
+    Ok(form_text(body)?)
+}
+
+/// A posted form carries no control characters (other than line breaks and tab), like
+/// JSON bodies and query strings (`http::edge`); a bad field is a 422 naming it.
+fn form_text(body: &[u8]) -> AppResult<()> {
+    for (name, value) in form_urlencoded::parse(body) {
+        no_control(&name).map_err(|e| AppError::invalid("form", e))?;
+        no_control(&value).map_err(|e| AppError::invalid(&name, e))?;
+    }
+    Ok(())
 }
 
 #[derive(Template)]
@@ -626,6 +639,7 @@ pub async fn accept_invitation(
     if !cfg.same_origin(&req) {
         return Ok(forbidden());
     }
+    form_text(&body)?;
     let form: InvitationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let addr = client_addr(&req);
     let code = form.code.clone();

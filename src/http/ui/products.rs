@@ -12,6 +12,7 @@ use super::session::WebConfig;
 use super::treatment::{human, Opt};
 use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
+use crate::domain::quantity;
 use crate::domain::role::{allows, Action};
 use crate::error::AppError;
 use crate::http::extract::{run, AppState};
@@ -210,10 +211,10 @@ pub async fn edit_product(
     session.actor.clinic_for(Action::ManageStock)?;
     let id = id.into_inner();
     let mut errors = Errors::default();
-    let decimal = |v: &str, slot: &mut Option<String>| match v.trim().parse::<Decimal>() {
+    let decimal = |v: &str, slot: &mut Option<String>| match quantity::parse_decimal(v.trim()) {
         Ok(d) => Some(d),
-        Err(_) => {
-            *slot = Some("must be a decimal number, e.g. 4 or 12.50".into());
+        Err(e) => {
+            *slot = Some(e.to_string());
             None
         }
     };

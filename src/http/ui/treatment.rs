@@ -9,7 +9,6 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -17,6 +16,7 @@ use super::session::WebConfig;
 use super::{check_posted, page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
 use crate::db::sessions::SessionFilter;
+use crate::domain::quantity;
 use crate::domain::role::Role;
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{Area, Method, SessionStatus};
@@ -179,7 +179,7 @@ impl SessionForm {
         let mut items = Vec::new();
         for (i, row) in self.items.iter().enumerate() {
             let amount = row.amount.trim().replace(',', ".");
-            match amount.parse::<Decimal>() {
+            match quantity::parse_decimal(&amount) {
                 Ok(q) => {
                     let mut item = json!({"product_id": row.product_id, "quantity": q.to_string()});
                     if !row.lot_id.is_empty() {

@@ -42,6 +42,7 @@ pub struct ItemInput {
     #[serde(default)]
     pub product_id: ProductId,
     /// In the product's stock unit.
+    #[serde(deserialize_with = "crate::domain::quantity::strict")]
     #[schema(value_type = String, example = "2")]
     pub quantity: Decimal,
     /// A lot to use; otherwise the service chooses first-expiry-first-out.
@@ -294,10 +295,16 @@ pub fn void(
     db::write_tx(conn, |conn| {
         let session = repo::get(conn, &clinic, id)?
             .ok_or_else(|| AppError::not_found(format!("session {id}")))?;
+        // Only a recorded session can be marked, so a refusal means it is voided, even
+        // when `session` was read before a concurrent void committed.
         if !repo::mark_voided(conn, &clinic, id, &reason, &actor.staff_id)? {
             return Err(AppError::conflict(
                 ConflictKind::InvalidState,
-                format!("session {} is already {}", session.id, session.status),
+                format!(
+                    "session {} is already {}",
+                    session.id,
+                    SessionStatus::Voided
+                ),
             ));
         }
         db::courses::unmark_session(conn, id)?;
