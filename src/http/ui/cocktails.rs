@@ -11,6 +11,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use rust_decimal::Decimal;
 
+use super::forecast::unit_label;
 use super::session::WebConfig;
 use super::treatment::{human, Opt};
 use super::{check_posted, page, see_other, Frame, Signed, UiError};
@@ -402,16 +403,21 @@ struct IndexPage {
     rule_products: Vec<Opt>,
 }
 
-/// "Hyaluronic acid 2 ml 2 ml, Vitamin C 1 ml": components with their unit.
+/// An amount per session with its unit ("2 ml", "1 pcs").
+fn amount_text(amount: Decimal, p: &Product) -> String {
+    format!("{} {}", amount.normalize(), unit_label(p.stock_unit))
+}
+
+/// "2 ml Hyaluronic acid 2 ml; 1 pcs Needle 30G": amount first, as names hold commas.
 fn components_text(v: &FormulationVersion, by_id: &HashMap<&str, &Product>) -> String {
     v.components
         .iter()
         .map(|(pid, amount)| match by_id.get(pid.as_str()) {
-            Some(p) => format!("{} {} {}", p.name, amount.normalize(), p.stock_unit),
-            None => format!("{pid} {}", amount.normalize()),
+            Some(p) => format!("{} {}", amount_text(*amount, p), p.name),
+            None => format!("{} {pid}", amount.normalize()),
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join("; ")
 }
 
 fn areas_text(v: &FormulationVersion) -> String {
@@ -680,10 +686,7 @@ async fn show_view(
                         .components
                         .iter()
                         .map(|(pid, amount)| match by_id.get(pid.as_str()) {
-                            Some(p) => (
-                                format!("{} ({})", p.name, p.sku),
-                                format!("{} {}", amount.normalize(), p.stock_unit),
-                            ),
+                            Some(p) => (format!("{} ({})", p.name, p.sku), amount_text(*amount, p)),
                             None => (pid.clone(), amount.normalize().to_string()),
                         })
                         .collect(),

@@ -67,7 +67,7 @@ struct ForecastQuery {
 }
 
 /// "ml" reads well after a number; "piece" does not.
-fn unit_label(unit: StockUnit) -> &'static str {
+pub(super) fn unit_label(unit: StockUnit) -> &'static str {
     if unit == StockUnit::Piece {
         "pcs"
     } else {
@@ -101,7 +101,7 @@ fn line(p: &Product, f: ProductForecast, days: i64, today: chrono::NaiveDate) ->
     let stock_out = f.projection.stock_out_on.map(|d| d.to_string());
     let planned_dates: Vec<String> = f.planned.iter().map(|(d, _)| d.to_string()).collect();
     let summary = format!(
-        "{} {} available today; {} projected on {until}, reorder point {}. {} {}",
+        "{}: {} available today; {} projected on {until}, reorder point {}. {} {}",
         p.name,
         quantity(f.available, unit),
         quantity(end.max(Decimal::ZERO), unit),
