@@ -261,7 +261,13 @@ async fn a_manager_adds_and_edits_a_contraindication_rule() {
     let saved = post_form(&app, &d.manager, &format!("/cocktail-rules/{id}"), &edit).await;
     assert_eq!(saved.status, 303, "{saved:?}");
     let after = get_page(&app, &location(&saved), &d.manager).await;
-    assert!(after.text.contains("Inactive, edit"), "{}", after.text);
+    assert!(
+        after
+            .text
+            .contains(&format!("Inactive · <a href=\"/cocktail-rules/{id}\"")),
+        "{}",
+        after.text
+    );
     let check = app
         .post(
             &format!("/api/v1/formulations/{f}/check"),

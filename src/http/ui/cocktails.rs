@@ -22,7 +22,6 @@ use crate::domain::formulation::{ComponentInput, FormulationInput};
 use crate::domain::role::{allows, Action};
 use crate::domain::screening::{builtin_rules, Target};
 use crate::domain::treatment::{Area, Method};
-use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
@@ -141,9 +140,16 @@ impl CocktailForm {
         })
     }
 
-    /// Puts the service's field errors next to their field (`components[1].amount` →
-    /// the second row's Amount).
-    fn place(&mut self, errs: Vec<FieldError>) {
+    /// Puts a refused write's field errors next to their field (`components[1].amount`
+    /// → the second row's Amount); anything else above the form.
+    fn place(&mut self, e: AppError) {
+        let errs = match e {
+            AppError::Invalid(errs) => errs,
+            other => {
+                self.other.push(other.to_string());
+                return;
+            }
+        };
         for e in errs {
             let field = e.field.as_str();
             let row = field
@@ -570,10 +576,7 @@ pub async fn create_cocktail(
         ))),
         Err(e) => match refused(&e) {
             Some(status) => {
-                match e {
-                    AppError::Invalid(errs) => form.place(errs),
-                    other => form.other.push(other.to_string()),
-                }
+                form.place(e);
                 index_view(&state, &session, Some(form), None, None, status).await
             }
             None => Err(e.into()),
@@ -762,10 +765,7 @@ pub async fn edit_cocktail(
         Ok(_) => Ok(see_other(&format!("/cocktails/{id}?done=saved"))),
         Err(e) => match refused(&e) {
             Some(status) => {
-                match e {
-                    AppError::Invalid(errs) => form.place(errs),
-                    other => form.other.push(other.to_string()),
-                }
+                form.place(e);
                 show_view(&state, &session, id, Some(form), None, status).await
             }
             None => Err(e.into()),
