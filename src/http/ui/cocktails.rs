@@ -254,7 +254,7 @@ fn form_view(
     }];
     methods.extend(Method::ALL.iter().map(|m| Opt {
         value: m.as_str().into(),
-        label: human(m.as_str()),
+        label: m.label().into(),
         selected: m.as_str() == f.method,
     }));
     FormView {
@@ -497,7 +497,7 @@ async fn index_view(
                     id: v.formulation_id.clone(),
                     name: v.name.clone(),
                     version: v.version,
-                    method: human(v.method.as_str()),
+                    method: v.method.label().into(),
                     areas: areas_text(v),
                     components: components_text(v, &by_id),
                 })
@@ -683,7 +683,7 @@ async fn show_view(
                     current: v.version == v.latest_version,
                     created_at: v.created_at.format("%Y-%m-%d %H:%M").to_string(),
                     name: v.name.clone(),
-                    method: human(v.method.as_str()),
+                    method: v.method.label().into(),
                     areas: areas_text(v),
                     components: v
                         .components
