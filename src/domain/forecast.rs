@@ -62,19 +62,26 @@ pub fn daily_use(
         .collect()
 }
 
+/// Stock left at the end of each day of `by_day`, starting from `available`; negative
+/// once the use can no longer be met (the shortfall).
+pub fn stock_by_day(available: Decimal, by_day: &[Decimal]) -> Vec<Decimal> {
+    by_day
+        .iter()
+        .scan(available, |left, u| {
+            *left -= *u;
+            Some(*left)
+        })
+        .collect()
+}
+
 pub fn project(available: Decimal, by_day: &[Decimal], today: NaiveDate) -> Projection {
     let use_ahead: Decimal = by_day.iter().copied().sum();
     let days = Decimal::from(by_day.len().max(1) as i64);
     let daily_use = (use_ahead / days).round_dp(6);
-    let mut left = available;
-    let mut stock_out_on = None;
-    for (i, u) in by_day.iter().enumerate() {
-        left -= *u;
-        if left < Decimal::ZERO {
-            stock_out_on = Some(today + Duration::days(i as i64));
-            break;
-        }
-    }
+    let stock_out_on = stock_by_day(available, by_day)
+        .iter()
+        .position(|left| *left < Decimal::ZERO)
+        .map(|i| today + Duration::days(i as i64));
     Projection {
         use_ahead: use_ahead.normalize(),
         daily_use: daily_use.normalize(),
@@ -166,6 +173,8 @@ mod tests {
         let p = project(d("6"), &by_day, day(0));
         assert_eq!(p.use_ahead, d("8"));
         assert_eq!(p.stock_out_on, Some(day(9)));
+        let left = stock_by_day(d("6"), &by_day);
+        assert_eq!((left[1], left[2], left[9]), (d("6"), d("2"), d("-2")));
         let plenty = project(d("100"), &by_day, day(0));
         assert_eq!(plenty.stock_out_on, None);
         assert!(project(d("5"), &daily_use(&[], d("0"), day(0), 7), day(0))

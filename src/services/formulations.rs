@@ -139,6 +139,20 @@ pub fn get_in(
     })
 }
 
+/// Every version of a cocktail, newest first.
+pub fn versions(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &FormulationId,
+) -> AppResult<Vec<FormulationVersion>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    let latest = get_in(conn, clinic, id, None)?.latest_version;
+    (1..=latest)
+        .rev()
+        .map(|v| get_in(conn, clinic, id, Some(v)))
+        .collect()
+}
+
 pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<FormulationVersion>> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
     Ok(formulations::list_current(conn, clinic)?)

@@ -12,8 +12,8 @@ use crate::db::lots::{self, StockRow};
 use crate::db::products::{self, Product};
 use crate::db::{planning, suppliers, Conn};
 use crate::domain::forecast::{
-    containers_to_order, daily_use, expiring_unused, per_session_use, project, Projection,
-    RATE_WINDOW_DAYS, SAFETY_DAYS,
+    containers_to_order, daily_use, expiring_unused, per_session_use, project, stock_by_day,
+    Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
 };
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::product::StockUnit;
@@ -49,6 +49,10 @@ pub struct ProductForecast {
     pub projection: Projection,
     /// Usable stock the forecast will not use before it expires: (expiry, quantity).
     pub expiring_unused: Vec<(NaiveDate, Decimal)>,
+    /// Projected stock at the end of each day of the horizon (negative: the shortfall).
+    pub stock_by_day: Vec<Decimal>,
+    /// Planned course sessions within the horizon: (date, use).
+    pub planned: Vec<(NaiveDate, Decimal)>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,18 +143,21 @@ impl Outlook {
             .map_or(Decimal::ZERO, |l| l.available);
         let by_day = daily_use(planned, rate, self.today, days);
         let horizon_end = self.today + Duration::days(days);
+        let mut within: Vec<(NaiveDate, Decimal)> = planned
+            .iter()
+            .filter(|(d, _)| *d < horizon_end)
+            .copied()
+            .collect();
+        within.sort_by_key(|(d, _)| *d);
         ProductForecast {
             available,
             incoming: self.incoming.get(&product.id).copied().unwrap_or_default(),
-            planned_use: planned
-                .iter()
-                .filter(|(d, _)| *d < horizon_end)
-                .map(|(_, q)| *q)
-                .sum::<Decimal>()
-                .normalize(),
+            planned_use: within.iter().map(|(_, q)| *q).sum::<Decimal>().normalize(),
             recent_daily_use: rate,
             projection: project(available, &by_day, self.today),
             expiring_unused: expiring_unused(lots, &by_day, self.today),
+            stock_by_day: stock_by_day(available, &by_day),
+            planned: within,
         }
     }
 

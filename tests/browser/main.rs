@@ -1020,3 +1020,89 @@ async fn a_manager_turns_the_suggestions_into_an_order_and_downloads_its_csv() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     client.close().await.unwrap();
 }
+
+#[actix_web::test]
+async fn a_manager_reads_the_forecast_chart_and_edits_a_cocktail_into_version_two() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+    find(
+        &client,
+        Locator::XPath("//nav//a[normalize-space(.)='Forecast']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_path(&client, |p| p == "/forecast").await;
+    let text = wait_text(&client, "Days of cover").await;
+    assert!(text.contains("Projected stock"), "{text}");
+    // Each chart is an image with a name and a text alternative, drawn by the server.
+    let chart = find(&client, Locator::Css("figure.chart svg[role=img]")).await;
+    let title = chart.attr("aria-labelledby").await.unwrap().unwrap();
+    let named = find(&client, Locator::Id(&title)).await;
+    assert!(named
+        .html(false)
+        .await
+        .unwrap()
+        .contains("Projected stock of"));
+    assert!(
+        chart
+            .find(Locator::Css("path.stock"))
+            .await
+            .unwrap()
+            .attr("d")
+            .await
+            .unwrap()
+            .unwrap()
+            .starts_with('M'),
+        "the stock line is drawn"
+    );
+    field(&client, "Horizon")
+        .await
+        .select_by_label("60 days")
+        .await
+        .unwrap();
+    button(&client, "Show").await.click().await.unwrap();
+    wait_text(&client, "Cover per product over 60 days").await;
+    // The screenshot shows the charts (the table is above them).
+    client
+        .execute("document.getElementById('charts').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    screenshot(&client, "forecast").await;
+
+    // The cocktail's edit form makes version 2; version 1 stays listed.
+    find(
+        &client,
+        Locator::XPath("//nav//a[normalize-space(.)='Cocktails']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_path(&client, |p| p == "/cocktails").await;
+    wait_text(&client, "Contraindication rules").await;
+    screenshot(&client, "cocktails").await;
+    find(&client, Locator::LinkText("Face revitalisation (HA)"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "Version 1 (current)").await;
+    let amount = field(&client, "Amount 1").await;
+    amount.clear().await.unwrap();
+    amount.send_keys("1.5").await.unwrap();
+    button(&client, "Save as a new version")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let saved = wait_text(&client, "Version 2 (current)").await;
+    assert!(saved.contains("Saved as a new version"), "{saved}");
+    assert!(saved.contains("Version 1\n"), "{saved}");
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}

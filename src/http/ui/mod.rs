@@ -4,6 +4,9 @@
 pub mod assets;
 pub mod audit;
 pub mod buying;
+pub mod chart;
+pub mod cocktails;
+pub mod forecast;
 pub mod products;
 pub mod session;
 pub mod stock;
@@ -59,6 +62,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(buying::order_page)
         .service(buying::send_order)
         .service(buying::receive_order)
+        .service(forecast::forecast_page)
+        .service(cocktails::cocktails_page)
+        .service(cocktails::create_cocktail)
+        .service(cocktails::cocktail_page)
+        .service(cocktails::edit_cocktail)
+        .service(cocktails::add_rule)
+        .service(cocktails::rule_page)
+        .service(cocktails::edit_rule)
         .service(products::product_page)
         .service(products::edit_product)
         .service(invitation_page)
@@ -94,11 +105,13 @@ fn menu(role: Role, current: &str) -> Vec<NavItem> {
             ("/stock", "Stock"),
             ("/receive", "Receive"),
             ("/reorder", "Reorder"),
+            ("/forecast", "Forecast"),
             ("/purchase-orders", "Orders"),
             ("/trace", "Trace"),
             ("/sessions/new", "New session"),
             ("/sessions", "Sessions"),
             ("/courses", "Courses"),
+            ("/cocktails", "Cocktails"),
             ("/recalls", "Recalls"),
             ("/exports", "Exports"),
             ("/audit-log", "Audit log"),
