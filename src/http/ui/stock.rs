@@ -186,6 +186,8 @@ struct StockPage {
     filtered: bool,
     /// False when the list is too long to show each product's lots.
     lot_links: bool,
+    /// A manager may add products.
+    manages: bool,
 }
 
 /// One row per product: on hand, available, next expiry, flags and its lots in stock;
@@ -214,6 +216,7 @@ pub async fn stock_page(
         })
         .collect();
     let frame = Frame::at("Stock", "/stock", Some(&session));
+    let manages = allows(session.actor.role, Action::ManageStock);
     if flag_error.is_some() {
         return Ok(page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -225,6 +228,7 @@ pub async fn stock_page(
                 rows: Vec::new(),
                 filtered: true,
                 lot_links: true,
+                manages,
             },
         ));
     }
@@ -289,6 +293,7 @@ pub async fn stock_page(
             flag_error: None,
             rows,
             lot_links,
+            manages,
         },
     ))
 }
