@@ -17,3 +17,4 @@ mod ui;
 mod ui_audit;
 mod ui_buying;
 mod ui_manager;
+mod ui_staff;
