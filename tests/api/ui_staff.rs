@@ -646,3 +646,67 @@ async fn the_recall_case_page_links_its_csv() {
         .unwrap();
     assert_eq!(get_page(&app, &href, &pia).await.status, 403);
 }
+
+#[actix_web::test]
+async fn the_api_invites_a_new_member_as_the_page_does() {
+    let app = spawn_app().await;
+    let c = app.clinic("Clinique Iris").await;
+    let path = format!("/api/v1/clinics/{}/invitations", c.id);
+    let invited = app
+        .post(
+            &path,
+            &c.manager,
+            json!({"name": "Noa Petit", "role": "practitioner", "email": "Noa@Iris.example"}),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{invited:?}");
+    assert_eq!(invited.body["staff"]["email"], "noa@iris.example");
+    assert_eq!(invited.body["staff"]["has_password"], false);
+    let code = s(&invited.body["code"]);
+    assert_eq!(
+        s(&invited.body["accept_path"]),
+        format!("/invitation?code={code}")
+    );
+    let tokens = app
+        .get(
+            &format!("/api/v1/staff/{}/tokens", s(&invited.body["staff"]["id"])),
+            &c.manager,
+        )
+        .await;
+    assert_eq!(tokens.body, json!([]), "no bearer token: {tokens:?}");
+    let accepted = app
+        .request(
+            "POST",
+            "/api/v1/invitations/accept",
+            None,
+            Some(json!({"code": code, "password": PASSWORD}).to_string()),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{accepted:?}");
+
+    let no_email = app
+        .post(
+            &path,
+            &c.manager,
+            json!({"name": "Zoé", "role": "auditor", "email": " "}),
+        )
+        .await;
+    assert_eq!(no_email.status, 422, "{no_email:?}");
+    assert_eq!(crate::helpers::field_errors(&no_email), ["email"]);
+    let taken = app
+        .post(
+            &path,
+            &c.manager,
+            json!({"name": "Zoé", "role": "auditor", "email": "noa@iris.example"}),
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{taken:?}");
+    let refused = app
+        .post(
+            &path,
+            &c.practitioner,
+            json!({"name": "Zoé", "role": "manager", "email": "zoe@iris.example"}),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{refused:?}");
+}
