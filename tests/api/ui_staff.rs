@@ -517,6 +517,12 @@ async fn a_manager_creates_a_product_from_the_stock_page() {
     assert_eq!(get_page(&app, "/products/new", &t.ada).await.status, 403);
     let form = get_page(&app, "/products/new", &t.mona).await;
     assert_eq!(form.status, 200, "{form:?}");
+    // The Stock group is open; no menu link claims to be this page.
+    assert!(form
+        .text
+        .contains("<a href=\"/stock\" aria-current=\"true\">Stock</a>"));
+    assert!(form.text.contains("<a href=\"/receive\">Receive</a>"));
+    assert!(!form.text.contains("aria-current=\"page\""));
     for label in ["SKU", "Name", "Kind", "Stock unit", "Unit cost", "Supplier"] {
         assert!(form.text.contains(&format!(">{label}</label>")), "{label}");
     }

@@ -174,7 +174,7 @@ fn menu(role: Role, current: &str) -> Vec<NavGroup> {
 impl NavGroup {
     /// The group's own link is the page itself (a group of one page).
     pub fn is_page(&self) -> bool {
-        self.current && self.items.len() == 1
+        matches!(self.items.as_slice(), [only] if only.current)
     }
 
     /// The second row, shown under the current group of several pages.
@@ -199,6 +199,16 @@ pub struct UserBar {
 }
 
 impl Frame {
+    /// A frame for a page reached from `parent` (a product from the stock list): the
+    /// parent's group is open, but no menu link claims to be this page.
+    pub fn under(title: &str, parent: &str, session: Option<&WebSession>) -> Frame {
+        let mut frame = Frame::at(title, parent, session);
+        for item in frame.nav.iter_mut().flat_map(|g| g.items.iter_mut()) {
+            item.current = false;
+        }
+        frame
+    }
+
     pub fn new(title: &str, session: Option<&WebSession>) -> Frame {
         Frame::at(title, "", session)
     }

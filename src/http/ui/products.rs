@@ -207,7 +207,7 @@ async fn product_view(
     Ok(page(
         status,
         &ProductPage {
-            frame: Frame::at(&product.name, "", Some(session)),
+            frame: Frame::under(&product.name, "/stock", Some(session)),
             csrf_token: session.csrf_token.clone(),
             title: format!("{} ({})", product.name, product.sku),
             details: vec![
@@ -392,7 +392,7 @@ async fn new_product_view(
     Ok(page(
         status,
         &NewProductPage {
-            frame: Frame::at("New product", "/stock", Some(session)),
+            frame: Frame::under("New product", "/stock", Some(session)),
             csrf_token: session.csrf_token.clone(),
             kinds: choices(ProductKind::ALL.iter().map(|k| k.as_str()), &form.kind),
             units: choices(StockUnit::ALL.iter().map(|u| u.as_str()), &form.stock_unit),

@@ -436,7 +436,7 @@ async fn lot_view(
     Ok(page(
         status,
         &LotPage {
-            frame: Frame::at(&format!("Lot {}", lot.lot_number), "", Some(session)),
+            frame: Frame::under(&format!("Lot {}", lot.lot_number), "/stock", Some(session)),
             csrf_token: session.csrf_token.clone(),
             id: lot.id.clone(),
             number: lot.lot_number.clone(),
