@@ -324,6 +324,9 @@ async fn a_manager_invites_someone_and_sees_the_link_once() {
     .await;
     assert_eq!(reinvited.status, 200, "{reinvited:?}");
     assert!(reinvited.text.contains("/invitation?code=inv_"));
+    assert!(reinvited
+        .text
+        .contains("Invitation for <strong>practitioner pia@iris.example</strong>"));
     // It ended Pia's browser session.
     see_other(&get_page(&app, "/", &t.pia).await, "/sign-in");
 }

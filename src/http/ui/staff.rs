@@ -77,6 +77,8 @@ struct InviteErrors {
 
 /// An invitation just made: shown in this answer only, like the API's.
 struct Invited {
+    staff_id: String,
+    /// Filled from the list when the page is drawn.
     name: String,
     link: String,
     expires: String,
@@ -133,6 +135,13 @@ async fn staff_view(
     })
     .await?;
     let refused = outcome.refused;
+    let invited = outcome.invited.map(|i| Invited {
+        name: people
+            .iter()
+            .find(|(a, _)| a.staff.id == i.staff_id)
+            .map_or_else(String::new, |(a, _)| a.staff.name.clone()),
+        ..i
+    });
     let people = people
         .into_iter()
         .map(|(a, tokens)| {
@@ -177,7 +186,7 @@ async fn staff_view(
             roles: role_options(&role),
             form: outcome.form,
             errors: outcome.errors,
-            invited: outcome.invited,
+            invited,
             notice: outcome.notice,
         },
     ))
@@ -245,7 +254,8 @@ pub async fn invite(
         Ok((member, code, expires_at)) => {
             let outcome = Outcome {
                 invited: Some(Invited {
-                    name: member.name,
+                    staff_id: member.id,
+                    name: String::new(),
                     link: invitation_link(&req, &cfg, &code),
                     expires: when(expires_at),
                 }),
@@ -407,20 +417,15 @@ async fn reinvite(
 ) -> Result<HttpResponse, UiError> {
     let (actor, target, addr) = (session.actor.clone(), id.clone(), client_addr(req));
     let result = run(state, move |conn| {
-        let code = accounts::invite(conn, &actor, &target, &addr)?;
-        let name = accounts::list_staff(conn, &actor, actor.clinic_for(Action::ManageStaff)?)?
-            .into_iter()
-            .find(|a| a.staff.id == target)
-            .map(|a| a.staff.name)
-            .unwrap_or_default();
-        Ok((name, code))
+        accounts::invite(conn, &actor, &target, &addr)
     })
     .await;
     match result {
-        Ok((name, (code, expires_at))) => {
+        Ok((code, expires_at)) => {
             let outcome = Outcome {
                 invited: Some(Invited {
-                    name,
+                    staff_id: id,
+                    name: String::new(),
                     link: invitation_link(req, cfg, &code),
                     expires: when(expires_at),
                 }),
