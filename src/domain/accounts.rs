@@ -207,6 +207,20 @@ pub fn is_same_origin(origin: Option<&str>, referer: Option<&str>, own: &[String
     claimed.is_some_and(|c| own.contains(&c))
 }
 
+/// A clinic keeps at least one active manager: the last one can be neither given another
+/// role nor deactivated, or nobody in the clinic could manage its stock and staff again.
+pub fn keeps_a_manager(
+    was_active_manager: bool,
+    stays_active_manager: bool,
+    other_active_managers: usize,
+) -> Result<(), &'static str> {
+    if was_active_manager && !stays_active_manager && other_active_managers == 0 {
+        Err("this is the clinic's last active manager; make someone else manager first")
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +229,14 @@ mod tests {
         chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0)
             .unwrap()
             .naive_utc()
+    }
+
+    #[test]
+    fn the_last_active_manager_stays() {
+        assert!(keeps_a_manager(true, false, 0).is_err());
+        assert!(keeps_a_manager(true, false, 1).is_ok());
+        assert!(keeps_a_manager(true, true, 0).is_ok());
+        assert!(keeps_a_manager(false, false, 0).is_ok());
     }
 
     #[test]

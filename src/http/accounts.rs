@@ -152,6 +152,62 @@ pub async fn invite(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct NewInvitedMember {
+    pub name: String,
+    /// `manager`, `practitioner` or `auditor`.
+    pub role: String,
+    /// The email they will sign in with (required: the invitation is for it).
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitedMember {
+    pub staff: StaffMember,
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+}
+
+/// Add a staff member who will sign in with a password: no bearer token is made, the
+/// answer holds their one-time invitation code (admin, or a manager of that clinic). The
+/// staff page's Invite form does the same.
+#[utoipa::path(tag = "staff", params(("id" = String, Path, description = "clinic id")), request_body = NewInvitedMember,
+    responses((status = 201, body = InvitedMember), (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    security(("bearer" = [])))]
+#[post("/clinics/{id}/invitations")]
+pub async fn invite_member(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<ClinicId>,
+    body: Json<NewInvitedMember>,
+) -> AppResult<HttpResponse> {
+    let clinic_id = path.into_inner();
+    let NewInvitedMember { name, role, email } = body.0;
+    let addr = client_addr(&req);
+    let (member, code, expires_at) = run(&state, move |conn| {
+        let new = accounts::NewMember {
+            name: &name,
+            role: &role,
+            email: &email,
+        };
+        accounts::invite_member(conn, &actor, &clinic_id, new, &addr)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(InvitedMember {
+        staff: StaffMember::from(Account {
+            staff: member,
+            has_password: false,
+        }),
+        invitation: InvitationView {
+            accept_path: format!("/invitation?code={code}"),
+            code,
+            expires_at: utc(expires_at),
+        },
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptInvitation {
     pub code: String,
     /// 12 to 128 characters, not the person's email or name.

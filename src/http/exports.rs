@@ -157,20 +157,33 @@ pub async fn recall(
     lot_id: web::Path<LotId>,
     q: Query<BomQuery>,
 ) -> AppResult<HttpResponse> {
-    let clinic = exports::authorize(&actor)?;
-    let lot_id = lot_id.into_inner();
+    recall_csv(
+        &state,
+        &actor,
+        lot_id.into_inner(),
+        q.0.bom.unwrap_or(false),
+    )
+    .await
+}
+
+/// The recall CSV of a lot, for the API and for the recall case page alike.
+pub(crate) async fn recall_csv(
+    state: &AppState,
+    actor: &Actor,
+    lot_id: LotId,
+    bom: bool,
+) -> AppResult<HttpResponse> {
+    let clinic = exports::authorize(actor)?;
     // Answer 404 before the stream starts.
     let (c, l) = (clinic.clone(), lot_id.clone());
-    let lot = run(&state, move |conn| get_lot_in(conn, &c, &l)).await?;
-    let opts = CsvOptions {
-        bom: q.0.bom.unwrap_or(false),
-    };
+    let lot = run(state, move |conn| get_lot_in(conn, &c, &l)).await?;
+    let opts = CsvOptions { bom };
     let filename = format!(
         "recall-{}.csv",
         lot.lot_number
             .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
     );
-    Ok(stream_csv(&state, &filename, move |conn, sink| {
+    Ok(stream_csv(state, &filename, move |conn, sink| {
         exports::write_recall(conn, &clinic, &lot_id, &opts, sink)
     }))
 }

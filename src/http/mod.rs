@@ -117,6 +117,7 @@ api_handlers!(
     accounts::list_staff,
     accounts::update_staff,
     accounts::invite,
+    accounts::invite_member,
     accounts::accept,
     accounts::my_tokens,
     accounts::create_token,

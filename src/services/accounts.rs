@@ -17,7 +17,8 @@ use crate::db::accounts::{self as repo, BrowserSession, Invitation, Token};
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
 use crate::domain::accounts::{
-    check_password, normalize_email, SessionLimits, INVITATION_HOURS, PER_ADDRESS, PER_EMAIL,
+    check_password, keeps_a_manager, normalize_email, SessionLimits, INVITATION_HOURS, PER_ADDRESS,
+    PER_EMAIL,
 };
 use crate::domain::ids::ClinicId;
 use crate::domain::role::{assignable, Action, Role};
@@ -209,6 +210,7 @@ pub fn update_staff(
     db::write_tx(conn, |conn| {
         let before = managed(conn, actor, id)?;
         let after = patched(actor, &before, &patch)?;
+        keeps_a_manager_in(conn, &before, &after)?;
         if let Some(e) = &after.email {
             if email_taken(conn, e, Some(id))? {
                 return Err(duplicate_email(e));
@@ -236,6 +238,26 @@ pub fn update_staff(
             has_password,
         })
     })
+}
+
+fn is_active_manager(m: &Staff) -> bool {
+    m.active && m.role == Role::Manager
+}
+
+/// Refuses (409) to demote or deactivate the clinic's last active manager.
+fn keeps_a_manager_in(conn: &mut Conn, before: &Staff, after: &Staff) -> AppResult<()> {
+    let Some(clinic_id) = &before.clinic_id else {
+        return Ok(());
+    };
+    if !is_active_manager(before) || is_active_manager(after) {
+        return Ok(());
+    }
+    let others = staff_repo::list_staff(conn, clinic_id)?
+        .iter()
+        .filter(|m| m.id != before.id && is_active_manager(m))
+        .count();
+    keeps_a_manager(true, false, others)
+        .map_err(|m| AppError::conflict(ConflictKind::InvalidState, m))
 }
 
 /// The staff member after the patch, or every field error of it.
@@ -318,6 +340,38 @@ pub fn invite(
         let member = managed(conn, actor, staff_id)?;
         issue_invitation(conn, actor, &member, client_addr)
     })
+}
+
+/// A new member of the clinic and their invitation, in one transaction: they will sign
+/// in with the password they set, so no bearer token is made for them.
+pub fn invite_member(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic_id: &ClinicId,
+    new: NewMember<'_>,
+    client_addr: &str,
+) -> AppResult<(Staff, String, NaiveDateTime)> {
+    actor.require(Action::ManageStaff)?;
+    if new.email.trim().is_empty() {
+        return Err(AppError::invalid(
+            "email",
+            "the email is needed: the person signs in with it",
+        ));
+    }
+    db::write_tx(conn, |conn| {
+        let member =
+            super::auth::add_member(conn, actor, clinic_id, new.name, new.role, Some(new.email))?;
+        let (code, expires_at) = issue_invitation(conn, actor, &member, client_addr)?;
+        Ok((member, code, expires_at))
+    })
+}
+
+/// Who to invite, as typed.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMember<'a> {
+    pub name: &'a str,
+    pub role: &'a str,
+    pub email: &'a str,
 }
 
 fn issue_invitation(

@@ -123,6 +123,22 @@ pub fn create_member(
     role: &str,
     email: Option<&str>,
 ) -> AppResult<(Staff, String)> {
+    db::write_tx(conn, |conn| {
+        let member = add_member(conn, actor, clinic_id, name, role, email)?;
+        let (_, token) = accounts::issue_token(conn, &member.id, "first token")?;
+        Ok((member, token))
+    })
+}
+
+/// Checks and inserts a new staff member of the clinic (no token, no invitation).
+pub fn add_member(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic_id: &ClinicId,
+    name: &str,
+    role: &str,
+    email: Option<&str>,
+) -> AppResult<Staff> {
     actor.require(Action::ManageStaff)?;
     // A manager works in their own clinic only; any other clinic does not exist for them.
     let visible = actor.role == Role::Admin || actor.clinic_id.as_deref() == Some(clinic_id);
@@ -154,8 +170,7 @@ pub fn create_member(
             active: true,
         };
         repo::insert_staff(conn, &member)?;
-        let (_, token) = accounts::issue_token(conn, &member.id, "first token")?;
-        // Never the token, not even its hash.
+        // Never a secret, not even its hash.
         let shown =
             serde_json::json!({"name": member.name, "role": member.role, "email": member.email});
         audit::record(
@@ -165,7 +180,7 @@ pub fn create_member(
             None::<&()>,
             Some(&shown),
         )?;
-        Ok((member, token))
+        Ok(member)
     })
 }
 

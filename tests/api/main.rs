@@ -19,3 +19,4 @@ mod ui_audit;
 mod ui_buying;
 mod ui_manager;
 mod ui_planning;
+mod ui_staff;

@@ -8,19 +8,19 @@ use crate::helpers::{day, s, spawn_app, Clinic, TestApp};
 
 /// A clinic whose lot SI-TRACE was used by PAT-A and PAT-B, then recalled (so one open
 /// case with two pending contacts), with a signed-in manager (Max) and auditor (Ada).
-struct Recalled {
-    c: Clinic,
-    product_id: String,
-    lot_id: String,
-    case_id: String,
+pub(crate) struct Recalled {
+    pub c: Clinic,
+    pub product_id: String,
+    pub lot_id: String,
+    pub case_id: String,
     /// (patient code, contact id)
-    contacts: Vec<(String, String)>,
-    max_id: String,
-    manager: String,
-    auditor: String,
+    pub contacts: Vec<(String, String)>,
+    pub max_id: String,
+    pub manager: String,
+    pub auditor: String,
 }
 
-async fn recalled(app: &TestApp) -> Recalled {
+pub(crate) async fn recalled(app: &TestApp) -> Recalled {
     let c = app.clinic("Clinique Iris").await;
     let product = app
         .product(

@@ -75,7 +75,12 @@ async fn shop(app: &TestApp) -> Shop {
     }
 }
 
-async fn post_page(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> Page {
+pub(crate) async fn post_page(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Page {
     browse(
         &app.address,
         "POST",

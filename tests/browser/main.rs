@@ -869,14 +869,7 @@ async fn a_manager_receives_a_delivery_by_scanning_two_codes() {
     let client = browser(&driver).await;
     sign_in_as(&client, &demo, Role::Manager).await;
     // The menu leads there.
-    find(
-        &client,
-        Locator::XPath("//nav//a[normalize-space(.)='Receive']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    open_menu(&client, "Stock", "Receive").await;
     wait_path(&client, |p| p == "/receive").await;
     wait_text(&client, "Receive a delivery").await;
 
@@ -953,14 +946,7 @@ async fn a_manager_turns_the_suggestions_into_an_order_and_downloads_its_csv() {
     let driver = start_driver();
     let client = browser(&driver).await;
     sign_in_as(&client, &demo, Role::Manager).await;
-    find(
-        &client,
-        Locator::XPath("//nav//a[normalize-space(.)='Reorder']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    open_menu(&client, "Stock", "Reorder").await;
     wait_path(&client, |p| p == "/reorder").await;
     let reorder = wait_text(&client, "Create purchase order").await;
     screenshot(&client, "reorder").await;
@@ -1021,20 +1007,214 @@ async fn a_manager_turns_the_suggestions_into_an_order_and_downloads_its_csv() {
     client.close().await.unwrap();
 }
 
+/// Opens a page through the menu: its group in the top row, then the page in the second.
+async fn open_menu(client: &Client, group: &str, page: &str) {
+    find(
+        client,
+        Locator::XPath(&format!(
+            "//nav/ul[@class='groups']//a[normalize-space(.)='{group}']"
+        )),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    find(
+        client,
+        Locator::XPath(&format!(
+            "//nav/ul[@class='pages']//a[normalize-space(.)='{page}']"
+        )),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+}
+
+/// The main menu's height, how many rows its links sit in, and one link's height.
+async fn nav_rows(client: &Client) -> (f64, usize, f64) {
+    let got = client
+        .execute(
+            "const nav = document.querySelector('header nav');
+             const links = [...nav.querySelectorAll('a')];
+             const tops = new Set(links.map(a => Math.round(a.getBoundingClientRect().top)));
+             return [nav.getBoundingClientRect().height, tops.size,
+                     links[0].getBoundingClientRect().height];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        got[0].as_f64().unwrap(),
+        usize::try_from(got[1].as_u64().unwrap()).unwrap(),
+        got[2].as_f64().unwrap(),
+    )
+}
+
 #[actix_web::test]
-async fn a_manager_reads_the_forecast_chart_and_edits_a_cocktail_into_version_two() {
+async fn the_managers_menu_is_two_rows_at_tablet_and_desktop_width() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+    // Every group is reachable from the top row, and its pages from the second row.
+    for (group, page, path) in [
+        ("Stock", "Orders", "/purchase-orders"),
+        ("Treatment", "Courses", "/courses"),
+        ("Traceability", "Audit log", "/audit-log"),
+    ] {
+        open_menu(&client, group, page).await;
+        wait_path(&client, |p| p == path).await;
+        let current = find(&client, Locator::Css("nav a[aria-current=page]")).await;
+        assert_eq!(current.text().await.unwrap(), page);
+        let group_link = find(&client, Locator::Css("nav a[aria-current=true]")).await;
+        assert_eq!(group_link.text().await.unwrap(), group);
+        for width in [768, 1280] {
+            client.set_window_size(width, 1024).await.unwrap();
+            let (height, rows, link) = nav_rows(&client).await;
+            assert!(rows <= 2, "{rows} rows at {width} px on {path}");
+            assert!(
+                height < 2.0 * link + 24.0,
+                "{height} px tall at {width} px on {path} (a link is {link} px)"
+            );
+        }
+        client.set_window_size(768, 1024).await.unwrap();
+        if group == "Stock" {
+            screenshot(&client, "menu-768").await;
+        }
+    }
+    for group in ["Home", "Staff"] {
+        find(
+            &client,
+            Locator::XPath(&format!(
+                "//nav/ul[@class='groups']//a[normalize-space(.)='{group}']"
+            )),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        wait_path(&client, |p| {
+            p == if group == "Home" { "/" } else { "/staff" }
+        })
+        .await;
+        let current = find(&client, Locator::Css("nav a[aria-current=page]")).await;
+        assert_eq!(current.text().await.unwrap(), group);
+    }
+    // The keyboard reaches the menu: Tab from the skip link lands on the first group.
+    client
+        .goto(&format!("{}/stock", demo.address))
+        .await
+        .unwrap();
+    client
+        .execute("document.querySelector('.skip').focus()", vec![])
+        .await
+        .unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .unwrap();
+    let focused = client.active_element().await.unwrap().text().await.unwrap();
+    assert_eq!(focused, "Home");
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_manager_invites_a_practitioner_changes_a_role_and_revokes_a_token() {
     let demo = start_demo();
     let driver = start_driver();
     let client = browser(&driver).await;
     sign_in_as(&client, &demo, Role::Manager).await;
     find(
         &client,
-        Locator::XPath("//nav//a[normalize-space(.)='Forecast']"),
+        Locator::XPath("//nav/ul[@class='groups']//a[normalize-space(.)='Staff']"),
     )
     .await
     .click()
     .await
     .unwrap();
+    wait_path(&client, |p| p == "/staff").await;
+
+    // Invite: the link is shown once, in a field that can be copied.
+    field(&client, "Name")
+        .await
+        .send_keys("Noa Petit")
+        .await
+        .unwrap();
+    field(&client, "Email")
+        .await
+        .send_keys("noa@demo.example")
+        .await
+        .unwrap();
+    field(&client, "Role")
+        .await
+        .select_by_label("Practitioner")
+        .await
+        .unwrap();
+    button(&client, "Invite").await.click().await.unwrap();
+    wait_text(&client, "Invitation for Noa Petit").await;
+    let link = field(&client, "Invitation link")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        link.starts_with(&format!("{}/invitation?code=inv_", demo.address)),
+        "{link}"
+    );
+    screenshot(&client, "staff").await;
+
+    // Noa becomes an auditor.
+    field(&client, "Role of Noa Petit")
+        .await
+        .select_by_label("Auditor")
+        .await
+        .unwrap();
+    button(&client, "Change role of Noa Petit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "Role changed").await;
+    let row = find(
+        &client,
+        Locator::XPath("//tr[th[contains(., 'Noa Petit')]]"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(row.contains("Auditor"), "{row}");
+
+    // The demo practitioner's first token is revoked.
+    let label = "Revoke token first token of Dr Inès Moreau";
+    let revoke = format!("//button[@aria-label='{label}']");
+    find(&client, Locator::XPath(&revoke))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&client, "Token revoked").await;
+    let after = client.find_all(Locator::XPath(&revoke)).await.unwrap();
+    assert!(after.is_empty(), "{label} still listed");
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_manager_reads_the_forecast_chart_and_edits_a_cocktail_into_version_two() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+    open_menu(&client, "Stock", "Forecast").await;
     wait_path(&client, |p| p == "/forecast").await;
     let text = wait_text(&client, "Days of cover").await;
     assert!(text.contains("Projected stock"), "{text}");
@@ -1074,14 +1254,7 @@ async fn a_manager_reads_the_forecast_chart_and_edits_a_cocktail_into_version_tw
     screenshot(&client, "forecast").await;
 
     // The cocktail's edit form makes version 2; version 1 stays listed.
-    find(
-        &client,
-        Locator::XPath("//nav//a[normalize-space(.)='Cocktails']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    open_menu(&client, "Treatment", "Cocktails").await;
     wait_path(&client, |p| p == "/cocktails").await;
     wait_text(&client, "Contraindication rules").await;
     screenshot(&client, "cocktails").await;

@@ -17,7 +17,7 @@ use crate::db::recalls::{RecallCase, RecallContact};
 use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 use crate::domain::role::{allows, Action};
 use crate::error::AppError;
-use crate::http::exports::{stream_csv, ExportQuery};
+use crate::http::exports::{recall_csv as lot_recall_csv, stream_csv, ExportQuery};
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
 use crate::services::exports::{self, CsvOptions, ExportKind};
@@ -278,6 +278,19 @@ pub async fn recall_page(
         StatusCode::OK,
     )
     .await
+}
+
+/// The case's affected patients as CSV: the same bytes as
+/// `GET /api/v1/exports/recall/{lot_id}.csv`, for the signed-in browser.
+#[get("/recalls/{id}.csv")]
+pub async fn recall_csv(
+    state: web::Data<AppState>,
+    Signed(session): Signed,
+    id: web::Path<RecallCaseId>,
+) -> Result<HttpResponse, UiError> {
+    let (actor, id) = (session.actor.clone(), id.into_inner());
+    let (case, _) = run(&state, move |conn| recalls::get(conn, &actor, &id)).await?;
+    Ok(lot_recall_csv(&state, &session.actor, case.lot_id, false).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,6 +9,7 @@ pub mod cocktails;
 pub mod forecast;
 pub mod products;
 pub mod session;
+pub mod staff;
 pub mod stock;
 pub mod treatment;
 
@@ -48,6 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(stock::trace_page)
         .service(stock::trace_csv)
         .service(audit::recalls_page)
+        // Before `/recalls/{id}`, whose `{id}` would take `….csv` too.
+        .service(audit::recall_csv)
         .service(audit::recall_page)
         .service(audit::update_contact)
         .service(audit::close_case)
@@ -70,8 +73,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(cocktails::add_rule)
         .service(cocktails::rule_page)
         .service(cocktails::edit_rule)
+        // Before `/products/{id}`, whose `{id}` would take `new` too.
+        .service(products::new_product_page)
+        .service(products::new_product)
         .service(products::product_page)
         .service(products::edit_product)
+        .service(staff::staff_page)
+        .service(staff::invite)
+        .service(staff::change)
+        .service(staff::revoke_token)
         .service(invitation_page)
         .service(accept_invitation);
 }
@@ -81,7 +91,7 @@ pub struct Frame {
     pub title: String,
     pub css: String,
     pub js: String,
-    pub nav: Vec<NavItem>,
+    pub nav: Vec<NavGroup>,
     pub user: Option<UserBar>,
 }
 
@@ -91,49 +101,105 @@ pub struct NavItem {
     pub current: bool,
 }
 
-/// The menu of a role: only pages it may use.
-fn menu(role: Role, current: &str) -> Vec<NavItem> {
-    let items: &[(&'static str, &'static str)] = match role {
+/// A top-level menu entry. A group of several pages links to its first page; the pages
+/// of the current group form a second row, so the menu stays two rows at 768 px.
+pub struct NavGroup {
+    pub label: &'static str,
+    pub href: &'static str,
+    /// One of its pages is this page.
+    pub current: bool,
+    pub items: Vec<NavItem>,
+}
+
+type Group = (&'static str, &'static [(&'static str, &'static str)]);
+
+/// The menu of a role: only pages it may use, grouped for the manager (the others have
+/// few enough pages for one row).
+fn menu(role: Role, current: &str) -> Vec<NavGroup> {
+    let groups: &[Group] = match role {
         Role::Practitioner => &[
-            ("/", "Today"),
-            ("/sessions/new", "New session"),
-            ("/sessions", "Sessions"),
-            ("/courses", "Courses"),
+            ("Today", &[("/", "Today")]),
+            ("New session", &[("/sessions/new", "New session")]),
+            ("Sessions", &[("/sessions", "Sessions")]),
+            ("Courses", &[("/courses", "Courses")]),
         ],
         Role::Manager => &[
-            ("/", "Home"),
-            ("/stock", "Stock"),
-            ("/receive", "Receive"),
-            ("/reorder", "Reorder"),
-            ("/forecast", "Forecast"),
-            ("/purchase-orders", "Orders"),
-            ("/trace", "Trace"),
-            ("/sessions/new", "New session"),
-            ("/sessions", "Sessions"),
-            ("/courses", "Courses"),
-            ("/cocktails", "Cocktails"),
-            ("/recalls", "Recalls"),
-            ("/exports", "Exports"),
-            ("/audit-log", "Audit log"),
+            ("Home", &[("/", "Home")]),
+            (
+                "Stock",
+                &[
+                    ("/stock", "Stock"),
+                    ("/receive", "Receive"),
+                    ("/reorder", "Reorder"),
+                    ("/purchase-orders", "Orders"),
+                    ("/forecast", "Forecast"),
+                ],
+            ),
+            (
+                "Treatment",
+                &[
+                    ("/sessions/new", "New session"),
+                    ("/sessions", "Sessions"),
+                    ("/courses", "Courses"),
+                    ("/cocktails", "Cocktails"),
+                ],
+            ),
+            (
+                "Traceability",
+                &[
+                    ("/trace", "Trace"),
+                    ("/recalls", "Recalls"),
+                    ("/exports", "Exports"),
+                    ("/audit-log", "Audit log"),
+                ],
+            ),
+            ("Staff", &[("/staff", "Staff")]),
         ],
         Role::Auditor => &[
-            ("/", "Home"),
-            ("/trace", "Trace"),
-            ("/sessions", "Sessions"),
-            ("/recalls", "Recalls"),
-            ("/exports", "Exports"),
-            ("/audit-log", "Audit log"),
+            ("Home", &[("/", "Home")]),
+            ("Trace", &[("/trace", "Trace")]),
+            ("Sessions", &[("/sessions", "Sessions")]),
+            ("Recalls", &[("/recalls", "Recalls")]),
+            ("Exports", &[("/exports", "Exports")]),
+            ("Audit log", &[("/audit-log", "Audit log")]),
         ],
-        Role::Admin => &[("/", "Home")],
+        Role::Admin => &[("Home", &[("/", "Home")])],
     };
-    items
+    groups
         .iter()
-        .map(|(href, label)| NavItem {
-            href,
+        .map(|(label, pages)| NavGroup {
             label,
-            current: *href == current,
+            href: pages.first().map_or("/", |(href, _)| href),
+            current: pages.iter().any(|(href, _)| *href == current),
+            items: pages
+                .iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    current: *href == current,
+                })
+                .collect(),
         })
         .collect()
+}
+
+impl NavGroup {
+    /// The group's own link is the page itself (a group of one page).
+    pub fn is_page(&self) -> bool {
+        matches!(self.items.as_slice(), [only] if only.current)
+    }
+
+    /// The second row, shown under the current group of several pages.
+    pub fn sub_row(&self) -> Option<&[NavItem]> {
+        (self.current && self.items.len() > 1).then_some(self.items.as_slice())
+    }
+}
+
+impl Frame {
+    /// The second row of the menu: the current group, if it has several pages.
+    pub fn sub_nav(&self) -> Option<&NavGroup> {
+        self.nav.iter().find(|g| g.sub_row().is_some())
+    }
 }
 
 pub struct UserBar {
@@ -145,6 +211,16 @@ pub struct UserBar {
 }
 
 impl Frame {
+    /// A frame for a page reached from `parent` (a product from the stock list): the
+    /// parent's group is open, but no menu link claims to be this page.
+    pub fn under(title: &str, parent: &str, session: Option<&WebSession>) -> Frame {
+        let mut frame = Frame::at(title, parent, session);
+        for item in frame.nav.iter_mut().flat_map(|g| g.items.iter_mut()) {
+            item.current = false;
+        }
+        frame
+    }
+
     pub fn new(title: &str, session: Option<&WebSession>) -> Frame {
         Frame::at(title, "", session)
     }

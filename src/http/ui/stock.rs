@@ -187,6 +187,8 @@ struct StockPage {
     filtered: bool,
     /// False when the list is too long to show each product's lots.
     lot_links: bool,
+    /// A manager may add products.
+    manages: bool,
 }
 
 /// One row per product: on hand, available, next expiry, flags and its lots in stock;
@@ -215,6 +217,7 @@ pub async fn stock_page(
         })
         .collect();
     let frame = Frame::at("Stock", "/stock", Some(&session));
+    let manages = allows(session.actor.role, Action::ManageStock);
     if flag_error.is_some() {
         return Ok(page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -226,6 +229,7 @@ pub async fn stock_page(
                 rows: Vec::new(),
                 filtered: true,
                 lot_links: true,
+                manages,
             },
         ));
     }
@@ -290,6 +294,7 @@ pub async fn stock_page(
             flag_error: None,
             rows,
             lot_links,
+            manages,
         },
     ))
 }
@@ -432,7 +437,7 @@ async fn lot_view(
     Ok(page(
         status,
         &LotPage {
-            frame: Frame::at(&format!("Lot {}", lot.lot_number), "", Some(session)),
+            frame: Frame::under(&format!("Lot {}", lot.lot_number), "/stock", Some(session)),
             csrf_token: session.csrf_token.clone(),
             id: lot.id.clone(),
             number: lot.lot_number.clone(),

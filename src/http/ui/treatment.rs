@@ -858,7 +858,11 @@ async fn show(
     Ok(page(
         status,
         &SessionPage {
-            frame: Frame::at(&format!("Session of {}", s.patient_ref), "", Some(session)),
+            frame: Frame::under(
+                &format!("Session of {}", s.patient_ref),
+                "/sessions",
+                Some(session),
+            ),
             s: view,
             can_void,
             csrf_token: session.csrf_token.clone(),
