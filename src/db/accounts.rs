@@ -2,6 +2,7 @@
 //! sessions; invitations; failed sign-ins (the rate limit's memory, shared by every
 //! instance on the database).
 
+use crate::domain::ids::StaffId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -9,7 +10,7 @@ use super::schema::{browser_sessions, invitations, sign_in_failures, staff, toke
 use super::staff::Staff;
 use super::Conn;
 
-pub fn find_staff(conn: &mut Conn, id: &str) -> QueryResult<Option<Staff>> {
+pub fn find_staff(conn: &mut Conn, id: &StaffId) -> QueryResult<Option<Staff>> {
     staff::table
         .find(id)
         .select(Staff::as_select())
@@ -48,14 +49,14 @@ pub fn update_staff(conn: &mut Conn, member: &Staff) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn has_password(conn: &mut Conn, staff_id: &str) -> QueryResult<bool> {
+pub fn has_password(conn: &mut Conn, staff_id: &StaffId) -> QueryResult<bool> {
     staff::table
         .find(staff_id)
         .select(staff::password_hash.is_not_null())
         .first(conn)
 }
 
-pub fn set_password_hash(conn: &mut Conn, staff_id: &str, hash: &str) -> QueryResult<()> {
+pub fn set_password_hash(conn: &mut Conn, staff_id: &StaffId, hash: &str) -> QueryResult<()> {
     diesel::update(staff::table.find(staff_id))
         .set(staff::password_hash.eq(hash))
         .execute(conn)
@@ -68,7 +69,7 @@ pub fn set_password_hash(conn: &mut Conn, staff_id: &str, hash: &str) -> QueryRe
 #[diesel(table_name = tokens)]
 pub struct Token {
     pub id: String,
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub name: String,
     pub prefix: String,
     pub token_hash: String,
@@ -111,7 +112,7 @@ pub fn touch_token(conn: &mut Conn, id: &str, now: NaiveDateTime) -> QueryResult
 }
 
 /// A person's tokens that still work, oldest first.
-pub fn list_tokens(conn: &mut Conn, staff_id: &str) -> QueryResult<Vec<Token>> {
+pub fn list_tokens(conn: &mut Conn, staff_id: &StaffId) -> QueryResult<Vec<Token>> {
     tokens::table
         .filter(tokens::staff_id.eq(staff_id))
         .filter(tokens::revoked_at.is_null())
@@ -120,7 +121,11 @@ pub fn list_tokens(conn: &mut Conn, staff_id: &str) -> QueryResult<Vec<Token>> {
         .load(conn)
 }
 
-pub fn find_live_token_of(conn: &mut Conn, staff_id: &str, id: &str) -> QueryResult<Option<Token>> {
+pub fn find_live_token_of(
+    conn: &mut Conn,
+    staff_id: &StaffId,
+    id: &str,
+) -> QueryResult<Option<Token>> {
     tokens::table
         .filter(tokens::staff_id.eq(staff_id))
         .filter(tokens::id.eq(id))
@@ -140,7 +145,7 @@ pub fn revoke_token(conn: &mut Conn, id: &str, now: NaiveDateTime) -> QueryResul
 /// Revokes every live token of a person; answers how many.
 pub fn revoke_all_tokens(
     conn: &mut Conn,
-    staff_id: &str,
+    staff_id: &StaffId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -158,7 +163,7 @@ pub fn revoke_all_tokens(
 #[diesel(table_name = browser_sessions)]
 pub struct BrowserSession {
     pub id_hash: String,
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub csrf_token: String,
     pub client_addr: String,
     pub created_at: NaiveDateTime,
@@ -197,7 +202,7 @@ pub fn delete_session(conn: &mut Conn, id_hash: &str) -> QueryResult<usize> {
 }
 
 /// Ends every browser session of a person; answers how many.
-pub fn delete_sessions_of(conn: &mut Conn, staff_id: &str) -> QueryResult<usize> {
+pub fn delete_sessions_of(conn: &mut Conn, staff_id: &StaffId) -> QueryResult<usize> {
     diesel::delete(browser_sessions::table.filter(browser_sessions::staff_id.eq(staff_id)))
         .execute(conn)
 }
@@ -208,8 +213,8 @@ pub fn delete_sessions_of(conn: &mut Conn, staff_id: &str) -> QueryResult<usize>
 #[diesel(table_name = invitations)]
 pub struct Invitation {
     pub code_hash: String,
-    pub staff_id: String,
-    pub created_by: Option<String>,
+    pub staff_id: StaffId,
+    pub created_by: Option<StaffId>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -245,7 +250,7 @@ pub fn use_invitation(conn: &mut Conn, code_hash: &str, now: NaiveDateTime) -> Q
 /// Withdraws a person's unused invitations (a new one replaces them).
 pub fn withdraw_invitations(
     conn: &mut Conn,
-    staff_id: &str,
+    staff_id: &StaffId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(

@@ -6,14 +6,14 @@ use diesel::prelude::*;
 
 use super::schema::audit_log as log;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = log)]
 pub struct AuditEntry {
     pub id: String,
     pub clinic_id: Option<ClinicId>,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<StaffId>,
     pub at: NaiveDateTime,
     pub entity: String,
     pub entity_id: String,
@@ -37,7 +37,7 @@ pub struct AuditFilter {
     pub to: Option<NaiveDateTime>,
     pub limit: i64,
     /// Only the changes of this person (a staff id).
-    pub actor_id: Option<String>,
+    pub actor_id: Option<StaffId>,
     /// Only this action (`open`, `contact`, `close`, …).
     pub action: Option<String>,
     /// Newest first instead of oldest first (the web page).

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{course_sessions as planned, courses};
 use super::Conn;
-use crate::domain::ids::{ClinicId, CourseId, FormulationId, SessionId};
+use crate::domain::ids::{ClinicId, CourseId, FormulationId, SessionId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = courses)]
@@ -19,7 +19,7 @@ pub struct Course {
     pub sessions: i64,
     pub interval_days: i64,
     pub status: String,
-    pub created_by: String,
+    pub created_by: StaffId,
     pub created_at: NaiveDateTime,
 }
 

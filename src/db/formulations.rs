@@ -9,7 +9,7 @@ use super::schema::{
 };
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::{ClinicId, FormulationId, ProductId};
+use crate::domain::ids::{ClinicId, FormulationId, ProductId, StaffId};
 use crate::domain::treatment::{Area, Method};
 
 /// One version of a formulation, with its components.
@@ -22,7 +22,7 @@ pub struct FormulationVersion {
     pub method: Method,
     pub areas: Vec<Area>,
     pub components: Vec<(ProductId, Decimal)>,
-    pub created_by: String,
+    pub created_by: StaffId,
     pub created_at: NaiveDateTime,
 }
 
@@ -36,7 +36,7 @@ struct VersionRow {
     method: Method,
     /// JSON array of area names.
     areas: String,
-    created_by: String,
+    created_by: StaffId,
     created_at: NaiveDateTime,
 }
 

@@ -5,14 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::idempotency_keys as idem;
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 
 /// A stored answer to a request made with an `Idempotency-Key`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = idem)]
 pub struct IdempotencyRecord {
     pub clinic_id: ClinicId,
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub idem_key: String,
     pub request_hash: String,
     pub status: i64,
@@ -24,7 +24,7 @@ pub struct IdempotencyRecord {
 pub fn find(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    staff_id: &str,
+    staff_id: &StaffId,
     key: &str,
 ) -> QueryResult<Option<IdempotencyRecord>> {
     idem::table

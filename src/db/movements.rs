@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use super::schema::{movements, staff};
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId, StaffId};
 use crate::domain::ledger::MovementKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -21,7 +21,7 @@ pub struct Movement {
     pub kind: MovementKind,
     #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub quantity: Decimal,
-    pub actor_id: String,
+    pub actor_id: StaffId,
     pub reason: Option<String>,
     pub session_id: Option<SessionId>,
     pub reverses_id: Option<String>,

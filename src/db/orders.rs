@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::{products, purchase_order_lines as lines, purchase_orders as orders};
 use super::types::Scaled;
 use super::Conn;
-use crate::domain::ids::{ClinicId, ProductId, PurchaseOrderId, SupplierId};
+use crate::domain::ids::{ClinicId, ProductId, PurchaseOrderId, StaffId, SupplierId};
 use crate::domain::order::PurchaseOrderStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
@@ -17,7 +17,7 @@ pub struct PurchaseOrder {
     pub clinic_id: ClinicId,
     pub supplier_id: SupplierId,
     pub status: PurchaseOrderStatus,
-    pub created_by: String,
+    pub created_by: StaffId,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{recall_cases as cases, recall_contacts as contacts};
 use super::Conn;
-use crate::domain::ids::{ClinicId, LotId, RecallCaseId};
+use crate::domain::ids::{ClinicId, LotId, RecallCaseId, StaffId};
 use crate::domain::recall::{ContactStatus, RecallCaseStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -16,9 +16,9 @@ pub struct RecallCase {
     pub lot_id: LotId,
     pub reason: String,
     pub status: RecallCaseStatus,
-    pub opened_by: String,
+    pub opened_by: StaffId,
     pub opened_at: NaiveDateTime,
-    pub closed_by: Option<String>,
+    pub closed_by: Option<StaffId>,
     pub closed_at: Option<NaiveDateTime>,
     pub closing_note: Option<String>,
 }
@@ -32,7 +32,7 @@ pub struct RecallContact {
     pub patient_ref: String,
     pub status: ContactStatus,
     pub note: Option<String>,
-    pub updated_by: Option<String>,
+    pub updated_by: Option<StaffId>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::{sessions, staff};
 use super::types::{Scaled, TextList};
 use super::Conn;
-use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId, SessionId};
+use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId, SessionId, StaffId};
 use crate::domain::treatment::{Area, Method, SessionStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -16,7 +16,7 @@ pub struct Session {
     pub id: SessionId,
     pub clinic_id: ClinicId,
     pub patient_ref: String,
-    pub practitioner_id: String,
+    pub practitioner_id: StaffId,
     pub performed_at: NaiveDateTime,
     pub area: Area,
     pub method: Method,
@@ -29,7 +29,7 @@ pub struct Session {
     pub override_reason: Option<String>,
     pub status: SessionStatus,
     pub void_reason: Option<String>,
-    pub voided_by: Option<String>,
+    pub voided_by: Option<StaffId>,
     pub voided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
@@ -50,7 +50,7 @@ pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &SessionId) -> QueryResult
         .optional()
 }
 
-pub fn practitioner_name(conn: &mut Conn, staff_id: &str) -> QueryResult<String> {
+pub fn practitioner_name(conn: &mut Conn, staff_id: &StaffId) -> QueryResult<String> {
     staff::table.find(staff_id).select(staff::name).first(conn)
 }
 

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{clinics, staff};
 use super::Conn;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::role::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -20,7 +20,7 @@ pub struct Clinic {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff)]
 pub struct Staff {
-    pub id: String,
+    pub id: StaffId,
     pub clinic_id: Option<ClinicId>,
     pub name: String,
     pub role: Role,

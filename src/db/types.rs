@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use super::MultiBackend;
 use crate::domain::ids::{
     ClinicId, CourseId, FormulationId, LotId, ProductId, PurchaseOrderId, RecallCaseId, SessionId,
-    SupplierId,
+    StaffId, SupplierId,
 };
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::LotStatus;
@@ -73,6 +73,7 @@ text_columns!(
     CourseId,
     RecallCaseId,
     PurchaseOrderId,
+    StaffId,
     ContactStatus,
     MovementKind,
     LotStatus,

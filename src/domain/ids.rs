@@ -123,4 +123,6 @@ id_type!(
     RecallCaseId,
     /// A purchase order to a supplier.
     PurchaseOrderId,
+    /// A person of a clinic (or the admin): who acted, who treated, who opened a case.
+    StaffId,
 );

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
 use crate::db::accounts::Token;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::services::accounts::{self, Account, StaffPatch};
@@ -28,7 +28,7 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffMember {
-    pub id: String,
+    pub id: StaffId,
     pub name: String,
     pub role: Role,
     pub clinic_id: Option<ClinicId>,
@@ -94,7 +94,7 @@ pub async fn update_staff(
     req: HttpRequest,
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<String>,
+    path: web::Path<StaffId>,
     body: Json<StaffPatchBody>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -135,7 +135,7 @@ pub async fn invite(
     req: HttpRequest,
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<String>,
+    path: web::Path<StaffId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let addr = client_addr(&req);
@@ -216,7 +216,7 @@ pub struct AcceptInvitation {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
-    pub staff_id: String,
+    pub staff_id: StaffId,
     /// Sign in with this email and the new password.
     pub email: Option<String>,
 }
@@ -340,7 +340,7 @@ pub async fn revoke_token(
 pub async fn staff_tokens(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<String>,
+    path: web::Path<StaffId>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let tokens = run(&state, move |conn| {
@@ -359,7 +359,7 @@ pub async fn revoke_staff_token(
     req: HttpRequest,
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(String, String)>,
+    path: web::Path<(StaffId, String)>,
 ) -> AppResult<HttpResponse> {
     let (id, token_id) = path.into_inner();
     let addr = client_addr(&req);

@@ -1,5 +1,6 @@
 //! The audit log (manager, auditor): every change that is not a stock movement.
 
+use crate::domain::ids::StaffId;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use crate::services::{audit, Actor};
 pub struct AuditView {
     pub id: String,
     pub at: DateTime<Utc>,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<StaffId>,
     pub actor: Option<String>,
     pub entity: String,
     pub entity_id: String,

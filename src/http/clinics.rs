@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::services::{auth, Actor};
@@ -39,7 +39,7 @@ pub struct NewStaff {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffView {
-    pub id: String,
+    pub id: StaffId,
     pub name: String,
     pub role: Role,
     pub clinic_id: Option<ClinicId>,
@@ -51,7 +51,7 @@ pub struct StaffView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub name: String,
     pub role: Role,
     pub clinic_id: Option<ClinicId>,

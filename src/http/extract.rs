@@ -1,6 +1,7 @@
 //! Request plumbing: the JSON body extractor that tells malformed JSON (400) from invalid
 //! fields (422), the bearer-token caller, and running diesel work off the async threads.
 
+use crate::domain::ids::StaffId;
 use std::collections::HashMap;
 
 use actix_web::dev::Payload;
@@ -118,9 +119,9 @@ impl TokenCache {
     }
 
     /// Drops every token of a person (deactivated, or their role changed).
-    pub fn forget_staff(&self, staff_id: &str) {
+    pub fn forget_staff(&self, staff_id: &StaffId) {
         if let Ok(mut map) = self.0.write() {
-            map.retain(|_, (actor, _)| actor.staff_id != staff_id);
+            map.retain(|_, (actor, _)| actor.staff_id != *staff_id);
         }
     }
 }

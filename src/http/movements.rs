@@ -1,6 +1,6 @@
 //! The stock ledger: read it, and record waste or an adjustment.
 
-use crate::domain::ids::{LotId, ProductId, SessionId};
+use crate::domain::ids::{LotId, ProductId, SessionId, StaffId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -25,7 +25,7 @@ pub struct MovementView {
     pub kind: MovementKind,
     /// Signed, in the product's stock unit.
     pub quantity: Decimal,
-    pub actor_id: String,
+    pub actor_id: StaffId,
     pub actor: String,
     pub reason: Option<String>,
     pub session_id: Option<SessionId>,

@@ -1,6 +1,6 @@
 //! Treatment sessions: log (idempotently), read, list, void.
 
-use crate::domain::ids::{FormulationId, LotId, ProductId, SessionId};
+use crate::domain::ids::{FormulationId, LotId, ProductId, SessionId, StaffId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -43,7 +43,7 @@ pub struct LineView {
 pub struct SessionView {
     pub id: SessionId,
     pub patient_ref: String,
-    pub practitioner_id: String,
+    pub practitioner_id: StaffId,
     pub practitioner: String,
     pub performed_at: DateTime<Utc>,
     pub area: Area,

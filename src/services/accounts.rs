@@ -20,7 +20,7 @@ use crate::domain::accounts::{
     check_password, keeps_a_manager, normalize_email, SessionLimits, INVITATION_HOURS, PER_ADDRESS,
     PER_EMAIL,
 };
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::role::{assignable, Action, Role};
 use crate::domain::{required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
@@ -73,7 +73,7 @@ fn actor_of(member: &Staff) -> AppResult<Actor> {
 /// The audit log's "nobody in particular" (a failed sign-in, an invitation accepted).
 fn nobody() -> Actor {
     Actor {
-        staff_id: String::new(),
+        staff_id: StaffId::default(),
         name: "anonymous".into(),
         role: Role::Auditor,
         clinic_id: None,
@@ -120,7 +120,7 @@ fn may_manage(actor: &Actor, member: &Staff) -> bool {
 }
 
 /// The staff member `id` if the actor may manage them; otherwise "not found".
-fn managed(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Staff> {
+fn managed(conn: &mut Conn, actor: &Actor, id: &StaffId) -> AppResult<Staff> {
     actor.require(Action::ManageStaff)?;
     match repo::find_staff(conn, id)? {
         Some(m) if may_manage(actor, &m) => Ok(m),
@@ -203,7 +203,7 @@ fn audit_view(m: &Staff) -> StaffAudit<'_> {
 pub fn update_staff(
     conn: &mut Conn,
     actor: &Actor,
-    id: &str,
+    id: &StaffId,
     patch: StaffPatch,
     client_addr: &str,
 ) -> AppResult<Account> {
@@ -333,7 +333,7 @@ fn end_access(conn: &mut Conn, actor: &Actor, staff: &Staff, client_addr: &str) 
 pub fn invite(
     conn: &mut Conn,
     actor: &Actor,
-    staff_id: &str,
+    staff_id: &StaffId,
     client_addr: &str,
 ) -> AppResult<(String, NaiveDateTime)> {
     db::write_tx(conn, |conn| {
@@ -515,11 +515,11 @@ pub fn random_password() -> String {
 // ---- tokens
 
 /// A new named token for a person: the secret is answered once, only its hash is kept.
-pub fn issue_token(conn: &mut Conn, staff_id: &str, name: &str) -> AppResult<(Token, String)> {
+pub fn issue_token(conn: &mut Conn, staff_id: &StaffId, name: &str) -> AppResult<(Token, String)> {
     let secret = new_token();
     let token = Token {
         id: db::new_id(),
-        staff_id: staff_id.to_string(),
+        staff_id: staff_id.clone(),
         name: name.to_string(),
         prefix: secret.chars().take(12).collect(),
         token_hash: hash_token(&secret),
@@ -575,7 +575,7 @@ pub fn revoke_my_token(
 }
 
 /// A manager (or the admin) sees the tokens of their staff, never a secret.
-pub fn staff_tokens(conn: &mut Conn, actor: &Actor, staff_id: &str) -> AppResult<Vec<Token>> {
+pub fn staff_tokens(conn: &mut Conn, actor: &Actor, staff_id: &StaffId) -> AppResult<Vec<Token>> {
     let member = managed(conn, actor, staff_id)?;
     Ok(repo::list_tokens(conn, &member.id)?)
 }
@@ -584,7 +584,7 @@ pub fn staff_tokens(conn: &mut Conn, actor: &Actor, staff_id: &str) -> AppResult
 pub fn revoke_staff_token(
     conn: &mut Conn,
     actor: &Actor,
-    staff_id: &str,
+    staff_id: &StaffId,
     token_id: &str,
     client_addr: &str,
 ) -> AppResult<String> {

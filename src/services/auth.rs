@@ -9,7 +9,7 @@ use super::Actor;
 use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as repo, Clinic, Staff};
 use crate::db::{self, Conn};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::role::{assignable, Action, Role};
 use crate::domain::stock::DEFAULT_EXPIRY_WARNING_DAYS;
 use crate::domain::{required_text, Checks};
@@ -54,7 +54,7 @@ pub fn bootstrap_admin(conn: &mut Conn, configured: Option<&str>) -> AppResult<O
             None => (new_token(), true),
         };
         let admin = Staff {
-            id: db::new_id(),
+            id: StaffId::generate(),
             clinic_id: None,
             name: "admin".into(),
             role: Role::Admin,
@@ -161,7 +161,7 @@ pub fn add_member(
     db::write_tx(conn, |conn| {
         let email = accounts::check_new_email(conn, email)?;
         let member = Staff {
-            id: db::new_id(),
+            id: StaffId::generate(),
             clinic_id: Some(clinic_id.clone()),
             name,
             role,

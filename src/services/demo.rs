@@ -10,7 +10,7 @@ use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
 use crate::domain::formulation::{ComponentInput, FormulationInput};
-use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ids::{ClinicId, ProductId, StaffId};
 use crate::domain::product::ProductInput;
 use crate::domain::role::Role;
 use crate::domain::supplier::SupplierInput;
@@ -145,7 +145,7 @@ fn rotate_tokens(conn: &mut Conn, clinic_id: &ClinicId) -> AppResult<DemoLogin> 
 
 fn create(conn: &mut Conn, fixture: Fixture) -> AppResult<DemoLogin> {
     let system = Actor {
-        staff_id: String::new(),
+        staff_id: StaffId::default(),
         name: "demo loader".into(),
         role: Role::Admin,
         clinic_id: None,

@@ -24,13 +24,13 @@ pub mod stock;
 use crate::domain::role::{allows, Action, Role};
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 use crate::error::{AppError, AppResult};
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub name: String,
     pub role: Role,
     pub clinic_id: Option<ClinicId>,

@@ -3,7 +3,7 @@
 //! exports (`/exports`, downloads streamed from `/exports.csv`) and `/audit-log`. Every
 //! fact and rule comes from `services::{recalls, exports, audit}`, as in the JSON API.
 
-use crate::domain::ids::{LotId, ProductId, RecallCaseId};
+use crate::domain::ids::{LotId, ProductId, RecallCaseId, StaffId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
@@ -699,7 +699,7 @@ pub async fn audit_page(
         from,
         to,
         limit: AUDIT_LIMIT,
-        actor_id: some(&form.person),
+        actor_id: some(&form.person).map(StaffId::from),
         action: some(&form.action),
         newest_first: true,
         ..AuditFilter::default()

@@ -2,6 +2,7 @@
 //! shown once), changing a role, deactivating (confirmed) or reactivating, and each
 //! person's API tokens with `Revoke`. Every rule is `services::accounts`'s.
 
+use crate::domain::ids::StaffId;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -44,7 +45,7 @@ struct TokenRow {
 }
 
 struct PersonRow {
-    id: String,
+    id: StaffId,
     name: String,
     email: String,
     role: String,
@@ -77,7 +78,7 @@ struct InviteErrors {
 
 /// An invitation just made: shown in this answer only, like the API's.
 struct Invited {
-    staff_id: String,
+    staff_id: StaffId,
     /// Filled from the list when the page is drawn.
     name: String,
     link: String,
@@ -100,7 +101,7 @@ struct StaffPage {
 /// What a refused form of one person leaves on the page.
 #[derive(Default)]
 struct Refused {
-    staff_id: String,
+    staff_id: StaffId,
     role_error: Option<String>,
     active_error: Option<String>,
     alert: Option<String>,
@@ -313,7 +314,7 @@ pub async fn change(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    path: web::Path<(String, String)>,
+    path: web::Path<(StaffId, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let form: PersonForm = posted(&req, &cfg, &session, &body)?;
@@ -413,7 +414,7 @@ async fn reinvite(
     cfg: &WebConfig,
     state: &AppState,
     session: &WebSession,
-    id: String,
+    id: StaffId,
 ) -> Result<HttpResponse, UiError> {
     let (actor, target, addr) = (session.actor.clone(), id.clone(), client_addr(req));
     let result = run(state, move |conn| {
@@ -450,7 +451,7 @@ pub async fn revoke_token(
     state: web::Data<AppState>,
     cfg: web::Data<WebConfig>,
     Signed(session): Signed,
-    path: web::Path<(String, String)>,
+    path: web::Path<(StaffId, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     super::check_posted(&req, &cfg, &session, &body)?;
