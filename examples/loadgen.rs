@@ -602,7 +602,7 @@ fn direct_client(
     let mut out = Outcome::default();
     for body in bodies {
         // Parsed exactly as the handler parses it, before the clock starts.
-        let input: sessions::NewSession =
+        let input: sessions::SessionInput =
             serde_json::from_value(body).expect("the session body parses");
         let start = Instant::now();
         let result = (|| -> AppResult<()> {

@@ -72,21 +72,9 @@ pub async fn list_staff(
     Ok(HttpResponse::Ok().json(staff.into_iter().map(StaffMember::from).collect::<Vec<_>>()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StaffPatchBody {
-    pub name: Option<String>,
-    /// `manager`, `practitioner` or `auditor`; never `admin`.
-    pub role: Option<String>,
-    /// `false` ends the person's browser sessions and tokens at once.
-    pub active: Option<bool>,
-    /// The sign-in email; an empty string removes it.
-    pub email: Option<String>,
-}
-
 /// Change a staff member's name, role, email or active flag (admin, or a manager of their
 /// clinic).
-#[utoipa::path(tag = "staff", params(("id" = String, Path, description = "staff id")), request_body = StaffPatchBody,
+#[utoipa::path(tag = "staff", params(("id" = String, Path, description = "staff id")), request_body = StaffPatch,
     responses((status = 200, body = StaffMember), (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)),
     security(("bearer" = [])))]
 #[patch("/staff/{id}")]
@@ -95,16 +83,10 @@ pub async fn update_staff(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<StaffId>,
-    body: Json<StaffPatchBody>,
+    body: Json<StaffPatch>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let b = body.0;
-    let patch = StaffPatch {
-        name: b.name,
-        role: b.role,
-        active: b.active,
-        email: b.email,
-    };
+    let patch = body.0;
     let addr = client_addr(&req);
     let target = id.clone();
     let account = run(&state, move |conn| {
@@ -152,7 +134,7 @@ pub async fn invite(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewInvitedMember {
+pub struct InvitationInput {
     pub name: String,
     /// `manager`, `practitioner` or `auditor`.
     pub role: String,
@@ -170,7 +152,7 @@ pub struct InvitedMember {
 /// Add a staff member who will sign in with a password: no bearer token is made, the
 /// answer holds their one-time invitation code (admin, or a manager of that clinic). The
 /// staff page's Invite form does the same.
-#[utoipa::path(tag = "staff", params(("id" = String, Path, description = "clinic id")), request_body = NewInvitedMember,
+#[utoipa::path(tag = "staff", params(("id" = String, Path, description = "clinic id")), request_body = InvitationInput,
     responses((status = 201, body = InvitedMember), (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)),
     security(("bearer" = [])))]
 #[post("/clinics/{id}/invitations")]
@@ -179,10 +161,10 @@ pub async fn invite_member(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<ClinicId>,
-    body: Json<NewInvitedMember>,
+    body: Json<InvitationInput>,
 ) -> AppResult<HttpResponse> {
     let clinic_id = path.into_inner();
-    let NewInvitedMember { name, role, email } = body.0;
+    let InvitationInput { name, role, email } = body.0;
     let addr = client_addr(&req);
     let (member, code, expires_at) = run(&state, move |conn| {
         let new = accounts::NewMember {
@@ -208,7 +190,7 @@ pub async fn invite_member(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AcceptInvitation {
+pub struct AcceptInvitationInput {
     pub code: String,
     /// 12 to 128 characters, not the person's email or name.
     pub password: String,
@@ -222,15 +204,15 @@ pub struct Accepted {
 }
 
 /// Set a password with an invitation code (no token needed: the code is the proof).
-#[utoipa::path(tag = "staff", request_body = AcceptInvitation,
+#[utoipa::path(tag = "staff", request_body = AcceptInvitationInput,
     responses((status = 200, body = Accepted), (status = 422, body = super::error::Problem)))]
 #[post("/invitations/accept")]
 pub async fn accept(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: Json<AcceptInvitation>,
+    body: Json<AcceptInvitationInput>,
 ) -> AppResult<HttpResponse> {
-    let AcceptInvitation { code, password } = body.0;
+    let AcceptInvitationInput { code, password } = body.0;
     let addr = client_addr(&req);
     let member = run(&state, move |conn| {
         accounts::accept_invitation(conn, &code, &password, &addr)
@@ -274,7 +256,7 @@ pub struct NewTokenView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewToken {
+pub struct TokenInput {
     /// What the token is for, e.g. "label printer".
     pub name: String,
 }
@@ -289,7 +271,7 @@ pub async fn my_tokens(state: web::Data<AppState>, actor: Actor) -> AppResult<Ht
 }
 
 /// A new token for the caller; the answer holds the secret, once.
-#[utoipa::path(tag = "tokens", request_body = NewToken,
+#[utoipa::path(tag = "tokens", request_body = TokenInput,
     responses((status = 201, body = NewTokenView), (status = 422, body = super::error::Problem)),
     security(("bearer" = [])))]
 #[post("/me/tokens")]
@@ -297,7 +279,7 @@ pub async fn create_token(
     req: HttpRequest,
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<NewToken>,
+    body: Json<TokenInput>,
 ) -> AppResult<HttpResponse> {
     let name = body.0.name;
     let addr = client_addr(&req);

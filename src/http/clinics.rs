@@ -13,7 +13,7 @@ use crate::services::{auth, Actor};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewClinic {
+pub struct ClinicInput {
     pub name: String,
 }
 
@@ -28,7 +28,7 @@ pub struct ClinicView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewStaff {
+pub struct StaffInput {
     pub name: String,
     /// `manager`, `practitioner` or `auditor`.
     pub role: String,
@@ -58,14 +58,14 @@ pub struct Me {
 }
 
 /// Create a clinic (admin).
-#[utoipa::path(tag = "clinics", request_body = NewClinic,
+#[utoipa::path(tag = "clinics", request_body = ClinicInput,
     responses((status = 201, body = ClinicView), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)),
     security(("bearer" = [])))]
 #[post("/clinics")]
 pub async fn create_clinic(
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<NewClinic>,
+    body: Json<ClinicInput>,
 ) -> AppResult<HttpResponse> {
     let name = body.0.name;
     let c = run(&state, move |conn| auth::create_clinic(conn, &actor, &name)).await?;
@@ -79,7 +79,7 @@ pub async fn create_clinic(
 
 /// Add a staff member to a clinic (admin, or a manager of that clinic). The answer holds
 /// their token, shown once.
-#[utoipa::path(tag = "clinics", request_body = NewStaff, params(("id" = String, Path, description = "clinic id")),
+#[utoipa::path(tag = "clinics", request_body = StaffInput, params(("id" = String, Path, description = "clinic id")),
     responses((status = 201, body = StaffView), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)),
     security(("bearer" = [])))]
 #[post("/clinics/{id}/staff")]
@@ -87,10 +87,10 @@ pub async fn create_staff(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<ClinicId>,
-    body: Json<NewStaff>,
+    body: Json<StaffInput>,
 ) -> AppResult<HttpResponse> {
     let clinic_id = path.into_inner();
-    let NewStaff { name, role, email } = body.0;
+    let StaffInput { name, role, email } = body.0;
     let (member, token) = run(&state, move |conn| {
         auth::create_member(conn, &actor, &clinic_id, &name, &role, email.as_deref())
     })

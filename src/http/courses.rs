@@ -10,7 +10,7 @@ use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::courses::{Course, PlannedSession};
 use crate::error::AppResult;
-use crate::services::courses::{self, NewCourse};
+use crate::services::courses::{self, CourseInput};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,13 +59,13 @@ fn view((c, planned): (Course, Vec<PlannedSession>)) -> CourseView {
 }
 
 /// Plan a course; sessions and interval default from the area's usual course.
-#[utoipa::path(tag = "courses", request_body = NewCourse,
+#[utoipa::path(tag = "courses", request_body = CourseInput,
     responses((status = 201, body = CourseView), (status = 422, body = Problem)), security(("bearer" = [])))]
 #[post("/courses")]
 pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<NewCourse>,
+    body: Json<CourseInput>,
 ) -> AppResult<HttpResponse> {
     let c = run(&state, move |conn| courses::create(conn, &actor, body.0)).await?;
     Ok(HttpResponse::Created().json(view(c)))

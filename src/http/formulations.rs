@@ -122,7 +122,7 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckRequest {
+pub struct CheckInput {
     /// Conditions present, e.g. `["diabetes"]`.
     pub conditions: Vec<String>,
 }
@@ -134,14 +134,14 @@ pub struct CheckAnswer {
 }
 
 /// Screen a patient's conditions against the cocktail's current version.
-#[utoipa::path(tag = "formulations", params(("id" = String, Path)), request_body = CheckRequest,
+#[utoipa::path(tag = "formulations", params(("id" = String, Path)), request_body = CheckInput,
     responses((status = 200, body = CheckAnswer), (status = 422, body = Problem)), security(("bearer" = [])))]
 #[post("/formulations/{id}/check")]
 pub async fn check(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<FormulationId>,
-    body: Json<CheckRequest>,
+    body: Json<CheckInput>,
 ) -> AppResult<HttpResponse> {
     let found = run(&state, move |conn| {
         formulations::check(conn, &actor, &id, &body.0.conditions)

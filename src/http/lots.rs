@@ -14,7 +14,7 @@ use crate::db::sessions::LotUse;
 use crate::domain::lot::{derived_state, LotStatus, StatusChange};
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
-use crate::services::lots::{self, ReceiveRequest};
+use crate::services::lots::{self, ReceiveInput};
 use crate::services::{today, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,14 +70,14 @@ impl From<Lot> for LotView {
 }
 
 /// Receive a delivery: a new lot, or more of a lot already held (same number and expiry).
-#[utoipa::path(tag = "lots", request_body = ReceiveRequest,
+#[utoipa::path(tag = "lots", request_body = ReceiveInput,
     responses((status = 201, body = LotView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/lots")]
 pub async fn receive(
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<ReceiveRequest>,
+    body: Json<ReceiveInput>,
 ) -> AppResult<HttpResponse> {
     let lot = run(&state, move |conn| {
         lots::receive_request(conn, &actor, body.0)
@@ -132,7 +132,7 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StatusReason {
+pub struct ReasonInput {
     pub reason: String,
 }
 
@@ -238,14 +238,14 @@ async fn change(
 }
 
 /// Put a lot aside: it may not be used until released.
-#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = StatusReason,
+#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = ReasonInput,
     responses((status = 200, body = LotView), (status = 409, body = Problem)), security(("bearer" = [])))]
 #[post("/lots/{id}/quarantine")]
 pub async fn quarantine(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<LotId>,
-    body: Json<StatusReason>,
+    body: Json<ReasonInput>,
 ) -> AppResult<HttpResponse> {
     let lot = change(
         state,
@@ -259,14 +259,14 @@ pub async fn quarantine(
 }
 
 /// Release a quarantined lot back into use.
-#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = StatusReason,
+#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = ReasonInput,
     responses((status = 200, body = LotView), (status = 409, body = Problem)), security(("bearer" = [])))]
 #[post("/lots/{id}/release")]
 pub async fn release(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<LotId>,
-    body: Json<StatusReason>,
+    body: Json<ReasonInput>,
 ) -> AppResult<HttpResponse> {
     let lot = change(
         state,
@@ -280,14 +280,14 @@ pub async fn release(
 }
 
 /// Recall a lot: final; it is never used again. Answers the sessions that used it.
-#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = StatusReason,
+#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = ReasonInput,
     responses((status = 200, body = RecallView), (status = 409, body = Problem)), security(("bearer" = [])))]
 #[post("/lots/{id}/recall")]
 pub async fn recall(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<LotId>,
-    body: Json<StatusReason>,
+    body: Json<ReasonInput>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let reason = body.0.reason;

@@ -12,7 +12,7 @@ use super::extract::{run, AppState, Json, Query};
 use crate::db::movements::{Movement, MovementFilter};
 use crate::domain::ledger::MovementKind;
 use crate::error::AppResult;
-use crate::services::ledger::{self, ManualMovement};
+use crate::services::ledger::{self, MovementInput};
 use crate::services::optional_time;
 use crate::services::Actor;
 
@@ -87,14 +87,14 @@ pub async fn list(
 }
 
 /// Record waste (positive amount thrown away) or a signed adjustment, with a reason.
-#[utoipa::path(tag = "ledger", request_body = ManualMovement,
+#[utoipa::path(tag = "ledger", request_body = MovementInput,
     responses((status = 201, body = MovementView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/movements")]
 pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<ManualMovement>,
+    body: Json<MovementInput>,
 ) -> AppResult<HttpResponse> {
     let name = actor.name.clone();
     let m = run(&state, move |conn| {

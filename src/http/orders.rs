@@ -14,7 +14,7 @@ use crate::db::orders::{OrderLine, PurchaseOrder};
 use crate::domain::order::PurchaseOrderStatus;
 use crate::error::AppResult;
 use crate::services::exports::{write_purchase_order, CsvOptions};
-use crate::services::orders::{self, NewOrder, Receipt};
+use crate::services::orders::{self, OrderInput, ReceiptInput};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,14 +70,14 @@ fn view((o, lines): (PurchaseOrder, Vec<OrderLine>)) -> OrderView {
     }
 }
 
-#[utoipa::path(tag = "orders", request_body = NewOrder,
+#[utoipa::path(tag = "orders", request_body = OrderInput,
     responses((status = 201, body = OrderView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/purchase-orders")]
 pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<NewOrder>,
+    body: Json<OrderInput>,
 ) -> AppResult<HttpResponse> {
     let o = run(&state, move |conn| orders::create(conn, &actor, body.0)).await?;
     Ok(HttpResponse::Created().json(view(o)))
@@ -144,7 +144,7 @@ pub async fn send(
 }
 
 /// Receive delivered boxes (by ids or scanned codes): creates or tops up their lots.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = Receipt,
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = ReceiptInput,
     responses((status = 200, body = OrderView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/purchase-orders/{id}/receive")]
@@ -152,7 +152,7 @@ pub async fn receive(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<PurchaseOrderId>,
-    body: Json<Receipt>,
+    body: Json<ReceiptInput>,
 ) -> AppResult<HttpResponse> {
     let o = run(&state, move |conn| {
         orders::receive(conn, &actor, &id, body.0)

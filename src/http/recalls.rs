@@ -94,7 +94,7 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContactUpdate {
+pub struct ContactPatch {
     /// `pending`, `contacted`, `unreachable` or `not_required`.
     pub status: String,
     #[serde(default)]
@@ -102,7 +102,7 @@ pub struct ContactUpdate {
 }
 
 /// Record how a patient was (or could not be) told (manager).
-#[utoipa::path(tag = "recalls", params(("id" = String, Path), ("contact_id" = String, Path)), request_body = ContactUpdate,
+#[utoipa::path(tag = "recalls", params(("id" = String, Path), ("contact_id" = String, Path)), request_body = ContactPatch,
     responses((status = 200, body = RecallCaseView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[post("/recalls/{id}/contacts/{contact_id}")]
@@ -110,7 +110,7 @@ pub async fn contact(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<(RecallCaseId, String)>,
-    body: Json<ContactUpdate>,
+    body: Json<ContactPatch>,
 ) -> AppResult<HttpResponse> {
     let (id, contact_id) = path.into_inner();
     let (case, contacts) = run(&state, move |conn| {
@@ -129,20 +129,20 @@ pub async fn contact(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CloseCase {
+pub struct CloseCaseInput {
     #[serde(default)]
     pub note: Option<String>,
 }
 
 /// Close the case: refused (409) while any patient is pending (manager).
-#[utoipa::path(tag = "recalls", params(("id" = String, Path)), request_body = CloseCase,
+#[utoipa::path(tag = "recalls", params(("id" = String, Path)), request_body = CloseCaseInput,
     responses((status = 200, body = RecallCaseView), (status = 409, body = Problem)), security(("bearer" = [])))]
 #[post("/recalls/{id}/close")]
 pub async fn close(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<RecallCaseId>,
-    body: Json<CloseCase>,
+    body: Json<CloseCaseInput>,
 ) -> AppResult<HttpResponse> {
     let (case, contacts) = run(&state, move |conn| {
         recalls::close(conn, &actor, &id, body.0.note.as_deref())

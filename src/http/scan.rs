@@ -14,7 +14,7 @@ use crate::services::{scan as scanning, Actor};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScanRequest {
+pub struct ScanInput {
     /// As the scanner sends it (with or without `]d2`/`]C1`/`]Q3`, ASCII 29 as FNC1),
     /// the bracketed form `(01)…(17)…(10)…`, or a GS1 Digital Link URI.
     pub code: String,
@@ -32,13 +32,13 @@ pub struct ScanAnswer {
     pub lot: Option<LotView>,
 }
 
-#[utoipa::path(tag = "scan", request_body = ScanRequest,
+#[utoipa::path(tag = "scan", request_body = ScanInput,
     responses((status = 200, body = ScanAnswer), (status = 422, body = Problem)), security(("bearer" = [])))]
 #[post("/scan")]
 pub async fn scan(
     state: web::Data<AppState>,
     actor: Actor,
-    body: Json<ScanRequest>,
+    body: Json<ScanInput>,
 ) -> AppResult<HttpResponse> {
     let r = run(&state, move |conn| {
         scanning::scan(conn, &actor, &body.0.code)

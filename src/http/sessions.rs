@@ -9,13 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
 use super::extract::{run, AppState, IdempotencyKey, Json, JsonValue, Query};
-use super::lots::StatusReason;
+use super::lots::ReasonInput;
 use crate::db::sessions::SessionFilter;
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{Area, Method, SessionStatus};
 use crate::error::AppResult;
 use crate::services::optional_time;
-use crate::services::sessions::{self, Idempotency, NewSession, SessionDetail};
+use crate::services::sessions::{self, Idempotency, SessionDetail, SessionInput};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,7 +129,7 @@ pub struct CreateQuery {
 /// Log a session. With the same `Idempotency-Key` and body, a retry answers the first
 /// session and records nothing; the same key with another body is a 409. With
 /// `?dry_run=true`, answers the plan with 200 and writes nothing.
-#[utoipa::path(tag = "sessions", request_body = NewSession,
+#[utoipa::path(tag = "sessions", request_body = SessionInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe"), CreateQuery),
     responses((status = 201, body = SessionView), (status = 200, body = PlanView, description = "dry run"), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -138,7 +138,7 @@ pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
     key: IdempotencyKey,
-    body: JsonValue<NewSession>,
+    body: JsonValue<SessionInput>,
     q: Query<CreateQuery>,
 ) -> AppResult<HttpResponse> {
     if q.0.dry_run == Some(true) {
@@ -208,14 +208,14 @@ pub async fn list(
 }
 
 /// Void a session (manager): its movements are reversed by new ones; nothing is deleted.
-#[utoipa::path(tag = "sessions", params(("id" = String, Path)), request_body = StatusReason,
+#[utoipa::path(tag = "sessions", params(("id" = String, Path)), request_body = ReasonInput,
     responses((status = 200, body = SessionView), (status = 409, body = Problem)), security(("bearer" = [])))]
 #[post("/sessions/{id}/void")]
 pub async fn void(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<SessionId>,
-    body: Json<StatusReason>,
+    body: Json<ReasonInput>,
 ) -> AppResult<HttpResponse> {
     let d = run(&state, move |conn| {
         sessions::void(conn, &actor, &id, &body.0.reason)

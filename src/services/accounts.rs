@@ -172,12 +172,15 @@ pub fn list_staff(conn: &mut Conn, actor: &Actor, clinic_id: &ClinicId) -> AppRe
 }
 
 /// What `PATCH /staff/{id}` may change. `None` keeps the value.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StaffPatch {
     pub name: Option<String>,
+    /// `manager`, `practitioner` or `auditor`; never `admin`.
     pub role: Option<String>,
+    /// `false` ends the person's browser sessions and tokens at once.
     pub active: Option<bool>,
-    /// An empty string removes the email (and so the way to sign in).
+    /// The sign-in email; an empty string removes it (and so the way to sign in).
     pub email: Option<String>,
 }
 

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult, ConflictKind};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewCourse {
+pub struct CourseInput {
     pub patient_ref: String,
     pub formulation_id: FormulationId,
     pub area: String,
@@ -34,7 +34,7 @@ pub struct NewCourse {
 pub fn create(
     conn: &mut Conn,
     actor: &Actor,
-    input: NewCourse,
+    input: CourseInput,
 ) -> AppResult<(Course, Vec<PlannedSession>)> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();
     let mut c = Checks::new();

@@ -308,7 +308,7 @@ fn create_plans(
         courses::create(
             conn,
             manager,
-            courses::NewCourse {
+            courses::CourseInput {
                 patient_ref: c.patient_ref,
                 formulation_id,
                 area: c.area,

@@ -102,7 +102,7 @@ pub fn record(
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ManualMovement {
+pub struct MovementInput {
     pub lot_id: LotId,
     /// `waste` (quantity thrown away, positive) or `adjust` (signed correction).
     pub kind: String,
@@ -112,7 +112,7 @@ pub struct ManualMovement {
     pub reason: String,
 }
 
-pub fn record_manual(conn: &mut Conn, actor: &Actor, input: ManualMovement) -> AppResult<Movement> {
+pub fn record_manual(conn: &mut Conn, actor: &Actor, input: MovementInput) -> AppResult<Movement> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut c = Checks::new();
     let reason = c.take("reason", required_text(&input.reason, 500));

@@ -43,7 +43,7 @@ pub struct ReceiveLot {
 /// A delivery as the API takes it: by ids or by the GS1 code scanned from the box.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReceiveRequest {
+pub struct ReceiveInput {
     #[serde(default)]
     pub product_id: Option<ProductId>,
     #[serde(default)]
@@ -62,7 +62,7 @@ pub struct ReceiveRequest {
     pub code: Option<String>,
 }
 
-pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveRequest) -> AppResult<Lot> {
+pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let (product_id, lot_number, expires_on) = resolve_receipt(
         conn,
@@ -105,7 +105,7 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveRequest) -> App
 pub fn receive_lines(
     conn: &mut Conn,
     actor: &Actor,
-    lines: Vec<ReceiveRequest>,
+    lines: Vec<ReceiveInput>,
 ) -> AppResult<Vec<Lot>> {
     actor.clinic_for(Action::ManageStock)?;
     if lines.is_empty() {

@@ -26,7 +26,7 @@ pub struct LineInput {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewOrder {
+pub struct OrderInput {
     pub supplier_id: SupplierId,
     /// Take the lines from the current reorder suggestions for this supplier.
     #[serde(default)]
@@ -38,7 +38,7 @@ pub struct NewOrder {
 pub fn create(
     conn: &mut Conn,
     actor: &Actor,
-    input: NewOrder,
+    input: OrderInput,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let supplier = suppliers::get(conn, &clinic, &input.supplier_id)?.ok_or_else(|| {
@@ -229,7 +229,7 @@ pub struct ReceivedLine {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Receipt {
+pub struct ReceiptInput {
     pub lines: Vec<ReceivedLine>,
 }
 
@@ -239,7 +239,7 @@ pub fn receive(
     conn: &mut Conn,
     actor: &Actor,
     id: &PurchaseOrderId,
-    receipt: Receipt,
+    receipt: ReceiptInput,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     if receipt.lines.is_empty() {

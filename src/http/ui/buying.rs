@@ -20,8 +20,8 @@ use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
 use crate::services::exports::{write_purchase_order, CsvOptions};
-use crate::services::lots::{self, ReceiveRequest};
-use crate::services::orders::{self, NewOrder, Receipt, ReceivedLine};
+use crate::services::lots::{self, ReceiveInput};
+use crate::services::orders::{self, OrderInput, ReceiptInput, ReceivedLine};
 use crate::services::{catalog, planning};
 
 // ---- /receive
@@ -387,7 +387,7 @@ async fn commit_lines(
     let requests = lines
         .iter()
         .zip(counts)
-        .map(|(line, containers)| ReceiveRequest {
+        .map(|(line, containers)| ReceiveInput {
             product_id: None,
             lot_number: None,
             expires_on: None,
@@ -516,7 +516,7 @@ pub async fn create_order(
 ) -> Result<HttpResponse, UiError> {
     let form: OrderForm = posted(&req, &cfg, &session, &body)?;
     let actor = session.actor.clone();
-    let input = NewOrder {
+    let input = OrderInput {
         supplier_id: form.supplier_id,
         from_suggestions: true,
         lines: Vec::new(),
@@ -818,7 +818,7 @@ pub async fn receive_order(
         )
         .await;
     };
-    let receipt = Receipt {
+    let receipt = ReceiptInput {
         lines: lines
             .iter()
             .zip(counts)

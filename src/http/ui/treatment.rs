@@ -24,7 +24,7 @@ use crate::domain::FieldError;
 use crate::error::{AppError, ConflictKind};
 use crate::http::extract::{run, AppState};
 use crate::services::desk::{self, FormChoices};
-use crate::services::sessions::{self, Idempotency, NewSession, SessionDetail};
+use crate::services::sessions::{self, Idempotency, SessionDetail, SessionInput};
 use crate::services::{courses, scan};
 
 /// An option of a `<select>` or a checkbox.
@@ -174,7 +174,7 @@ impl SessionForm {
     }
 
     /// The request body the API would get, and the session it parses into.
-    fn to_request(&self) -> Result<(Value, NewSession), Vec<FieldError>> {
+    fn to_request(&self) -> Result<(Value, SessionInput), Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut items = Vec::new();
         for (i, row) in self.items.iter().enumerate() {
@@ -209,7 +209,7 @@ impl SessionForm {
         if !self.override_reason.trim().is_empty() {
             body["override_reason"] = json!(self.override_reason);
         }
-        let input: NewSession = serde_json::from_value(body.clone())
+        let input: SessionInput = serde_json::from_value(body.clone())
             .map_err(|e| vec![FieldError::new("body", e.to_string())])?;
         Ok((body, input))
     }
@@ -1226,7 +1226,7 @@ pub async fn plan_course(
         .await;
     };
     let actor = session.actor.clone();
-    let input = courses::NewCourse {
+    let input = courses::CourseInput {
         patient_ref: form.patient_ref.clone(),
         formulation_id: form.formulation_id.clone(),
         area: form.area.clone(),

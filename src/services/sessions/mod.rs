@@ -55,7 +55,7 @@ pub struct ItemInput {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewSession {
+pub struct SessionInput {
     /// The clinic's pseudonymous patient code: never a name.
     pub patient_ref: String,
     pub area: String,
@@ -117,7 +117,7 @@ pub struct Logged {
 pub fn log(
     conn: &mut Conn,
     actor: &Actor,
-    input: NewSession,
+    input: SessionInput,
     idempotency: Option<Idempotency>,
 ) -> AppResult<Logged> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();
@@ -352,7 +352,7 @@ impl From<crate::db::DbError> for DryRun {
 /// Runs the same resolving, screening and planning as `log` inside a transaction that is
 /// rolled back, so the answer is exactly what `log` would do now and nothing is written.
 /// A contraindication does not stop the plan: it is reported with `ok: false`.
-pub fn dry_run(conn: &mut Conn, actor: &Actor, mut input: NewSession) -> AppResult<Plan> {
+pub fn dry_run(conn: &mut Conn, actor: &Actor, mut input: SessionInput) -> AppResult<Plan> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();
     let overridden = input
         .override_reason

@@ -5,7 +5,7 @@
 use chrono::SubsecRound;
 use rust_decimal::Decimal;
 
-use super::{ItemInput, NewSession};
+use super::{ItemInput, SessionInput};
 use crate::db::formulations::FormulationVersion;
 use crate::db::lots;
 use crate::db::products::{self, Product};
@@ -44,7 +44,7 @@ pub(super) struct Item {
 pub(super) fn resolve(
     conn: &mut Conn,
     clinic: &ClinicId,
-    input: NewSession,
+    input: SessionInput,
 ) -> AppResult<Resolved> {
     let mut c = Checks::new();
     let patient_ref = c.take("patient_ref", parse_patient_ref(&input.patient_ref));
@@ -118,7 +118,7 @@ pub(super) fn resolve(
 fn cocktail(
     conn: &mut Conn,
     clinic: &ClinicId,
-    input: &NewSession,
+    input: &SessionInput,
     method: Option<Method>,
     c: &mut Checks,
 ) -> AppResult<Option<FormulationVersion>> {
@@ -144,7 +144,7 @@ fn cocktail(
 
 /// The items as given, or the cocktail's components when none are given.
 fn requested_items(
-    input: &NewSession,
+    input: &SessionInput,
     formulation: Option<&FormulationVersion>,
     c: &mut Checks,
 ) -> Vec<ItemInput> {
