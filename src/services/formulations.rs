@@ -158,13 +158,18 @@ pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<FormulationVersion>
     Ok(formulations::list_current(conn, clinic)?)
 }
 
-/// The built-in rules plus the clinic's active ones, and every condition they know.
+/// The built-in rules plus the clinic's active ones, and every condition they know. A
+/// switched-off rule's condition stays known (a practitioner may still declare it; it
+/// just warns of nothing), so turning a rule off never makes sessions fail with 422.
 pub fn rules_of(conn: &mut Conn, clinic: &ClinicId) -> AppResult<(Vec<Rule>, Vec<String>)> {
     let mut all = builtin_rules();
     let mut known: Vec<String> = BUILTIN_CONDITIONS.iter().map(|s| s.to_string()).collect();
-    for r in rules::list(conn, clinic)?.into_iter().filter(|r| r.active) {
+    for r in rules::list(conn, clinic)? {
         if !known.contains(&r.condition) {
             known.push(r.condition.clone());
+        }
+        if !r.active {
+            continue;
         }
         let target = match (r.ingredient, r.product_id) {
             (Some(i), _) => Target::Ingredient(i),

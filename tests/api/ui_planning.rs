@@ -275,10 +275,10 @@ async fn a_manager_adds_and_edits_a_contraindication_rule() {
             json!({"conditions": ["hyaluronic_acid_allergy"]}),
         )
         .await;
-    assert_eq!(
-        check.status, 422,
-        "an inactive rule's condition is unknown: {check:?}"
-    );
+    // Switched off, the rule warns of nothing, but its condition is still one a
+    // practitioner may declare (not a 422 that would block every session naming it).
+    assert_eq!(check.status, 200, "{check:?}");
+    assert_eq!(check.body["ok"], true, "{check:?}");
 
     // Bad input: messages on the page, nothing written.
     let mut bad = fields(&list, "/cocktail-rules");
