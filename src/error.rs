@@ -127,30 +127,49 @@ impl AppError {
     }
 }
 
+/// Database errors as the client sees them. The driver's text names constraints, tables
+/// and columns: it goes to the log (with the kind), never into the answer. A use case that
+/// can meet a constraint in normal use checks for it first and answers in its own words;
+/// what reaches this mapping is a generic, fixed message.
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => AppError::NotFound("the requested record".into()),
-            E::DatabaseError(K::UniqueViolation, info) => AppError::conflict(
-                ConflictKind::Duplicate,
-                format!(
-                    "a record with the same unique value already exists ({})",
-                    info.message()
-                ),
-            ),
-            E::DatabaseError(K::ForeignKeyViolation, _) => {
-                AppError::invalid("body", "a referenced record does not exist in this clinic")
+            E::DatabaseError(kind, info) => {
+                tracing::warn!(?kind, cause = %info.message(), "database refused a write");
+                match kind {
+                    K::UniqueViolation => AppError::conflict(
+                        ConflictKind::Duplicate,
+                        "a record with the same unique value already exists; reload and try again",
+                    ),
+                    K::ForeignKeyViolation => AppError::invalid(
+                        "body",
+                        "a referenced record does not exist in this clinic",
+                    ),
+                    K::CheckViolation => AppError::conflict(
+                        ConflictKind::InvalidState,
+                        "the change breaks a rule of the ledger; reload and try again",
+                    ),
+                    K::NotNullViolation => AppError::invalid("body", "a required value is missing"),
+                    K::SerializationFailure => AppError::conflict(
+                        ConflictKind::InvalidState,
+                        "another change got there first; try again",
+                    ),
+                    _ => {
+                        AppError::Internal(format!("database error ({kind:?}): {}", info.message()))
+                    }
+                }
             }
-            E::DatabaseError(K::CheckViolation, info) => AppError::conflict(
-                ConflictKind::InvalidState,
-                format!(
-                    "the change breaks a rule of the ledger ({})",
-                    info.message()
-                ),
-            ),
             other => AppError::Internal(other.to_string()),
         }
+    }
+}
+
+/// One invalid field (such as a list over its limit, `domain::limits::list_len`).
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(vec![e])
     }
 }
 
@@ -169,6 +188,54 @@ impl From<serde_json::Error> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database error as the driver words it (constraint and table names included).
+    struct DriverText(&'static str);
+
+    impl diesel::result::DatabaseErrorInformation for DriverText {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            Some(self.0)
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("lots")
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some("lots_clinic_id_product_id_lot_number_key")
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn driver_text_never_reaches_the_client() {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        let leaky = "duplicate key value violates unique constraint \"lots_clinic_id_product_id_lot_number_key\" UNIQUE constraint failed: lots.lot_number";
+        for kind in [
+            K::UniqueViolation,
+            K::ForeignKeyViolation,
+            K::CheckViolation,
+            K::NotNullViolation,
+            K::SerializationFailure,
+            K::ClosedConnection,
+            K::ReadOnlyTransaction,
+        ] {
+            let e = AppError::from(E::DatabaseError(kind, Box::new(DriverText(leaky))));
+            let shown = serde_json::to_string(&e.problem()).unwrap_or_default();
+            for word in ["constraint", "_key", "duplicate key", "UNIQUE", "lots."] {
+                assert!(!shown.contains(word), "{kind:?} shows {word:?}: {shown}");
+            }
+        }
+    }
 
     #[test]
     fn field_errors_are_scoped_and_lined_once() {

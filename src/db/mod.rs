@@ -238,6 +238,26 @@ where
     }
 }
 
+/// The first key of the two-key advisory locks `lock_key` takes (the one-key space holds
+/// the startup lock; PostgreSQL keeps the two spaces apart).
+const WRITER_LOCK_SPACE: i32 = 0x6d65_736f;
+
+/// Makes concurrent writers of one thing (`key`, e.g. `lot:<clinic>:<product>:<number>`)
+/// take turns, on every instance: on PostgreSQL a transaction-scoped advisory lock, held
+/// until the surrounding `write_tx` commits or rolls back, so the next writer reads what
+/// the first one wrote (READ COMMITTED) and answers as if it had come after it. On SQLite
+/// nothing: `write_tx` already holds the database's one write lock. Call it inside
+/// `write_tx`, before reading what the write depends on.
+pub fn lock_key(conn: &mut Conn, key: &str) -> QueryResult<()> {
+    if let Conn::Pg(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind::<diesel::sql_types::Integer, _>(WRITER_LOCK_SPACE)
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Runs `f` in a read-only transaction that sees one consistent state of the database
 /// (a repeatable-read snapshot on PostgreSQL; a WAL read snapshot on SQLite, which does
 /// not block writers), so a long export is not torn by concurrent writes.

@@ -89,6 +89,22 @@ pub fn get(
         .optional()
 }
 
+/// The supplier's oldest draft order, if one is open.
+pub fn open_draft(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    supplier_id: &SupplierId,
+) -> QueryResult<Option<PurchaseOrder>> {
+    orders::table
+        .filter(orders::clinic_id.eq(clinic_id))
+        .filter(orders::supplier_id.eq(supplier_id))
+        .filter(orders::status.eq(PurchaseOrderStatus::Draft))
+        .order(orders::created_at.asc())
+        .select(PurchaseOrder::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<PurchaseOrder>> {
     orders::table
         .filter(orders::clinic_id.eq(clinic_id))

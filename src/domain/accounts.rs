@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 pub const PASSWORD_MIN_CHARS: usize = 12;
-pub const PASSWORD_MAX_CHARS: usize = 128;
+pub const PASSWORD_MAX_CHARS: usize = super::limits::PASSWORD;
 /// How long an invitation code works.
 pub const INVITATION_HOURS: i64 = 72;
 
@@ -29,7 +29,7 @@ pub fn normalize_email(input: &str) -> Result<String, EmailError> {
     if !ok || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(EmailError::Shape);
     }
-    if email.chars().count() > 254 {
+    if email.chars().count() > super::limits::EMAIL {
         return Err(EmailError::TooLong);
     }
     Ok(email)

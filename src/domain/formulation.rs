@@ -42,8 +42,11 @@ impl TryFrom<FormulationInput> for ValidFormulation {
 
     fn try_from(f: FormulationInput) -> Result<Self, Self::Error> {
         let mut c = Checks::new();
-        let name = c.take("name", required_text(&f.name, 200));
+        let name = c.take("name", required_text(&f.name, super::limits::NAME));
         let method = c.take("method", Method::parse(&f.method));
+        // A list over its limit is refused whole, before any of it is read.
+        super::limits::list_len("areas", f.areas.len()).map_err(|e| vec![e])?;
+        super::limits::list_len("components", f.components.len()).map_err(|e| vec![e])?;
         let mut areas = Vec::new();
         if f.areas.is_empty() {
             c.fail("areas", "name at least one area");

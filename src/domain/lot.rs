@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::product::text_enum;
 
 /// GS1 AI (10): at most 20 characters from GS1 character set 82, which has no space.
-pub const LOT_NUMBER_MAX: usize = 20;
+pub const LOT_NUMBER_MAX: usize = super::limits::LOT_NUMBER;
 
 pub fn parse_lot_number(input: &str) -> Result<String, LotNumberError> {
     let s = input.trim();
@@ -66,6 +66,7 @@ pub fn apply_status_change(
     use LotStatus as S;
     use StatusChange as C;
     match (current, change) {
+        (S::Recalled, C::Recall) => Err(StatusChangeError::AlreadyRecalled),
         (S::Recalled, _) => Err(StatusChangeError::RecallIsFinal),
         (S::Available, C::Quarantine) => Ok(S::Quarantined),
         (S::Quarantined, C::Quarantine) => Err(StatusChangeError::AlreadyQuarantined),
@@ -80,6 +81,8 @@ pub fn apply_status_change(
 pub enum StatusChangeError {
     #[error("the lot is recalled; a recall is final")]
     RecallIsFinal,
+    #[error("the lot is already recalled")]
+    AlreadyRecalled,
     #[error("the lot is already quarantined")]
     AlreadyQuarantined,
     #[error("the lot is not quarantined")]
@@ -224,6 +227,10 @@ mod tests {
             Ok(S::Recalled)
         );
         assert!(apply_status_change(S::Recalled, C::Release).is_err());
+        assert_eq!(
+            apply_status_change(S::Recalled, C::Recall),
+            Err(StatusChangeError::AlreadyRecalled)
+        );
         assert!(apply_status_change(S::Available, C::Release).is_err());
     }
 

@@ -11,6 +11,7 @@ pub mod gs1;
 pub mod gtin;
 pub mod ids;
 pub mod ledger;
+pub mod limits;
 pub mod lot;
 pub mod order;
 pub mod product;

@@ -144,12 +144,16 @@ impl TryFrom<ProductInput> for ValidProduct {
 
     fn try_from(p: ProductInput) -> Result<Self, Self::Error> {
         let mut c = Checks::new();
-        let sku = c.take("sku", required_text(&p.sku, 64));
-        let name = c.take("name", required_text(&p.name, 200));
+        let sku = c.take("sku", required_text(&p.sku, super::limits::SKU));
+        let name = c.take("name", required_text(&p.name, super::limits::NAME));
         let kind = c.take("kind", ProductKind::parse(&p.kind));
+        super::limits::list_len("ingredients", p.ingredients.len()).map_err(|e| vec![e])?;
         let mut ingredients = Vec::new();
         for (i, ing) in p.ingredients.iter().enumerate() {
-            if let Some(v) = c.take(&format!("ingredients[{i}]"), required_text(ing, 100)) {
+            if let Some(v) = c.take(
+                &format!("ingredients[{i}]"),
+                required_text(ing, super::limits::INGREDIENT),
+            ) {
                 ingredients.push(normalize_ingredient(&v));
             }
         }

@@ -26,9 +26,12 @@ impl TryFrom<SupplierInput> for ValidSupplier {
 
     fn try_from(s: SupplierInput) -> Result<Self, Self::Error> {
         let mut c = Checks::new();
-        let name = c.take("name", required_text(&s.name, 200));
+        let name = c.take("name", required_text(&s.name, super::limits::NAME));
         let lead_time_days = c.take("lead_time_days", quantity::count(s.lead_time_days, 0, 365));
-        let email = c.take("email", optional_text(s.email.as_deref(), 254));
+        let email = c.take(
+            "email",
+            optional_text(s.email.as_deref(), super::limits::EMAIL),
+        );
         if let Some(Some(e)) = &email {
             if !e.contains('@') || e.contains(char::is_whitespace) {
                 c.fail("email", "is not an email address");

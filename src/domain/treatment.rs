@@ -97,7 +97,7 @@ pub fn parse_patient_ref(input: &str) -> Result<String, PatientRefError> {
     if s.is_empty() {
         return Err(PatientRefError::Empty);
     }
-    if s.chars().count() > 64 {
+    if s.chars().count() > super::limits::PATIENT_REF {
         return Err(PatientRefError::TooLong);
     }
     if s.chars().any(char::is_control) {

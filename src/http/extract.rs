@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::db::{Conn, Pool};
 use crate::domain::accounts::RateLimit;
-use crate::domain::{no_control, ControlCharError, FieldError};
+use crate::domain::{limits, no_control, ControlCharError, FieldError};
 use crate::error::{AppError, AppResult, TooLarge};
 use crate::services::{auth, Actor};
 
@@ -188,11 +188,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonValue<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
         Box::pin(async move {
-            let value: serde_json::Value = parse_json(&body.await?)?;
-            let body = serde_path_to_error::deserialize(&value).map_err(|e| {
-                let path = e.path().to_string();
-                json_error(&path, &e.into_inner())
-            })?;
+            let (body, value) = parse_json_value(&body.await?)?;
             Ok(JsonValue { body, value })
         })
     }
@@ -228,6 +224,13 @@ impl FromRequest for IdempotencyKey {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    parse_json_value(bytes).map(|(typed, _)| typed)
+}
+
+/// The body as the typed request and as its JSON value. Checked in this order: JSON at
+/// all (400), every list and text within `domain::limits` (422), the request's shape
+/// (422), no control characters (422).
+pub fn parse_json_value<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<(T, serde_json::Value)> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::BadRequest(
             "the body is empty; send a JSON object".into(),
@@ -239,23 +242,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
             "the body must be a JSON object, {…}".into(),
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| json_error(".", &e))?;
+    limits::check(&value).map_err(|e| AppError::Invalid(vec![e]))?;
+    let typed = serde_path_to_error::deserialize(&value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        json_error(&path, &inner)
+        json_error(&path, &e.into_inner())
     })?;
-    de.end().map_err(|e| json_error(".", &e))?;
     // JSON can only carry a C0 control inside a string as a `\u00XX` escape, so bodies
     // without one skip the walk.
     if bytes.windows(4).any(|w| w == b"\\u00") {
-        let tree: serde_json::Value = serde_json::from_slice(bytes)?;
         let mut path = String::new();
-        if let Some((field, e)) = control_in(&tree, &mut path) {
+        if let Some((field, e)) = control_in(&value, &mut path) {
             return Err(AppError::invalid(&field, e));
         }
     }
-    Ok(value)
+    Ok((typed, value))
 }
 
 /// The first text (value or key) of `value` with a forbidden control character, named

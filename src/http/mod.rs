@@ -42,7 +42,7 @@ macro_rules! api_handlers {
             servers((url = "/api/v1")),
             paths($($module::$handler),+),
             components(schemas(error::Problem, crate::domain::FieldError)),
-            modifiers(&BearerAuth),
+            modifiers(&BearerAuth, &Limits),
         )]
         pub struct ApiDoc;
 
@@ -135,6 +135,100 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// States `domain::limits` in the document: `maxLength` on every text and `maxItems` on
+/// every list of every JSON request body (and the schemas it refers to), read from the
+/// same table the edge enforces, so the two cannot drift.
+struct Limits;
+
+impl Modify for Limits {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // The typed schema model has many shapes for "a string" (nullable, oneOf, …);
+        // its JSON form has one. Edit that, and read it back.
+        let Ok(mut doc) = serde_json::to_value(&*openapi) else {
+            return;
+        };
+        let mut requests = Vec::new();
+        if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+            for item in paths.values_mut() {
+                let Some(ops) = item.as_object_mut() else {
+                    continue;
+                };
+                for op in ops.values_mut() {
+                    if let Some(schema) =
+                        op.pointer_mut("/requestBody/content/application~1json/schema")
+                    {
+                        bound(schema, "", &mut requests);
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(name) = requests.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let pointer = format!(
+                "/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            );
+            if let Some(schema) = doc.pointer_mut(&pointer) {
+                bound(schema, "", &mut requests);
+            }
+        }
+        if let Ok(bounded) = serde_json::from_value(doc) {
+            *openapi = bounded;
+        }
+    }
+}
+
+/// Adds the limits of field `key` to `schema`, and of every property under it; names the
+/// component schemas it refers to in `refs`.
+fn bound(schema: &mut serde_json::Value, key: &str, refs: &mut Vec<String>) {
+    use crate::domain::limits;
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(name) = obj
+        .get("$ref")
+        .and_then(|r| r.as_str())
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        refs.push(name.to_string());
+    }
+    let types: Vec<String> = match obj.get("type") {
+        Some(serde_json::Value::String(t)) => vec![t.clone()],
+        Some(serde_json::Value::Array(ts)) => ts
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let is = |t: &str| types.iter().any(|x| x == t);
+    if is("string") && obj.get("format").and_then(|f| f.as_str()) != Some("binary") {
+        obj.entry("maxLength")
+            .or_insert_with(|| limits::max_chars(key).into());
+    }
+    if is("array") {
+        obj.entry("maxItems")
+            .or_insert_with(|| limits::max_items(key).into());
+        if let Some(items) = obj.get_mut("items") {
+            bound(items, key, refs);
+        }
+    }
+    for combined in ["oneOf", "anyOf", "allOf"] {
+        if let Some(serde_json::Value::Array(parts)) = obj.get_mut(combined) {
+            for part in parts {
+                bound(part, key, refs);
+            }
+        }
+    }
+    if let Some(serde_json::Value::Object(props)) = obj.get_mut("properties") {
+        for (name, prop) in props.iter_mut() {
+            bound(prop, name, refs);
+        }
     }
 }
 

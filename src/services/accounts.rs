@@ -267,7 +267,7 @@ fn keeps_a_manager_in(conn: &mut Conn, before: &Staff, after: &Staff) -> AppResu
 fn patched(actor: &Actor, before: &Staff, patch: &StaffPatch) -> AppResult<Staff> {
     let mut c = Checks::new();
     let name = match &patch.name {
-        Some(n) => c.take("name", required_text(n, 200)),
+        Some(n) => c.take("name", required_text(n, crate::domain::limits::NAME)),
         None => Some(before.name.clone()),
     };
     let role = match &patch.role {

@@ -82,7 +82,8 @@ pub fn bootstrap_admin(conn: &mut Conn, configured: Option<&str>) -> AppResult<O
 
 pub fn create_clinic(conn: &mut Conn, actor: &Actor, name: &str) -> AppResult<Clinic> {
     actor.require(Action::ManageClinics)?;
-    let name = required_text(name, 200).map_err(|e| AppError::invalid("name", e))?;
+    let name = required_text(name, crate::domain::limits::NAME)
+        .map_err(|e| AppError::invalid("name", e))?;
     let clinic = Clinic {
         id: ClinicId::generate(),
         name,
@@ -146,7 +147,7 @@ pub fn add_member(
         return Err(AppError::not_found(format!("clinic {clinic_id}")));
     }
     let mut c = Checks::new();
-    let name = c.take("name", required_text(name, 200));
+    let name = c.take("name", required_text(name, crate::domain::limits::NAME));
     let role = c.take("role", Role::parse(role));
     if let Some(r) = role.filter(|r| !assignable(*r)) {
         c.fail(
@@ -199,7 +200,7 @@ pub fn update_clinic(
     };
     let mut c = Checks::new();
     let name = match name {
-        Some(n) => c.take("name", required_text(&n, 200)),
+        Some(n) => c.take("name", required_text(&n, crate::domain::limits::NAME)),
         None => Some(before.name.clone()),
     };
     let days = c.take(

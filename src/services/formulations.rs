@@ -50,10 +50,15 @@ pub fn update(
     input: FormulationInput,
 ) -> AppResult<FormulationVersion> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-    let current = formulations::current_version(conn, &clinic, id)?
-        .ok_or_else(|| AppError::not_found(format!("formulation {id}")))?;
+    if formulations::current_version(conn, &clinic, id)?.is_none() {
+        return Err(AppError::not_found(format!("formulation {id}")));
+    }
     let valid = validate(conn, &clinic, input)?;
     db::write_tx(conn, |conn| {
+        // Concurrent edits take turns, each making the next version of what it sees.
+        db::lock_key(conn, &format!("formulation:{clinic}:{id}"))?;
+        let current = formulations::current_version(conn, &clinic, id)?
+            .ok_or_else(|| AppError::not_found(format!("formulation {id}")))?;
         let before = get_in(conn, &clinic, id, None)?;
         save_version(conn, actor, &clinic, id, &valid, current + 1)?;
         let after = get_in(conn, &clinic, id, None)?;
@@ -214,6 +219,7 @@ pub fn check(
     conditions: &[String],
 ) -> AppResult<Vec<Contraindication>> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();
+    crate::domain::limits::list_len("conditions", conditions.len())?;
     let f = get_in(conn, &clinic, id, None)?;
     let mut used = Vec::new();
     for (product_id, _) in &f.components {
@@ -256,12 +262,21 @@ pub fn create_rule(conn: &mut Conn, actor: &Actor, input: RuleInput) -> AppResul
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut c = Checks::new();
     let condition = c.take("condition", condition_name(&input.condition));
-    let message = c.take("message", required_text(&input.message, 500));
+    let message = c.take(
+        "message",
+        required_text(&input.message, crate::domain::limits::REASON),
+    );
     let ingredient = input
         .ingredient
         .as_deref()
         .map(normalize_ingredient)
         .filter(|s| !s.is_empty());
+    if let Some(i) = &ingredient {
+        c.take(
+            "ingredient",
+            required_text(i, crate::domain::limits::INGREDIENT),
+        );
+    }
     if ingredient.is_some() && input.product_id.is_some() {
         c.fail("product_id", "give an ingredient or a product, not both");
     }
@@ -310,7 +325,8 @@ pub fn update_rule(
         rules::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("rule {id}")))?;
     let mut rule = before.clone();
     if let Some(m) = patch.message {
-        rule.message = required_text(&m, 500).map_err(|e| AppError::invalid("message", e))?;
+        rule.message = required_text(&m, crate::domain::limits::REASON)
+            .map_err(|e| AppError::invalid("message", e))?;
     }
     if let Some(c) = patch.condition {
         rule.condition = condition_name(&c).map_err(|e| AppError::invalid("condition", e))?;
@@ -339,7 +355,10 @@ pub fn list_rules(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<ClinicRule>> 
 
 fn condition_name(s: &str) -> Result<String, String> {
     let n = normalize_condition(s);
-    if n.is_empty() || n.len() > 60 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if n.is_empty()
+        || n.len() > crate::domain::limits::CONDITION
+        || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return Err("a condition is a short name of letters, digits and underscores, e.g. hyaluronic_acid_allergy".into());
     }
     Ok(n)

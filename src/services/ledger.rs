@@ -115,7 +115,10 @@ pub struct MovementInput {
 pub fn record_manual(conn: &mut Conn, actor: &Actor, input: MovementInput) -> AppResult<Movement> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut c = Checks::new();
-    let reason = c.take("reason", required_text(&input.reason, 500));
+    let reason = c.take(
+        "reason",
+        required_text(&input.reason, crate::domain::limits::REASON),
+    );
     let delta = match MovementKind::parse(&input.kind) {
         Ok(kind) => match manual_delta(kind, input.quantity) {
             Ok(d) => Some((kind, d)),

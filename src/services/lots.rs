@@ -108,6 +108,7 @@ pub fn receive_lines(
     lines: Vec<ReceiveInput>,
 ) -> AppResult<Vec<Lot>> {
     actor.clinic_for(Action::ManageStock)?;
+    crate::domain::limits::list_len("lines", lines.len())?;
     if lines.is_empty() {
         return Err(AppError::invalid("lines", "give at least one line"));
     }
@@ -143,6 +144,11 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
         return Err(AppError::invalid("body", "invalid delivery"));
     };
     db::write_tx(conn, |conn| {
+        // Two deliveries of one new lot at once: the second waits, then tops it up.
+        db::lock_key(
+            conn,
+            &format!("lot:{clinic}:{}:{lot_number}", input.product_id),
+        )?;
         let product = products::get(conn, &clinic, &input.product_id)?.ok_or_else(|| {
             AppError::invalid(
                 "product_id",
@@ -248,8 +254,11 @@ pub fn change_status(
     reason: &str,
 ) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-    let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
+    let reason = required_text(reason, crate::domain::limits::REASON)
+        .map_err(|e| AppError::invalid("reason", e))?;
     db::write_tx(conn, |conn| {
+        // Concurrent changes of one lot take turns: the second sees the first's status.
+        db::lock_key(conn, &format!("lot-status:{clinic}:{lot_id}"))?;
         let lot = get_lot_in(conn, &clinic, lot_id)?;
         let current = lot.status;
         let next = apply_status_change(current, change).map_err(|e| {

@@ -47,16 +47,16 @@ pub fn create(
             format!("no supplier {} in this clinic", input.supplier_id),
         )
     })?;
-    let lines = if input.from_suggestions {
-        if !input.lines.is_empty() {
-            return Err(AppError::invalid(
-                "lines",
-                "give lines or from_suggestions, not both",
-            ));
-        }
-        suggested_lines(conn, actor, &supplier)?
+    if input.from_suggestions && !input.lines.is_empty() {
+        return Err(AppError::invalid(
+            "lines",
+            "give lines or from_suggestions, not both",
+        ));
+    }
+    let given = if input.from_suggestions {
+        None
     } else {
-        given_lines(conn, &clinic, &input.lines)?
+        Some(given_lines(conn, &clinic, &input.lines)?)
     };
     let now = db::now();
     let order = PurchaseOrder {
@@ -69,6 +69,26 @@ pub fn create(
         updated_at: now,
     };
     db::write_tx(conn, |conn| {
+        let lines = match given {
+            Some(lines) => lines,
+            None => {
+                // Orders from suggestions for one supplier take turns, and while a draft
+                // is open the next one is refused and pointed at it: the suggestions
+                // already count its lines as coming.
+                db::lock_key(conn, &format!("draft-order:{clinic}:{}", supplier.id))?;
+                if let Some(draft) = repo::open_draft(conn, &clinic, &supplier.id)? {
+                    return Err(AppError::Conflict {
+                        kind: ConflictKind::Duplicate,
+                        detail: format!(
+                            "draft order {} for {} is already open; send it before ordering from the suggestions again",
+                            draft.id, supplier.name
+                        ),
+                        extra: Some(serde_json::json!({ "order_id": draft.id })),
+                    });
+                }
+                suggested_lines(conn, actor, &supplier)?
+            }
+        };
         repo::insert(conn, &order)?;
         for (i, l) in lines.into_iter().enumerate() {
             repo::insert_line(
@@ -135,6 +155,7 @@ fn suggested_lines(
 /// The lines a manager typed: known products, one line each, whole containers.
 fn given_lines(conn: &mut Conn, clinic: &ClinicId, given: &[LineInput]) -> AppResult<Vec<Wanted>> {
     let mut lines: Vec<Wanted> = Vec::new();
+    crate::domain::limits::list_len("lines", given.len())?;
     let mut c = Checks::new();
     if given.is_empty() {
         c.fail("lines", "give at least one line, or from_suggestions: true");
@@ -242,6 +263,7 @@ pub fn receive(
     receipt: ReceiptInput,
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
+    crate::domain::limits::list_len("lines", receipt.lines.len())?;
     if receipt.lines.is_empty() {
         return Err(AppError::invalid(
             "lines",

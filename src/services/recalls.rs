@@ -102,7 +102,8 @@ pub fn update_contact(
 ) -> AppResult<(RecallCase, Vec<RecallContact>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let status = ContactStatus::parse(status).map_err(|e| AppError::invalid("status", e))?;
-    let note = optional_text(note, 1000).map_err(|e| AppError::invalid("note", e))?;
+    let note = optional_text(note, crate::domain::limits::NOTE)
+        .map_err(|e| AppError::invalid("note", e))?;
     db::write_tx(conn, |conn| {
         let case = repo::get_case(conn, &clinic, case_id)?
             .ok_or_else(|| AppError::not_found(format!("recall case {case_id}")))?;
@@ -136,7 +137,8 @@ pub fn close(
     note: Option<&str>,
 ) -> AppResult<(RecallCase, Vec<RecallContact>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-    let note = optional_text(note, 1000).map_err(|e| AppError::invalid("note", e))?;
+    let note = optional_text(note, crate::domain::limits::NOTE)
+        .map_err(|e| AppError::invalid("note", e))?;
     db::write_tx(conn, |conn| {
         let case = repo::get_case(conn, &clinic, case_id)?
             .ok_or_else(|| AppError::not_found(format!("recall case {case_id}")))?;

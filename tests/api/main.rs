@@ -9,6 +9,7 @@ mod errors;
 mod hardening;
 mod helpers;
 mod ledger;
+mod limits;
 mod lots;
 mod planning;
 mod service;

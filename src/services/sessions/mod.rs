@@ -291,7 +291,8 @@ pub fn void(
     reason: &str,
 ) -> AppResult<SessionDetail> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-    let reason = required_text(reason, 500).map_err(|e| AppError::invalid("reason", e))?;
+    let reason = required_text(reason, crate::domain::limits::REASON)
+        .map_err(|e| AppError::invalid("reason", e))?;
     db::write_tx(conn, |conn| {
         let session = repo::get(conn, &clinic, id)?
             .ok_or_else(|| AppError::not_found(format!("session {id}")))?;

@@ -11,6 +11,7 @@ use crate::db::lots;
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
 use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId};
+use crate::domain::limits;
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{check_performed_at, parse_patient_ref, Area, Method};
 use crate::domain::usage::{variance, Variance};
@@ -46,13 +47,21 @@ pub(super) fn resolve(
     clinic: &ClinicId,
     input: SessionInput,
 ) -> AppResult<Resolved> {
+    // Lists over their limit are refused before any of their entries costs a look-up.
+    if let Some(items) = &input.items {
+        limits::list_len("items", items.len())?;
+    }
+    limits::list_len("conditions", input.conditions.len())?;
     let mut c = Checks::new();
     let patient_ref = c.take("patient_ref", parse_patient_ref(&input.patient_ref));
     let area = c.take("area", Area::parse(&input.area));
     let method = c.take("method", Method::parse(&input.method));
     let override_reason = c.take(
         "override_reason",
-        optional_text(input.override_reason.as_deref(), 500),
+        optional_text(
+            input.override_reason.as_deref(),
+            crate::domain::limits::REASON,
+        ),
     );
     let now = db::now();
     let performed_at = input
