@@ -59,6 +59,16 @@ fn sums(rows: Vec<ProductSum>) -> Vec<(ProductId, Decimal)> {
     rows.into_iter().map(|r| (r.product_id, r.total)).collect()
 }
 
+/// Reads session consumes and wastes of the window only (`movements_session_use`) and
+/// probes `sessions_voided` for the few voided sessions.
+pub const UNPLANNED_USE_SQL: &str = "SELECT m.product_id, CAST(SUM(-m.quantity) AS BIGINT) AS total \
+         FROM movements m \
+         WHERE m.clinic_id = $1 AND m.created_at >= $2 AND m.kind IN ('consume', 'waste') \
+           AND m.session_id IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM course_sessions cs WHERE cs.session_id = m.session_id) \
+           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.status = 'voided') \
+         GROUP BY m.product_id";
+
 /// Consumed and wasted by sessions since `since` that belong to no course (and were
 /// not voided), per product.
 pub fn unplanned_use(
@@ -66,16 +76,7 @@ pub fn unplanned_use(
     clinic_id: &ClinicId,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<(ProductId, Decimal)>> {
-    let sql = portable_sql(
-        conn,
-        "SELECT m.product_id, CAST(SUM(-m.quantity) AS BIGINT) AS total \
-         FROM movements m \
-         WHERE m.clinic_id = $1 AND m.created_at >= $2 AND m.kind IN ('consume', 'waste') \
-           AND m.session_id IS NOT NULL \
-           AND NOT EXISTS (SELECT 1 FROM course_sessions cs WHERE cs.session_id = m.session_id) \
-           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.status = 'voided') \
-         GROUP BY m.product_id",
-    );
+    let sql = portable_sql(conn, UNPLANNED_USE_SQL);
     Ok(sums(
         diesel::sql_query(sql)
             .bind::<Text, _>(clinic_id)
@@ -113,6 +114,11 @@ struct LotRow {
     on_hand: Decimal,
 }
 
+/// Reads lots with stock only (`lots_in_stock`).
+pub const USABLE_LOTS_SQL: &str = "SELECT product_id, expires_on, on_hand FROM lots \
+         WHERE clinic_id = $1 AND status = 'available' AND expires_on >= $2 AND expires_on < $3 \
+           AND on_hand > 0";
+
 /// Usable lots with stock that expire before `until`: (product, expiry, quantity).
 /// Later lots cannot be at risk within the horizon: first-expiry-first-out uses them last.
 pub fn usable_lots(
@@ -121,12 +127,7 @@ pub fn usable_lots(
     today: NaiveDate,
     until: NaiveDate,
 ) -> QueryResult<Vec<(ProductId, NaiveDate, Decimal)>> {
-    let sql = portable_sql(
-        conn,
-        "SELECT product_id, expires_on, on_hand FROM lots \
-         WHERE clinic_id = $1 AND status = 'available' AND expires_on >= $2 AND expires_on < $3 \
-           AND on_hand > 0",
-    );
+    let sql = portable_sql(conn, USABLE_LOTS_SQL);
     let rows: Vec<LotRow> = diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)
         .bind::<Date, _>(today)

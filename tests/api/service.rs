@@ -371,3 +371,40 @@ fn schema_rs_matches_the_migrated_database() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+/// The stock views' three clinic-wide reads go through the partial indexes, so lots
+/// without stock, old movements and recorded sessions are never visited (issue 12).
+#[test]
+fn stock_view_queries_read_only_lots_with_stock_and_the_rate_window() {
+    use mesoledger::db::lots::STOCK_BY_PRODUCT_SQL;
+    use mesoledger::db::planning::{UNPLANNED_USE_SQL, USABLE_LOTS_SQL};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let mut lite = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    lite.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    let mut plan = |sql: &str| -> String {
+        let lines: Vec<PlanLine> =
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {}", sql.replace('$', "?")))
+                .load(&mut lite)
+                .unwrap();
+        lines
+            .into_iter()
+            .map(|l| l.detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for (sql, index) in [
+        (STOCK_BY_PRODUCT_SQL, "COVERING INDEX lots_in_stock"),
+        (USABLE_LOTS_SQL, "COVERING INDEX lots_in_stock"),
+        (UNPLANNED_USE_SQL, "COVERING INDEX movements_session_use"),
+    ] {
+        let p = plan(sql);
+        assert!(p.contains(index), "{index} not in the plan of {sql}:\n{p}");
+    }
+}
