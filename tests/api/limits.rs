@@ -147,13 +147,13 @@ async fn the_openapi_document_states_the_limits() {
         doc["components"]["schemas"][schema]["properties"][field].clone()
     };
     assert_eq!(
-        prop("NewSession", "items")["maxItems"],
+        prop("SessionInput", "items")["maxItems"],
         50,
         "{}",
-        prop("NewSession", "items")
+        prop("SessionInput", "items")
     );
-    assert_eq!(prop("NewSession", "patient_ref")["maxLength"], 64);
-    assert_eq!(prop("NewSession", "conditions")["items"]["maxLength"], 60);
+    assert_eq!(prop("SessionInput", "patient_ref")["maxLength"], 64);
+    assert_eq!(prop("SessionInput", "conditions")["items"]["maxLength"], 60);
     assert_eq!(
         prop("ItemInput", "code")["maxLength"],
         512,
@@ -167,8 +167,8 @@ async fn the_openapi_document_states_the_limits() {
         prop("ProductInput", "ingredients")["items"]["maxLength"],
         100
     );
-    assert_eq!(prop("NewOrder", "lines")["maxItems"], 100);
-    assert_eq!(prop("ReceiveRequest", "lot_number")["maxLength"], 20);
+    assert_eq!(prop("OrderInput", "lines")["maxItems"], 100);
+    assert_eq!(prop("ReceiveInput", "lot_number")["maxLength"], 20);
     // Answers are not requests: no limits there.
     assert!(prop("Problem", "detail").get("maxLength").is_none());
 }
