@@ -36,6 +36,10 @@ enum Command {
         /// Load the demo clinic and print a token for each role.
         #[arg(long)]
         demo: bool,
+        /// With --demo: also write the tokens, emails and passwords printed at start to
+        /// this file (mode 0600) as shell variables, for `. FILE` in scripts.
+        #[arg(long, env = "MESOLEDGER_DEMO_CREDENTIALS", requires = "demo")]
+        demo_credentials: Option<std::path::PathBuf>,
         /// Token for the admin created on an empty database (otherwise one is generated and printed).
         #[arg(long, env = "MESOLEDGER_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
@@ -189,6 +193,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve {
             bind,
             demo,
+            demo_credentials,
             admin_token,
             workers,
             pool_size,
@@ -208,13 +213,19 @@ fn main() -> anyhow::Result<()> {
                 auth_failures_per_minute,
                 ..Settings::new(cli.database_url, bind)
             };
-            actix_web::rt::System::new().block_on(serve(settings))
+            actix_web::rt::System::new().block_on(serve(settings, demo_credentials))
         }
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(
+    settings: Settings,
+    demo_credentials: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     let app = Application::build(&settings)?;
+    if let Some(path) = &demo_credentials {
+        write_demo_credentials(path, &app)?;
+    }
     if let Some(token) = &app.admin_token {
         println!("admin token (shown once, keep it safe): {token}");
     }
@@ -249,4 +260,48 @@ fn display_addr(bind: &str, port: u16) -> String {
         Some((host, _)) => format!("{host}:{port}"),
         None => bind.to_string(),
     }
+}
+
+/// The demo's credentials as shell assignments (`ADMIN_TOKEN`, `CLINIC_ID`,
+/// `MANAGER_TOKEN`, `MANAGER_EMAIL`, `MANAGER_PASSWORD`, … per role), written before the
+/// service answers, so a script that waits for `/readyz` can source the file. The file is
+/// created with mode 0600 and replaced on every start: it holds secrets.
+fn write_demo_credentials(path: &std::path::Path, app: &Application) -> anyhow::Result<()> {
+    use std::io::Write;
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    let mut text = String::from("# mesoledger serve --demo: credentials of this start (secret)\n");
+    if let Some(token) = &app.admin_token {
+        text.push_str(&format!("ADMIN_TOKEN={}\n", quote(token)));
+    }
+    if let Some(demo) = &app.demo {
+        text.push_str(&format!(
+            "CLINIC_ID={}\n",
+            quote(&demo.clinic_id.to_string())
+        ));
+        for (role, token) in &demo.tokens {
+            let role = role.as_str().to_uppercase();
+            text.push_str(&format!("{role}_TOKEN={}\n", quote(token)));
+        }
+        for (role, email, password) in &demo.logins {
+            let role = role.as_str().to_uppercase();
+            text.push_str(&format!("{role}_EMAIL={}\n", quote(email)));
+            text.push_str(&format!("{role}_PASSWORD={}\n", quote(password)));
+        }
+    }
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write the demo credentials to {}: {e}",
+            path.display()
+        )
+    })?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }

@@ -20,6 +20,7 @@ pub struct Course {
     pub interval_days: i64,
     pub status: String,
     pub created_by: StaffId,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
 }
 

@@ -23,6 +23,7 @@ pub struct FormulationVersion {
     pub areas: Vec<Area>,
     pub components: Vec<(ProductId, Decimal)>,
     pub created_by: StaffId,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
 }
 

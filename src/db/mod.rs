@@ -22,6 +22,7 @@ pub mod staff;
 pub mod suppliers;
 pub mod types;
 pub mod usage;
+pub mod utc;
 
 use std::time::Duration;
 

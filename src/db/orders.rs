@@ -18,7 +18,9 @@ pub struct PurchaseOrder {
     pub supplier_id: SupplierId,
     pub status: PurchaseOrderStatus,
     pub created_by: StaffId,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub updated_at: NaiveDateTime,
 }
 

@@ -34,7 +34,9 @@ pub struct Product {
     pub supplier_id: Option<SupplierId>,
     #[diesel(serialize_as = Scaled, deserialize_as = Scaled)]
     pub unit_cost: Decimal,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub updated_at: NaiveDateTime,
 }
 

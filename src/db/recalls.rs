@@ -33,6 +33,7 @@ pub struct RecallContact {
     pub status: ContactStatus,
     pub note: Option<String>,
     pub updated_by: Option<StaffId>,
+    #[serde(serialize_with = "crate::db::utc::ser_opt")]
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -17,7 +17,9 @@ pub struct ClinicRule {
     pub condition: String,
     pub message: String,
     pub active: bool,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub updated_at: NaiveDateTime,
 }
 

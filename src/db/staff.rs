@@ -14,6 +14,7 @@ pub struct Clinic {
     pub id: ClinicId,
     pub name: String,
     pub expiry_warning_days: i64,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
 }
 

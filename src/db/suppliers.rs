@@ -15,7 +15,9 @@ pub struct Supplier {
     pub name: String,
     pub email: Option<String>,
     pub lead_time_days: i64,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::db::utc::ser")]
     pub updated_at: NaiveDateTime,
 }
 

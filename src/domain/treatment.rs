@@ -109,6 +109,24 @@ pub fn parse_patient_ref(input: &str) -> Result<String, PatientRefError> {
     Ok(s.to_string())
 }
 
+/// What a time sent in a JSON body must look like.
+pub const TIME_FORM: &str =
+    "an RFC 3339 time with a date, a time and an offset, e.g. 2026-11-20T10:30:00Z";
+
+/// Serde reader of an optional time in a JSON body (absent or `null` is `None`); a value
+/// that is not a full RFC 3339 time says the accepted form instead of chrono's bare
+/// "premature end of input". Use with `#[serde(default, deserialize_with = "…")]`.
+pub fn time_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    let text: Option<String> = serde::Deserialize::deserialize(d)?;
+    text.map(|t| {
+        t.parse::<chrono::DateTime<chrono::Utc>>()
+            .map_err(|_| serde::de::Error::custom(format!("{t:?} is not a time; send {TIME_FORM}")))
+    })
+    .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

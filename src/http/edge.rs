@@ -76,8 +76,88 @@ fn check_url(req: &HttpRequest) -> Result<(), AppError> {
         }
         no_control(&value).map_err(|e| AppError::invalid(&name, e))?;
     }
-    Ok(())
+    unknown_query_parameters(req)
 }
+
+/// An API call whose query names a parameter the OpenAPI document does not list for that
+/// path and method is a 400 naming it, so a misspelt filter (`/products?sku=`) never
+/// silently answers everything. Pages are not checked: their forms may send more fields.
+fn unknown_query_parameters(req: &HttpRequest) -> Result<(), AppError> {
+    let Some(path) = req.path().strip_prefix("/api/v1") else {
+        return Ok(());
+    };
+    let Some(query) = req.uri().query() else {
+        return Ok(());
+    };
+    let mut known: Option<Vec<&str>> = None;
+    for (def, method, names) in API_QUERY_PARAMETERS.iter() {
+        if method == req.method() && def.is_match(path) {
+            known
+                .get_or_insert_with(Vec::new)
+                .extend(names.iter().map(String::as_str));
+        }
+    }
+    // A path or method the document does not have is answered elsewhere (404, 405).
+    let Some(known) = known else {
+        return Ok(());
+    };
+    let mut unknown: Vec<String> = Vec::new();
+    for (name, _) in form_urlencoded::parse(query.as_bytes()) {
+        if !known.contains(&name.as_ref()) && !unknown.iter().any(|u| *u == name) {
+            unknown.push(name.into_owned());
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let takes = if known.is_empty() {
+        "this endpoint takes no query parameters".to_string()
+    } else {
+        format!("this endpoint takes: {}", known.join(", "))
+    };
+    Err(AppError::BadRequest(format!(
+        "unknown query parameter(s): {}; {takes}",
+        unknown.join(", ")
+    )))
+}
+
+/// The query parameters of every API operation, from the OpenAPI document.
+static API_QUERY_PARAMETERS: LazyLock<Vec<(ResourceDef, Method, Vec<String>)>> =
+    LazyLock::new(|| {
+        use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
+        use utoipa::openapi::RefOr;
+        let query_names = |params: Option<&Vec<RefOr<Parameter>>>| -> Vec<String> {
+            params
+                .into_iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => {
+                        Some(p.name.clone())
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut out = Vec::new();
+        for (path, item) in ApiDoc::openapi().paths.paths.iter() {
+            let shared = query_names(item.parameters.as_ref());
+            let operations: [(Method, &Option<Operation>); 5] = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ];
+            for (method, op) in operations {
+                if let Some(op) = op {
+                    let mut names = shared.clone();
+                    names.extend(query_names(op.parameters.as_ref()));
+                    out.push((ResourceDef::new(path.as_str()), method, names));
+                }
+            }
+        }
+        out
+    });
 
 /// The path as the router sees it (`%00` is a NUL there).
 fn percent_decode(path: &str) -> String {

@@ -418,7 +418,7 @@ fn issue_invitation(
         "staff",
         &member.id,
         "invite",
-        json!({"from": client_addr, "expires_at": expires_at, "sessions_ended": sessions}),
+        json!({"from": client_addr, "expires_at": expires_at.and_utc(), "sessions_ended": sessions}),
     )?;
     Ok((code, expires_at))
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod auth;
 mod catalog;
+mod docs_contract;
 mod errors;
 mod hardening;
 mod helpers;

@@ -61,7 +61,7 @@ pub struct SessionInput {
     pub area: String,
     pub method: String,
     /// RFC 3339; defaults to now. At most 90 days back, never in the future.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
     pub performed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub formulation_id: Option<FormulationId>,
