@@ -205,6 +205,29 @@ fn stray_quotes(bytes: &[u8]) -> Vec<(u64, String)> {
     errors
 }
 
+/// Every column is one we know, and every required one is there (reported on line 1).
+fn check_header(
+    headers: &csv::StringRecord,
+    known: &[&str],
+    required: &[&str],
+    report: &mut Report,
+) {
+    for h in headers.iter() {
+        if !known.contains(&h) {
+            report.fail(
+                1,
+                h,
+                format!("unknown column; the columns are: {}", known.join(",")),
+            );
+        }
+    }
+    for r in required {
+        if !headers.iter().any(|h| h == *r) {
+            report.fail(1, r, "required column is missing");
+        }
+    }
+}
+
 /// Reads the rows, checking the header; answers (line, row) pairs.
 fn read<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
@@ -231,20 +254,7 @@ fn read<T: serde::de::DeserializeOwned>(
             return Vec::new();
         }
     };
-    for h in headers.iter() {
-        if !known.contains(&h) {
-            report.fail(
-                1,
-                h,
-                format!("unknown column; the columns are: {}", known.join(",")),
-            );
-        }
-    }
-    for r in required {
-        if !headers.iter().any(|h| h == *r) {
-            report.fail(1, r, "required column is missing");
-        }
-    }
+    check_header(&headers, known, required, report);
     if !report.0.is_empty() {
         return Vec::new();
     }

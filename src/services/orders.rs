@@ -71,23 +71,7 @@ pub fn create(
     db::write_tx(conn, |conn| {
         let lines = match given {
             Some(lines) => lines,
-            None => {
-                // Orders from suggestions for one supplier take turns, and while a draft
-                // is open the next one is refused and pointed at it: the suggestions
-                // already count its lines as coming.
-                db::lock_key(conn, &format!("draft-order:{clinic}:{}", supplier.id))?;
-                if let Some(draft) = repo::open_draft(conn, &clinic, &supplier.id)? {
-                    return Err(AppError::Conflict {
-                        kind: ConflictKind::Duplicate,
-                        detail: format!(
-                            "draft order {} for {} is already open; send it before ordering from the suggestions again",
-                            draft.id, supplier.name
-                        ),
-                        extra: Some(serde_json::json!({ "order_id": draft.id })),
-                    });
-                }
-                suggested_lines(conn, actor, &supplier)?
-            }
+            None => lines_from_suggestions(conn, actor, &clinic, &supplier)?,
         };
         repo::insert(conn, &order)?;
         for (i, l) in lines.into_iter().enumerate() {
@@ -116,6 +100,29 @@ pub fn create(
         )?;
         Ok((order, lines))
     })
+}
+
+/// The suggested lines for one supplier. Orders from suggestions for one supplier take
+/// turns, and while a draft is open the next one is refused and pointed at it: the
+/// suggestions already count its lines as coming.
+fn lines_from_suggestions(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &ClinicId,
+    supplier: &suppliers::Supplier,
+) -> AppResult<Vec<Wanted>> {
+    db::lock_key(conn, &format!("draft-order:{clinic}:{}", supplier.id))?;
+    if let Some(draft) = repo::open_draft(conn, clinic, &supplier.id)? {
+        return Err(AppError::Conflict {
+            kind: ConflictKind::Duplicate,
+            detail: format!(
+                "draft order {} for {} is already open; send it before ordering from the suggestions again",
+                draft.id, supplier.name
+            ),
+            extra: Some(serde_json::json!({ "order_id": draft.id })),
+        });
+    }
+    suggested_lines(conn, actor, supplier)
 }
 
 /// A line to order, before it has an order.
