@@ -90,7 +90,7 @@ fn unknown_query_parameters(req: &HttpRequest) -> Result<(), AppError> {
         return Ok(());
     };
     let mut known: Option<Vec<&str>> = None;
-    for (def, method, names) in API_QUERY_PARAMETERS.iter() {
+    for (def, method, names) in API_OPERATIONS.iter() {
         if method == req.method() && def.is_match(path) {
             known
                 .get_or_insert_with(Vec::new)
@@ -121,66 +121,48 @@ fn unknown_query_parameters(req: &HttpRequest) -> Result<(), AppError> {
     )))
 }
 
-/// The query parameters of every API operation, from the OpenAPI document.
-static API_QUERY_PARAMETERS: LazyLock<Vec<(ResourceDef, Method, Vec<String>)>> =
-    LazyLock::new(|| {
-        use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
-        use utoipa::openapi::RefOr;
-        let query_names = |params: Option<&Vec<RefOr<Parameter>>>| -> Vec<String> {
-            params
-                .into_iter()
-                .flatten()
-                .filter_map(|p| match p {
-                    RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => {
-                        Some(p.name.clone())
-                    }
-                    _ => None,
-                })
-                .collect()
-        };
-        let mut out = Vec::new();
-        for (path, item) in ApiDoc::openapi().paths.paths.iter() {
-            let shared = query_names(item.parameters.as_ref());
-            let operations: [(Method, &Option<Operation>); 5] = [
-                (Method::GET, &item.get),
-                (Method::POST, &item.post),
-                (Method::PUT, &item.put),
-                (Method::PATCH, &item.patch),
-                (Method::DELETE, &item.delete),
-            ];
-            for (method, op) in operations {
-                if let Some(op) = op {
-                    let mut names = shared.clone();
-                    names.extend(query_names(op.parameters.as_ref()));
-                    out.push((ResourceDef::new(path.as_str()), method, names));
-                }
-            }
-        }
-        out
-    });
-
-/// The path as the router sees it (`%00` is a NUL there).
-fn percent_decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
+/// Every API operation of the OpenAPI document: its path (relative to `/api/v1`), its
+/// method and the query parameters it takes. Built once; both the unknown-parameter check
+/// and the 405 read it.
+static API_OPERATIONS: LazyLock<Vec<(ResourceDef, Method, Vec<String>)>> = LazyLock::new(|| {
+    use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
+    use utoipa::openapi::RefOr;
+    let query_names = |params: Option<&Vec<RefOr<Parameter>>>| -> Vec<String> {
+        params
+            .into_iter()
+            .flatten()
+            .filter_map(|p| match p {
+                RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => Some(p.name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (path, item) in ApiDoc::openapi().paths.paths.iter() {
+        let shared = query_names(item.parameters.as_ref());
+        let operations: [(Method, &Option<Operation>); 5] = [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PUT, &item.put),
+            (Method::PATCH, &item.patch),
+            (Method::DELETE, &item.delete),
+        ];
+        for (method, op) in operations {
+            if let Some(op) = op {
+                let mut names = shared.clone();
+                names.extend(query_names(op.parameters.as_ref()));
+                out.push((ResourceDef::new(path.as_str()), method, names));
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
+});
+
+/// The path as the router sees it (`%00` is a NUL there).
+fn percent_decode(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Turns the plain-text errors that actix answers itself (a body over the limit, a path
@@ -238,39 +220,13 @@ pub fn body_too_large_detail() -> String {
     )
 }
 
-/// Every API path of the OpenAPI document (relative to `/api/v1`) with its methods.
-static API_ROUTES: LazyLock<Vec<(ResourceDef, Vec<Method>)>> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .paths
-        .paths
-        .iter()
-        .map(|(path, item)| {
-            let methods = [
-                (Method::GET, item.get.is_some()),
-                (Method::POST, item.post.is_some()),
-                (Method::PUT, item.put.is_some()),
-                (Method::PATCH, item.patch.is_some()),
-                (Method::DELETE, item.delete.is_some()),
-            ]
-            .into_iter()
-            .filter_map(|(m, has)| has.then_some(m))
-            .collect();
-            (ResourceDef::new(path.as_str()), methods)
-        })
-        .collect()
-});
-
 /// For an API path that exists with other methods: the 405 that lists them.
 pub fn method_not_allowed(req: &HttpRequest) -> Option<AppError> {
     let path = req.path().strip_prefix("/api/v1")?;
     let mut allow: Vec<Method> = Vec::new();
-    for (def, methods) in API_ROUTES.iter() {
-        if def.is_match(path) {
-            for m in methods {
-                if !allow.contains(m) {
-                    allow.push(m.clone());
-                }
-            }
+    for (def, method, _) in API_OPERATIONS.iter() {
+        if def.is_match(path) && !allow.contains(method) {
+            allow.push(method.clone());
         }
     }
     if allow.is_empty() || allow.contains(req.method()) {
