@@ -57,6 +57,19 @@ pub struct Browser<'a> {
     pub referer: Option<&'a str>,
 }
 
+/// Each page, requested with `method` by a signed-out browser, sends it to `/sign-in`.
+pub async fn assert_sends_to_sign_in(address: &str, method: &str, paths: &[&str]) {
+    for path in paths {
+        let r = browse(address, method, path, Browser::default(), &[]).await;
+        assert_eq!(r.status, 303, "{method} {path}");
+        assert_eq!(
+            r.header("location").as_deref(),
+            Some("/sign-in"),
+            "{method} {path}"
+        );
+    }
+}
+
 /// A GET or a form POST to `address`, redirects not followed.
 pub async fn browse(
     address: &str,

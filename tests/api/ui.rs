@@ -81,7 +81,9 @@ mod pages {
 
     use serde_json::json;
 
-    use crate::accounts::{browse, get_page, member, sign_in, Browser, Page, PASSWORD};
+    use crate::accounts::{
+        assert_sends_to_sign_in, browse, get_page, member, sign_in, Browser, Page, PASSWORD,
+    };
     use crate::helpers::{day, s, spawn_app, Clinic, TestApp};
 
     /// A clinic with an organic-silicon cocktail, two lots (one expiring first), and a
@@ -205,20 +207,13 @@ mod pages {
     #[actix_web::test]
     async fn every_page_sends_a_signed_out_visitor_to_sign_in() {
         let app = spawn_app().await;
-        for path in ["/", "/sessions/new", "/sessions", "/sessions/x", "/courses"] {
-            let r = browse(&app.address, "GET", path, Browser::default(), &[]).await;
-            assert_eq!(r.status, 303, "{path}");
-            assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-        }
-        let r = browse(
+        assert_sends_to_sign_in(
             &app.address,
-            "POST",
-            "/sessions/new",
-            Browser::default(),
-            &[],
+            "GET",
+            &["/", "/sessions/new", "/sessions", "/sessions/x", "/courses"],
         )
         .await;
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"));
+        assert_sends_to_sign_in(&app.address, "POST", &["/sessions/new"]).await;
     }
 
     #[actix_web::test]

@@ -3,7 +3,9 @@
 
 use serde_json::json;
 
-use crate::accounts::{browse, get_page, member, sign_in, Browser, Page, PASSWORD};
+use crate::accounts::{
+    assert_sends_to_sign_in, browse, get_page, member, sign_in, Browser, Page, PASSWORD,
+};
 use crate::helpers::{day, s, spawn_app, Clinic, TestApp};
 
 /// A clinic whose lot SI-TRACE was used by PAT-A and PAT-B, then recalled (so one open
@@ -118,23 +120,25 @@ fn post_forms(page: &Page) -> usize {
 #[actix_web::test]
 async fn the_audit_pages_send_a_signed_out_visitor_to_sign_in() {
     let app = spawn_app().await;
-    for path in [
-        "/recalls",
-        "/recalls/x",
-        "/exports",
-        "/exports.csv?kind=movements",
-        "/audit-log",
-        "/audit-log?action=open",
-    ] {
-        let r = browse(&app.address, "GET", path, Browser::default(), &[]).await;
-        assert_eq!(r.status, 303, "{path}");
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
-    for path in ["/recalls/x/contacts/y", "/recalls/x/close"] {
-        let r = browse(&app.address, "POST", path, Browser::default(), &[]).await;
-        assert_eq!(r.status, 303, "{path}");
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
+    assert_sends_to_sign_in(
+        &app.address,
+        "GET",
+        &[
+            "/recalls",
+            "/recalls/x",
+            "/exports",
+            "/exports.csv?kind=movements",
+            "/audit-log",
+            "/audit-log?action=open",
+        ],
+    )
+    .await;
+    assert_sends_to_sign_in(
+        &app.address,
+        "POST",
+        &["/recalls/x/contacts/y", "/recalls/x/close"],
+    )
+    .await;
 }
 
 #[actix_web::test]

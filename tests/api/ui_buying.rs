@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::accounts::{browse, get_page, member, sign_in, Browser, Page, PASSWORD};
+use crate::accounts::{
+    assert_sends_to_sign_in, browse, get_page, member, sign_in, Browser, Page, PASSWORD,
+};
 use crate::helpers::{s, spawn_app, Clinic, TestApp};
 
 const GTIN_HA: &str = "09520123456795";
@@ -181,16 +183,8 @@ async fn lots_numbered(app: &TestApp, token: &str, number: &str) -> Vec<Value> {
 #[actix_web::test]
 async fn the_buying_pages_send_a_signed_out_visitor_to_sign_in() {
     let app = spawn_app().await;
-    for path in ["/receive"] {
-        let r = browse(&app.address, "GET", path, Browser::default(), &[]).await;
-        assert_eq!(r.status, 303, "{path}");
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
-    for path in ["/receive"] {
-        let r = browse(&app.address, "POST", path, Browser::default(), &[]).await;
-        assert_eq!(r.status, 303, "{path}");
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
+    assert_sends_to_sign_in(&app.address, "GET", &["/receive"]).await;
+    assert_sends_to_sign_in(&app.address, "POST", &["/receive"]).await;
 }
 
 #[actix_web::test]
@@ -436,25 +430,27 @@ async fn low_stock(app: &TestApp, d: &Desk) -> String {
 #[actix_web::test]
 async fn the_order_pages_send_a_signed_out_visitor_to_sign_in() {
     let app = spawn_app().await;
-    for path in [
-        "/reorder",
-        "/purchase-orders",
-        "/purchase-orders/x",
-        "/purchase-orders/x.csv",
-    ] {
-        let r = browse(&app.address, "GET", path, Browser::default(), &[]).await;
-        assert_eq!(r.status, 303, "{path}");
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
-    for path in [
-        "/reorder",
-        "/purchase-orders/x/send",
-        "/purchase-orders/x/receive",
-    ] {
-        let r = browse(&app.address, "POST", path, Browser::default(), &[]).await;
-        assert_eq!(r.status, 303, "{path}");
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
+    assert_sends_to_sign_in(
+        &app.address,
+        "GET",
+        &[
+            "/reorder",
+            "/purchase-orders",
+            "/purchase-orders/x",
+            "/purchase-orders/x.csv",
+        ],
+    )
+    .await;
+    assert_sends_to_sign_in(
+        &app.address,
+        "POST",
+        &[
+            "/reorder",
+            "/purchase-orders/x/send",
+            "/purchase-orders/x/receive",
+        ],
+    )
+    .await;
 }
 
 #[actix_web::test]

@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::accounts::{browse, get_page, member, sign_in, Browser, Page, PASSWORD};
+use crate::accounts::{
+    assert_sends_to_sign_in, browse, get_page, member, sign_in, Browser, Page, PASSWORD,
+};
 use crate::helpers::{day, s, spawn_app, Clinic, TestApp};
 
 /// A clinic with a low product (HA-LOW: 2 ml, reorder point 4), a well-stocked one
@@ -98,21 +100,24 @@ pub(crate) async fn post_page(
 #[actix_web::test]
 async fn the_new_pages_send_a_signed_out_visitor_to_sign_in() {
     let app = spawn_app().await;
-    for path in [
-        "/stock",
-        "/lots/x",
-        "/trace",
-        "/trace?lot_number=A",
-        "/trace.csv",
-    ] {
-        let r = browse(&app.address, "GET", path, Browser::default(), &[]).await;
-        assert_eq!(r.status, 303, "{path}");
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
-    for path in ["/lots/x/quarantine", "/lots/x/release", "/lots/x/recall"] {
-        let r = browse(&app.address, "POST", path, Browser::default(), &[]).await;
-        assert_eq!(r.header("location").as_deref(), Some("/sign-in"), "{path}");
-    }
+    assert_sends_to_sign_in(
+        &app.address,
+        "GET",
+        &[
+            "/stock",
+            "/lots/x",
+            "/trace",
+            "/trace?lot_number=A",
+            "/trace.csv",
+        ],
+    )
+    .await;
+    assert_sends_to_sign_in(
+        &app.address,
+        "POST",
+        &["/lots/x/quarantine", "/lots/x/release", "/lots/x/recall"],
+    )
+    .await;
 }
 
 #[actix_web::test]
