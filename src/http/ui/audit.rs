@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::session::WebConfig;
-use super::treatment::{human, Opt};
+use super::treatment::{human, select_options, Opt};
 use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::audit::AuditFilter;
 use crate::db::recalls::{RecallCase, RecallContact};
@@ -475,16 +475,13 @@ async fn exports_view(
     exports::authorize(&session.actor)?;
     let actor = session.actor.clone();
     let products = run(state, move |conn| catalog::list_products(conn, &actor)).await?;
-    let mut product_opts = vec![Opt {
-        value: String::new(),
-        label: "All products".into(),
-        selected: form.product_id.is_empty(),
-    }];
-    product_opts.extend(products.into_iter().map(|p| Opt {
-        selected: p.id == form.product_id,
-        value: p.id.to_string(),
-        label: format!("{} ({})", p.name, p.sku),
-    }));
+    let product_opts = select_options(
+        "All products",
+        &form.product_id,
+        products
+            .into_iter()
+            .map(|p| (p.id.to_string(), format!("{} ({})", p.name, p.sku))),
+    );
     Ok(page(
         status,
         &ExportsPage {
@@ -716,23 +713,15 @@ pub async fn audit_page(
         Ok((choices, entries))
     })
     .await?;
-    let all = |label: &str, chosen: &str| Opt {
-        value: String::new(),
-        label: label.to_string(),
-        selected: chosen.is_empty(),
-    };
-    let mut people_opts = vec![all("Everyone", &form.person)];
-    people_opts.extend(choices.people.into_iter().map(|(id, name)| Opt {
-        selected: id == form.person,
-        value: id,
-        label: name,
-    }));
-    let mut action_opts = vec![all("Every action", &form.action)];
-    action_opts.extend(choices.actions.into_iter().map(|a| Opt {
-        selected: a == form.action,
-        label: human(&a),
-        value: a,
-    }));
+    let people_opts = select_options("Everyone", &form.person, choices.people);
+    let action_opts = select_options(
+        "Every action",
+        &form.action,
+        choices.actions.into_iter().map(|a| {
+            let label = human(&a);
+            (a, label)
+        }),
+    );
     let rows = entries
         .into_iter()
         .map(|(e, name, changes)| AuditRow {

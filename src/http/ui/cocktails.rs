@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::forecast::unit_label;
 use super::session::WebConfig;
-use super::treatment::{human, Opt};
+use super::treatment::{human, select_options, Opt};
 use super::{check_posted, page, see_other, Frame, Signed, UiError};
 use crate::db::formulations::FormulationVersion;
 use crate::db::products::Product;
@@ -216,17 +216,13 @@ fn form_view(
     products: &[Product],
 ) -> FormView {
     let options = |selected: &str| {
-        let mut o = vec![Opt {
-            value: String::new(),
-            label: "— none —".into(),
-            selected: selected.is_empty(),
-        }];
-        o.extend(products.iter().map(|p| Opt {
-            value: p.id.to_string(),
-            label: product_label(p),
-            selected: p.id == selected,
-        }));
-        o
+        select_options(
+            "— none —",
+            selected,
+            products
+                .iter()
+                .map(|p| (p.id.to_string(), product_label(p))),
+        )
     };
     let mut rows: Vec<RowView> = f
         .rows
@@ -249,16 +245,13 @@ fn form_view(
             amount_error: None,
         });
     }
-    let mut methods = vec![Opt {
-        value: String::new(),
-        label: "— choose —".into(),
-        selected: f.method.is_empty(),
-    }];
-    methods.extend(Method::ALL.iter().map(|m| Opt {
-        value: m.as_str().into(),
-        label: m.label().into(),
-        selected: m.as_str() == f.method,
-    }));
+    let methods = select_options(
+        "— choose —",
+        &f.method,
+        Method::ALL
+            .iter()
+            .map(|m| (m.as_str().to_string(), m.label().to_string())),
+    );
     FormView {
         action,
         button,
@@ -377,17 +370,13 @@ fn applies_to(
 }
 
 fn product_options(products: &[Product], selected: &str) -> Vec<Opt> {
-    let mut o = vec![Opt {
-        value: String::new(),
-        label: "— none (use the ingredient, or every treatment) —".into(),
-        selected: selected.is_empty(),
-    }];
-    o.extend(products.iter().map(|p| Opt {
-        value: p.id.to_string(),
-        label: product_label(p),
-        selected: p.id == selected,
-    }));
-    o
+    select_options(
+        "— none (use the ingredient, or every treatment) —",
+        selected,
+        products
+            .iter()
+            .map(|p| (p.id.to_string(), product_label(p))),
+    )
 }
 
 // ---- /cocktails

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::session::WebConfig;
-use super::treatment::{human, Opt};
+use super::treatment::{human, select_options, Opt};
 use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
 use crate::db::suppliers::Supplier;
@@ -153,17 +153,11 @@ fn form_of(p: &Product) -> ProductForm {
 
 /// The supplier select: none, or one of the clinic's suppliers.
 fn supplier_options(suppliers: &[Supplier], selected: &str) -> Vec<Opt> {
-    let mut options = vec![Opt {
-        value: String::new(),
-        label: "None".into(),
-        selected: selected.is_empty(),
-    }];
-    options.extend(suppliers.iter().map(|s| Opt {
-        value: s.id.to_string(),
-        label: s.name.clone(),
-        selected: s.id == selected,
-    }));
-    options
+    select_options(
+        "None",
+        selected,
+        suppliers.iter().map(|s| (s.id.to_string(), s.name.clone())),
+    )
 }
 
 /// A select of a vocabulary's names, `selected` chosen.

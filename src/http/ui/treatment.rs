@@ -34,6 +34,27 @@ pub struct Opt {
     pub selected: bool,
 }
 
+/// A `<select>`'s options: a blank first choice labelled `blank` (nothing chosen), then
+/// each `(value, label)`; the one whose value is `selected` is selected.
+pub fn select_options(
+    blank: &str,
+    selected: &str,
+    items: impl IntoIterator<Item = (String, String)>,
+) -> Vec<Opt> {
+    let first = Opt {
+        value: String::new(),
+        label: blank.to_string(),
+        selected: selected.is_empty(),
+    };
+    std::iter::once(first)
+        .chain(items.into_iter().map(|(value, label)| Opt {
+            selected: value == selected,
+            value,
+            label,
+        }))
+        .collect()
+}
+
 fn opt(value: &str, label: String, selected: bool) -> Opt {
     Opt {
         value: value.to_string(),
