@@ -121,6 +121,17 @@ pub fn list_tokens(conn: &mut Conn, staff_id: &StaffId) -> QueryResult<Vec<Token
         .load(conn)
 }
 
+/// The tokens that still work of several people at once (one query for a staff list),
+/// oldest first.
+pub fn list_tokens_of(conn: &mut Conn, staff_ids: &[StaffId]) -> QueryResult<Vec<Token>> {
+    tokens::table
+        .filter(tokens::staff_id.eq_any(staff_ids))
+        .filter(tokens::revoked_at.is_null())
+        .order((tokens::created_at, tokens::id))
+        .select(Token::as_select())
+        .load(conn)
+}
+
 pub fn find_live_token_of(
     conn: &mut Conn,
     staff_id: &StaffId,

@@ -171,6 +171,28 @@ pub fn list_staff(conn: &mut Conn, actor: &Actor, clinic_id: &ClinicId) -> AppRe
         .collect()
 }
 
+/// The clinic's staff, each with the tokens that still work (for the staff page; one
+/// token query for everyone, not one per person).
+pub fn list_staff_with_tokens(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic_id: &ClinicId,
+) -> AppResult<Vec<(Account, Vec<Token>)>> {
+    let people = list_staff(conn, actor, clinic_id)?;
+    let ids: Vec<StaffId> = people.iter().map(|a| a.staff.id.clone()).collect();
+    let mut by_person: std::collections::HashMap<StaffId, Vec<Token>> = Default::default();
+    for t in repo::list_tokens_of(conn, &ids)? {
+        by_person.entry(t.staff_id.clone()).or_default().push(t);
+    }
+    Ok(people
+        .into_iter()
+        .map(|a| {
+            let tokens = by_person.remove(&a.staff.id).unwrap_or_default();
+            (a, tokens)
+        })
+        .collect())
+}
+
 /// What `PATCH /staff/{id}` may change. `None` keeps the value.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -126,13 +126,7 @@ async fn staff_view(
     let actor = session.actor.clone();
     let clinic = actor.clinic_for(Action::ManageStaff)?.clone();
     let people = run(state, move |conn| {
-        accounts::list_staff(conn, &actor, &clinic)?
-            .into_iter()
-            .map(|a| {
-                let tokens = accounts::staff_tokens(conn, &actor, &a.staff.id)?;
-                Ok((a, tokens))
-            })
-            .collect::<Result<Vec<_>, AppError>>()
+        accounts::list_staff_with_tokens(conn, &actor, &clinic)
     })
     .await?;
     let refused = outcome.refused;
