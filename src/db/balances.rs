@@ -91,6 +91,27 @@ const SHIFT_SQL: &str = "UPDATE product_balances SET \
                        AND NOT ($4 > 0 AND $8 = 'available' AND $6 = $5) THEN $9 ELSE next_stale END \
     WHERE clinic_id = $1 AND product_id = $2";
 
+/// Locks the products' rows, in product order, until the transaction ends. Every writer
+/// of lots takes these first (sessions for all their products at once), so writers of
+/// one product take turns and no two ever wait on each other in a circle: balance rows
+/// in product order, then lots, then open vials. A no-op on SQLite, whose write
+/// transaction already excludes every other writer.
+pub fn lock(conn: &mut Conn, clinic_id: &ClinicId, products: &[&ProductId]) -> QueryResult<()> {
+    if let Conn::Pg(pg) = conn {
+        let mut sorted: Vec<&str> = products.iter().map(|p| p.as_str()).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        product_balances::table
+            .filter(product_balances::clinic_id.eq(clinic_id.as_str()))
+            .filter(product_balances::product_id.eq_any(sorted))
+            .order(product_balances::product_id)
+            .select(product_balances::product_id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 /// Moves the product's balance from a lot's `before` to its `after` (a new lot's
 /// `before` has nothing on hand). Call in the transaction that changed the lot.
 pub fn shift(
@@ -283,22 +304,16 @@ pub fn add_daily_use(
         return Ok(());
     }
     // One multi-row upsert for the whole session.
-    let rows: Vec<String> = (0..uses.len())
-        .map(|i| {
-            let n = 4 * i;
-            format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
-        })
-        .collect();
     let sql = portable_sql(
         conn,
         &format!(
             "INSERT INTO product_daily_use (clinic_id, product_id, day, quantity) VALUES {} \
              ON CONFLICT (clinic_id, day, product_id) \
              DO UPDATE SET quantity = product_daily_use.quantity + excluded.quantity",
-            rows.join(", ")
+            super::values_list(uses.len(), 4)
         ),
     );
-    let mut q = diesel::sql_query(sql).into_boxed::<<Conn as diesel::Connection>::Backend>();
+    let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
     for (product_id, day, quantity) in uses {
         q = q
             .bind::<Text, _>(clinic_id)

@@ -80,16 +80,52 @@ impl Written {
     }
 }
 
-/// Adds `delta` to a lot's on-hand stock unless that would take it below zero, and moves
-/// its product's balance with it. Returns false (and changes nothing) when there is not
-/// enough. The check and the write are one statement, so concurrent writers on several
-/// instances can never oversell.
-pub fn apply_delta(
+/// Adds each lot's delta to its on-hand stock unless that would take it below zero, and
+/// moves the products' balances with them. Answers the first lot refused, with nothing
+/// changed by this call for it (the caller rolls the transaction back). Each check and
+/// write is one statement, so concurrent writers on several instances can never oversell.
+///
+/// Order, so that no two writers wait on each other in a circle: the products' balance
+/// rows (`balances::lock`, unless `locked` says the caller already holds them), then the
+/// lots in id order, then the balances in product order.
+pub fn apply_deltas(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    product_ids: &[&ProductId],
+    deltas: &[(LotId, Decimal)],
+    locked: bool,
+) -> QueryResult<Result<(), LotId>> {
+    if !locked {
+        balances::lock(conn, clinic_id, product_ids)?;
+    }
+    let mut sorted: Vec<&(LotId, Decimal)> = deltas.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut shifts = Vec::with_capacity(sorted.len());
+    for (lot_id, delta) in sorted {
+        let Some(w) = add_on_hand(conn, clinic_id, lot_id, *delta)? else {
+            return Ok(Err(lot_id.clone()));
+        };
+        let after = w.state();
+        let before = LotState {
+            on_hand: after.on_hand - *delta,
+            ..after
+        };
+        shifts.push((w.product_id, lot_id, before, after));
+    }
+    shifts.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    for (product_id, _, before, after) in shifts {
+        balances::shift(conn, clinic_id, &product_id, before, after)?;
+    }
+    Ok(Ok(()))
+}
+
+/// One lot's guarded `on_hand` change, read back. None when it would leave the bounds.
+fn add_on_hand(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     lot_id: &LotId,
     delta: Decimal,
-) -> QueryResult<bool> {
+) -> QueryResult<Option<Written>> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
     let max = Decimal::from(crate::domain::quantity::MAX_MAGNITUDE);
     // The bounds keep the balance far from 64-bit overflow (SQLite would turn it into a
@@ -100,7 +136,7 @@ pub fn apply_delta(
          WHERE clinic_id = $1 AND id = $2 AND on_hand <= $5 AND on_hand >= $6 \
          RETURNING product_id, status, expires_on, on_hand",
     );
-    let written: Option<Written> = diesel::sql_query(sql)
+    diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)
         .bind::<Text, _>(lot_id)
         .bind::<BigInt, _>(Scaled(delta))
@@ -108,17 +144,7 @@ pub fn apply_delta(
         .bind::<BigInt, _>(Scaled(max - delta))
         .bind::<BigInt, _>(Scaled(-delta))
         .get_result(conn)
-        .optional()?;
-    let Some(w) = written else {
-        return Ok(false);
-    };
-    let after = w.state();
-    let before = LotState {
-        on_hand: after.on_hand - delta,
-        ..after
-    };
-    balances::shift(conn, clinic_id, &w.product_id, before, after)?;
-    Ok(true)
+        .optional()
 }
 
 /// Records another delivery of a lot that is already known.
@@ -139,16 +165,19 @@ pub fn add_received(
 }
 
 /// Moves a lot from status `from` to `to`, and its stock between the product's balance
-/// columns. Returns false (and changes nothing) when the lot is no longer in `from`.
+/// columns (its balance row locked first, as `apply_deltas` does). Returns false (and
+/// changes nothing) when the lot is no longer in `from`.
 pub fn set_status(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &LotId,
+    lot: (&ProductId, &LotId),
     from: LotStatus,
     to: LotStatus,
     reason: &str,
 ) -> QueryResult<bool> {
     use diesel::sql_types::{Text, Timestamp};
+    let (product_id, lot_id) = lot;
+    balances::lock(conn, clinic_id, &[product_id])?;
     let sql = super::portable_sql(
         conn,
         "UPDATE lots SET status = $4, status_reason = $5, updated_at = $6 \
@@ -209,6 +238,20 @@ pub fn any_for_product(
             .filter(lots::product_id.eq(product_id)),
     ))
     .get_result(conn)
+}
+
+/// Every lot of these products, for planning a session (one statement).
+pub fn list_of_products(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    product_ids: &[&ProductId],
+) -> QueryResult<Vec<Lot>> {
+    lots::table
+        .filter(lots::clinic_id.eq(clinic_id))
+        .filter(lots::product_id.eq_any(product_ids.iter().map(|p| p.as_str())))
+        .order((lots::expires_on, lots::lot_number))
+        .select(Lot::as_select())
+        .load(conn)
 }
 
 /// Filters of `GET /lots`; every one optional.

@@ -284,6 +284,23 @@ where
     Ok(value)
 }
 
+/// `($1, $2, …), (…)` for a multi-row `INSERT` of `rows` rows of `columns` values, for
+/// `portable_sql`. Callers keep `rows × columns` under SQLite's 32,766 binds.
+pub fn values_list(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The backend type of `Conn`, for queries built with a variable number of binds.
+pub type Backend = <Conn as Connection>::Backend;
+
 /// A new random id, stored as text in both databases.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -28,11 +28,36 @@ pub struct Movement {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut Conn, m: &Movement) -> QueryResult<()> {
-    diesel::insert_into(movements::table)
-        .values(m.clone())
-        .execute(conn)
-        .map(|_| ())
+/// Inserts movements with one multi-row statement per 1,000 (11 binds a row).
+pub fn insert_all(conn: &mut Conn, moves: &[Movement]) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    for chunk in moves.chunks(1000) {
+        let sql = super::portable_sql(
+            conn,
+            &format!(
+                "INSERT INTO movements (id, clinic_id, lot_id, product_id, kind, quantity, actor_id, \
+                 reason, session_id, reverses_id, created_at) VALUES {}",
+                super::values_list(chunk.len(), 11)
+            ),
+        );
+        let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+        for m in chunk {
+            q = q
+                .bind::<Text, _>(&m.id)
+                .bind::<Text, _>(&m.clinic_id)
+                .bind::<Text, _>(&m.lot_id)
+                .bind::<Text, _>(&m.product_id)
+                .bind::<Text, _>(m.kind)
+                .bind::<BigInt, _>(Scaled(m.quantity))
+                .bind::<Text, _>(&m.actor_id)
+                .bind::<Nullable<Text>, _>(&m.reason)
+                .bind::<Nullable<Text>, _>(&m.session_id)
+                .bind::<Nullable<Text>, _>(&m.reverses_id)
+                .bind::<Timestamp, _>(m.created_at);
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Clone)]

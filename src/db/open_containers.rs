@@ -15,6 +15,7 @@ use crate::domain::ids::{ClinicId, LotId, ProductId};
 pub struct OpenContainer {
     pub id: String,
     pub lot_id: LotId,
+    pub product_id: ProductId,
     #[diesel(deserialize_as = Scaled)]
     pub remaining: Decimal,
     pub beyond_use_at: NaiveDateTime,
@@ -29,6 +30,21 @@ pub fn list(
     open::table
         .filter(open::clinic_id.eq(clinic_id))
         .filter(open::product_id.eq(product_id))
+        .filter(open::closed_at.is_null())
+        .order(open::beyond_use_at)
+        .select(OpenContainer::as_select())
+        .load(conn)
+}
+
+/// The open vials of these products (one statement).
+pub fn list_of_products(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    product_ids: &[&ProductId],
+) -> QueryResult<Vec<OpenContainer>> {
+    open::table
+        .filter(open::clinic_id.eq(clinic_id))
+        .filter(open::product_id.eq_any(product_ids.iter().map(|p| p.as_str())))
         .filter(open::closed_at.is_null())
         .order(open::beyond_use_at)
         .select(OpenContainer::as_select())

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::schema::{sessions, staff};
 use super::types::{Scaled, TextList};
 use super::Conn;
-use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId, SessionId, StaffId};
+use crate::domain::ids::{ClinicId, FormulationId, LotId, SessionId, StaffId};
 use crate::domain::treatment::{Area, Method, SessionStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -102,25 +102,6 @@ pub fn mark_voided(
     ))
     .execute(conn)?;
     Ok(n == 1)
-}
-
-/// Locks the product's lots for the rest of the transaction (PostgreSQL), so concurrent
-/// sessions plan one after another on fresh balances. SQLite needs nothing: its write
-/// transactions already run one at a time.
-pub fn lock_product_lots(
-    conn: &mut Conn,
-    clinic_id: &ClinicId,
-    product_id: &ProductId,
-) -> QueryResult<()> {
-    if let Conn::Pg(_) = conn {
-        diesel::sql_query(
-            "SELECT id FROM lots WHERE clinic_id = $1 AND product_id = $2 ORDER BY id FOR UPDATE",
-        )
-        .bind::<diesel::sql_types::Text, _>(clinic_id)
-        .bind::<diesel::sql_types::Text, _>(product_id)
-        .execute(conn)?;
-    }
-    Ok(())
 }
 
 /// The ids of the movements a session made (for voiding).

@@ -49,47 +49,72 @@ impl From<Variance> for Line {
     }
 }
 
-pub fn insert_usage(
+/// A session's usage rows, in order, with one statement (items are capped well under
+/// SQLite's bind limit).
+pub fn insert_usage_all(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     session_id: &SessionId,
-    position: i64,
-    u: &Usage,
+    used: &[Usage],
 ) -> QueryResult<()> {
-    diesel::insert_into(usage::table)
-        .values((
-            usage::id.eq(super::new_id()),
-            usage::clinic_id.eq(clinic_id),
-            usage::session_id.eq(session_id),
-            usage::product_id.eq(&u.product_id),
-            usage::lot_id.eq(&u.lot_id),
-            usage::quantity.eq(Scaled(u.quantity)),
-            usage::wasted.eq(Scaled(u.wasted)),
-            usage::position.eq(position),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    use diesel::sql_types::{BigInt, Text};
+    if used.is_empty() {
+        return Ok(());
+    }
+    let sql = super::portable_sql(
+        conn,
+        &format!(
+            "INSERT INTO session_usage (id, clinic_id, session_id, product_id, lot_id, quantity, \
+             wasted, position) VALUES {}",
+            super::values_list(used.len(), 8)
+        ),
+    );
+    let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+    for (position, u) in (0_i64..).zip(used) {
+        q = q
+            .bind::<Text, _>(super::new_id())
+            .bind::<Text, _>(clinic_id)
+            .bind::<Text, _>(session_id)
+            .bind::<Text, _>(&u.product_id)
+            .bind::<Text, _>(&u.lot_id)
+            .bind::<BigInt, _>(Scaled(u.quantity))
+            .bind::<BigInt, _>(Scaled(u.wasted))
+            .bind::<BigInt, _>(position);
+    }
+    q.execute(conn).map(|_| ())
 }
 
-pub fn insert_line(
+/// A session's planned-against-actual lines, in order, with one statement.
+pub fn insert_lines_all(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     session_id: &SessionId,
-    position: i64,
-    l: &Line,
+    lines: &[Line],
 ) -> QueryResult<()> {
-    diesel::insert_into(lines::table)
-        .values((
-            lines::id.eq(super::new_id()),
-            lines::clinic_id.eq(clinic_id),
-            lines::session_id.eq(session_id),
-            lines::product_id.eq(&l.product_id),
-            lines::planned.eq(l.planned.map(Scaled)),
-            lines::actual.eq(Scaled(l.actual)),
-            lines::position.eq(position),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let sql = super::portable_sql(
+        conn,
+        &format!(
+            "INSERT INTO session_lines (id, clinic_id, session_id, product_id, planned, actual, \
+             position) VALUES {}",
+            super::values_list(lines.len(), 7)
+        ),
+    );
+    let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+    for (position, l) in (0_i64..).zip(lines) {
+        q = q
+            .bind::<Text, _>(super::new_id())
+            .bind::<Text, _>(clinic_id)
+            .bind::<Text, _>(session_id)
+            .bind::<Text, _>(&l.product_id)
+            .bind::<Nullable<BigInt>, _>(l.planned.map(Scaled))
+            .bind::<BigInt, _>(Scaled(l.actual))
+            .bind::<BigInt, _>(position);
+    }
+    q.execute(conn).map(|_| ())
 }
 
 pub fn usage_of(conn: &mut Conn, session_id: &SessionId) -> QueryResult<Vec<Usage>> {

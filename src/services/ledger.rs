@@ -1,6 +1,8 @@
 //! The stock ledger's one writer. Every change of stock is a movement plus the matching
 //! change of the lot's running balance, in one transaction; nothing else writes movements.
 
+use std::collections::BTreeMap;
+
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -10,7 +12,7 @@ use crate::db::lots::{self};
 use crate::db::movements::{self, Movement, MovementFilter};
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
-use crate::domain::ids::{ClinicId, LotId, SessionId};
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::ledger::{manual_delta, MovementKind};
 use crate::domain::role::Action;
 use crate::domain::{quantity, required_text, Checks};
@@ -54,50 +56,105 @@ pub fn record(
     lot_id: &LotId,
     entry: Entry,
 ) -> AppResult<Movement> {
-    let delta = entry.delta;
-    if !lots::apply_delta(conn, clinic, lot_id, delta)? {
-        let lot = get_lot_in(conn, clinic, lot_id)?;
-        if delta > Decimal::ZERO {
-            return Err(AppError::conflict(
-                ConflictKind::InvalidState,
-                format!(
-                    "lot {} cannot hold {delta} {} more",
-                    lot.lot_number, product.stock_unit
-                ),
-            ));
-        }
-        return Err(AppError::Conflict {
-            kind: ConflictKind::NotEnoughStock,
-            detail: format!(
-                "not enough stock in lot {} of {}: {} {} on hand, {} {} needed",
-                lot.lot_number,
-                product.sku,
-                lot.on_hand,
-                product.stock_unit,
-                -delta,
-                product.stock_unit
-            ),
-            extra: Some(serde_json::json!({
-                "lot_id": lot.id, "lot_number": lot.lot_number,
-                "on_hand": lot.on_hand.to_string(), "requested": (-delta).to_string(),
-            })),
-        });
+    let mut moves = record_all(
+        conn,
+        actor,
+        clinic,
+        vec![(product, lot_id.clone(), entry)],
+        false,
+    )?;
+    moves
+        .pop()
+        .ok_or_else(|| AppError::Internal("a recorded movement went missing".into()))
+}
+
+/// Writes several movements at once: each lot's balance moves by the sum of its
+/// entries, then all movements go in with one statement. Refuses the whole batch (the
+/// caller's transaction rolls back) when a lot would go below zero. `locked` says the
+/// caller already holds the products' balance rows (`db::balances::lock`).
+pub fn record_all(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &ClinicId,
+    entries: Vec<(&Product, LotId, Entry)>,
+    locked: bool,
+) -> AppResult<Vec<Movement>> {
+    let mut net: BTreeMap<LotId, Decimal> = BTreeMap::new();
+    for (_, lot_id, entry) in &entries {
+        *net.entry(lot_id.clone()).or_default() += entry.delta;
     }
-    let m = Movement {
-        id: db::new_id(),
-        clinic_id: clinic.clone(),
-        lot_id: lot_id.clone(),
-        product_id: product.id.clone(),
-        kind: entry.kind,
-        quantity: delta,
-        actor_id: actor.staff_id.clone(),
-        reason: entry.reason,
-        session_id: entry.session_id,
-        reverses_id: entry.reverses_id,
-        created_at: db::now(),
+    let deltas: Vec<(LotId, Decimal)> = net.into_iter().collect();
+    let products: Vec<&ProductId> = entries.iter().map(|(p, _, _)| &p.id).collect();
+    if let Err(refused) = lots::apply_deltas(conn, clinic, &products, &deltas, locked)? {
+        let delta = deltas
+            .iter()
+            .find(|(l, _)| l == &refused)
+            .map_or(Decimal::ZERO, |(_, d)| *d);
+        let product = entries
+            .iter()
+            .find(|(_, l, _)| l == &refused)
+            .map(|(p, _, _)| *p)
+            .ok_or_else(|| AppError::Internal(format!("lot {refused} was not in the batch")))?;
+        return Err(refusal(conn, clinic, product, &refused, delta));
+    }
+    let created_at = db::now();
+    let moves: Vec<Movement> = entries
+        .into_iter()
+        .map(|(product, lot_id, entry)| Movement {
+            id: db::new_id(),
+            clinic_id: clinic.clone(),
+            lot_id,
+            product_id: product.id.clone(),
+            kind: entry.kind,
+            quantity: entry.delta,
+            actor_id: actor.staff_id.clone(),
+            reason: entry.reason,
+            session_id: entry.session_id,
+            reverses_id: entry.reverses_id,
+            created_at,
+        })
+        .collect();
+    movements::insert_all(conn, &moves)?;
+    Ok(moves)
+}
+
+/// Why a lot refused `delta`: it would overflow, or there is not enough.
+fn refusal(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    product: &Product,
+    lot_id: &LotId,
+    delta: Decimal,
+) -> AppError {
+    let lot = match get_lot_in(conn, clinic, lot_id) {
+        Ok(lot) => lot,
+        Err(e) => return e,
     };
-    movements::insert(conn, &m)?;
-    Ok(m)
+    if delta > Decimal::ZERO {
+        return AppError::conflict(
+            ConflictKind::InvalidState,
+            format!(
+                "lot {} cannot hold {delta} {} more",
+                lot.lot_number, product.stock_unit
+            ),
+        );
+    }
+    AppError::Conflict {
+        kind: ConflictKind::NotEnoughStock,
+        detail: format!(
+            "not enough stock in lot {} of {}: {} {} on hand, {} {} needed",
+            lot.lot_number,
+            product.sku,
+            lot.on_hand,
+            product.stock_unit,
+            -delta,
+            product.stock_unit
+        ),
+        extra: Some(serde_json::json!({
+            "lot_id": lot.id, "lot_number": lot.lot_number,
+            "on_hand": lot.on_hand.to_string(), "requested": (-delta).to_string(),
+        })),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

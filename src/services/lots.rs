@@ -267,7 +267,14 @@ pub fn change_status(
                 format!("cannot {change} lot {}: {e}", lot.lot_number),
             )
         })?;
-        if !lots::set_status(conn, &clinic, &lot.id, current, next, &reason)? {
+        if !lots::set_status(
+            conn,
+            &clinic,
+            (&lot.product_id, &lot.id),
+            current,
+            next,
+            &reason,
+        )? {
             return Err(AppError::Internal(format!(
                 "lot {} changed status under its lock",
                 lot.id

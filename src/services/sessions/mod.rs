@@ -13,18 +13,19 @@
 mod resolve;
 mod take;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::ledger::{record, Entry};
+use super::ledger::{record_all, Entry};
 use super::Actor;
 use crate::db::balances;
 use crate::db::idempotency::{self, IdempotencyRecord};
 use crate::db::movements::Movement;
+use crate::db::products::Product;
 use crate::db::sessions::{self as repo, Session, SessionFilter};
 use crate::db::usage::{self, Line, Usage};
 use crate::db::{self, Conn};
@@ -214,29 +215,25 @@ fn write_session(
         created_at: db::now(),
     };
     repo::insert(conn, &session)?;
-    // Lock every product's lots in one order, so two sessions never wait on each other
-    // in a circle.
-    let products: BTreeSet<&ProductId> = r.items.iter().map(|i| &i.product.id).collect();
-    for product_id in products {
-        repo::lock_product_lots(conn, clinic, product_id)?;
-    }
-    let ctx = take::Take {
-        actor,
-        clinic,
-        session_id,
-        performed_at: r.performed_at,
-    };
+    // Sessions of the same products take turns from here to commit (balance rows in
+    // product order; see `db::balances::lock`), so the plan below is made on balances no
+    // one else is changing.
+    let products: Vec<&ProductId> = r.items.iter().map(|i| &i.product.id).collect();
+    balances::lock(conn, clinic, &products)?;
+    let mut take = take::Take::new(conn, clinic, session_id, r.performed_at, &products)?;
     let mut used: Vec<Usage> = Vec::new();
     for item in &r.items {
-        ctx.item(conn, item, &mut used)?;
+        take.item(conn, item, &mut used)?;
     }
-    for (i, u) in used.iter().enumerate() {
-        usage::insert_usage(conn, clinic, session_id, i as i64, u)?;
-    }
+    let entries = take
+        .entries
+        .iter()
+        .map(|(p, l, e)| (p, l.clone(), e.clone()))
+        .collect();
+    let moves = record_all(conn, actor, clinic, entries, true)?;
+    usage::insert_usage_all(conn, clinic, session_id, &used)?;
     let lines: Vec<Line> = r.lines.into_iter().map(Line::from).collect();
-    for (i, l) in lines.iter().enumerate() {
-        usage::insert_line(conn, clinic, session_id, i as i64, l)?;
-    }
+    usage::insert_lines_all(conn, clinic, session_id, &lines)?;
     let in_course = match &r.formulation {
         Some((formulation_id, _)) => {
             db::courses::mark_next_done(conn, clinic, &r.patient_ref, formulation_id, session_id)?
@@ -244,7 +241,6 @@ fn write_session(
         None => false,
     };
     if !in_course {
-        let moves = repo::movements_of(conn, clinic, session_id)?;
         balances::add_daily_use(conn, clinic, &unplanned_use(&moves, Decimal::ONE))?;
     }
     Ok(SessionDetail {
@@ -322,11 +318,19 @@ pub fn void(
         if !in_course {
             balances::add_daily_use(conn, &clinic, &unplanned_use(&moves, -Decimal::ONE))?;
         }
-        for m in moves {
-            if m.kind == MovementKind::Reversal {
-                continue;
+        let mut products: BTreeMap<ProductId, Product> = BTreeMap::new();
+        for m in &moves {
+            if !products.contains_key(&m.product_id) {
+                let p = super::catalog::get_product_in(conn, &clinic, &m.product_id)?;
+                products.insert(m.product_id.clone(), p);
             }
-            let product = super::catalog::get_product_in(conn, &clinic, &m.product_id)?;
+        }
+        // One batch, so the void locks like a session does (see `db::balances::lock`).
+        let mut entries = Vec::new();
+        for m in moves.iter().filter(|m| m.kind != MovementKind::Reversal) {
+            let product = products
+                .get(&m.product_id)
+                .ok_or_else(|| AppError::Internal(format!("product {} vanished", m.product_id)))?;
             let entry = Entry {
                 kind: MovementKind::Reversal,
                 delta: -m.quantity,
@@ -334,8 +338,9 @@ pub fn void(
                 session_id: Some(id.clone()),
                 reverses_id: Some(m.id.clone()),
             };
-            record(conn, actor, &clinic, &product, &m.lot_id, entry)?;
+            entries.push((product, m.lot_id.clone(), entry));
         }
+        record_all(conn, actor, &clinic, entries, false)?;
         get_in(conn, &clinic, id)
     })
 }
@@ -346,7 +351,7 @@ pub fn void(
 fn unplanned_use(moves: &[Movement], sign: Decimal) -> Vec<(ProductId, NaiveDate, Decimal)> {
     let mut by_day: BTreeMap<(ProductId, NaiveDate), Decimal> = BTreeMap::new();
     for m in moves {
-        if matches!(m.kind, MovementKind::Consume | MovementKind::Waste) {
+        if m.session_id.is_some() && matches!(m.kind, MovementKind::Consume | MovementKind::Waste) {
             *by_day
                 .entry((m.product_id.clone(), m.created_at.date()))
                 .or_default() -= m.quantity * sign;

@@ -1,51 +1,95 @@
-//! Taking one item from stock inside the session's transaction: plan it on fresh
-//! balances (`domain::usage::plan`), update the open vials, write the movements through
-//! the ledger and note what was used.
+//! Taking the items from stock inside the session's transaction: plan each on balances
+//! read once for the whole session (`domain::usage::plan`), update the open vials, and
+//! collect the movements, which `write_session` hands to the ledger in one batch.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 
 use super::resolve::Item;
-use crate::db::lots::{self, Lot, LotFilter};
-use crate::db::open_containers::{self, NewOpenContainer};
+use crate::db::lots::{self, Lot};
+use crate::db::open_containers::{self, NewOpenContainer, OpenContainer};
 use crate::db::products::Product;
 use crate::db::usage::Usage;
 use crate::db::{self, Conn};
-use crate::domain::ids::{ClinicId, SessionId};
+use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::usage::{
     self, per_lot, LotStock, OpenVial, Plan, PlanError, ProductUse, Source,
 };
 use crate::error::{AppError, AppResult, ConflictKind};
-use crate::services::ledger::{record, Entry};
-use crate::services::Actor;
+use crate::services::ledger::Entry;
 
-/// What every item of one session shares.
+/// What every item of one session shares, and what the items so far took.
 pub(super) struct Take<'a> {
-    pub actor: &'a Actor,
     pub clinic: &'a ClinicId,
     pub session_id: &'a SessionId,
     pub performed_at: NaiveDateTime,
+    /// The session's products' lots, read once; their `on_hand` already less what the
+    /// items so far will take.
+    lots: HashMap<ProductId, Vec<Lot>>,
+    /// Open vials read with the lots; a product met again is read afresh, since its
+    /// vials were written meanwhile.
+    open: HashMap<ProductId, Vec<OpenContainer>>,
+    seen: HashSet<ProductId>,
+    /// The movements to record, in order: (product, lot, entry).
+    pub entries: Vec<(Product, LotId, Entry)>,
 }
 
-impl Take<'_> {
-    /// Takes one item and appends what it used to `used`.
-    pub fn item(&self, conn: &mut Conn, item: &Item, used: &mut Vec<Usage>) -> AppResult<()> {
-        let product = &item.product;
-        let lots = lots::list(
-            conn,
-            self.clinic,
-            &LotFilter {
-                product_id: Some(product.id.clone()),
-                ..Default::default()
-            },
-        )?;
-        let plan = self.plan(conn, item, &lots)?;
-        self.open_vials(conn, product, &plan)?;
-        self.write_movements(conn, product, &plan, &lots, used)
+impl<'a> Take<'a> {
+    /// Reads the lots and open vials of every product of the session, two statements.
+    pub fn new(
+        conn: &mut Conn,
+        clinic: &'a ClinicId,
+        session_id: &'a SessionId,
+        performed_at: NaiveDateTime,
+        products: &[&ProductId],
+    ) -> AppResult<Self> {
+        let mut lots: HashMap<ProductId, Vec<Lot>> = HashMap::new();
+        for lot in lots::list_of_products(conn, clinic, products)? {
+            lots.entry(lot.product_id.clone()).or_default().push(lot);
+        }
+        let mut open: HashMap<ProductId, Vec<OpenContainer>> = HashMap::new();
+        for c in open_containers::list_of_products(conn, clinic, products)? {
+            open.entry(c.product_id.clone()).or_default().push(c);
+        }
+        Ok(Take {
+            clinic,
+            session_id,
+            performed_at,
+            lots,
+            open,
+            seen: HashSet::new(),
+            entries: Vec::new(),
+        })
     }
 
-    fn plan(&self, conn: &mut Conn, item: &Item, lots: &[Lot]) -> AppResult<Plan> {
+    /// Plans one item and appends what it used to `used` and its movements to `entries`.
+    pub fn item(&mut self, conn: &mut Conn, item: &Item, used: &mut Vec<Usage>) -> AppResult<()> {
+        let product = &item.product;
+        if !self.seen.insert(product.id.clone()) {
+            let fresh = open_containers::list(conn, self.clinic, &product.id)?;
+            self.open.insert(product.id.clone(), fresh);
+        }
+        let mut lots = self.lots.remove(&product.id).unwrap_or_default();
+        let start = self.entries.len();
+        let taken = self.plan(item, &lots).and_then(|plan| {
+            self.open_vials(conn, product, &plan)?;
+            self.movements(product, &plan, &lots, used);
+            Ok(())
+        });
+        // What this item takes is gone for the next item of the same product.
+        for (_, lot_id, entry) in &self.entries[start..] {
+            if let Some(l) = lots.iter_mut().find(|l| &l.id == lot_id) {
+                l.on_hand += entry.delta;
+            }
+        }
+        self.lots.insert(product.id.clone(), lots);
+        taken
+    }
+
+    fn plan(&self, item: &Item, lots: &[Lot]) -> AppResult<Plan> {
         let product = &item.product;
         let stock: Vec<LotStock> = lots
             .iter()
@@ -58,11 +102,15 @@ impl Take<'_> {
                 received_at: l.received_at,
             })
             .collect();
-        let open: Vec<OpenVial> = open_containers::list(conn, self.clinic, &product.id)?
-            .into_iter()
+        let open: Vec<OpenVial> = self
+            .open
+            .get(&product.id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
             .map(|c| OpenVial {
-                container_id: c.id,
-                lot_id: c.lot_id,
+                container_id: c.id.clone(),
+                lot_id: c.lot_id.clone(),
                 remaining: c.remaining,
                 beyond_use_at: c.beyond_use_at,
             })
@@ -89,11 +137,12 @@ impl Take<'_> {
     /// Closes stale vials (their remainder is waste whatever this session does, so those
     /// movements are not the session's and a void does not undo them), draws from open
     /// ones and records the vials this session punctures.
-    fn open_vials(&self, conn: &mut Conn, product: &Product, plan: &Plan) -> AppResult<()> {
+    fn open_vials(&mut self, conn: &mut Conn, product: &Product, plan: &Plan) -> AppResult<()> {
         for s in &plan.sweeps {
             open_containers::close(conn, self.clinic, &s.container_id)?;
             let entry = Entry::new(MovementKind::Waste, -s.wasted, &s.reason);
-            record(conn, self.actor, self.clinic, product, &s.lot_id, entry)?;
+            self.entries
+                .push((product.clone(), s.lot_id.clone(), entry));
         }
         for d in &plan.draws {
             match &d.source {
@@ -131,18 +180,12 @@ impl Take<'_> {
     }
 
     /// One consume and at most one waste movement per lot, in the session.
-    fn write_movements(
-        &self,
-        conn: &mut Conn,
-        product: &Product,
-        plan: &Plan,
-        lots: &[Lot],
-        used: &mut Vec<Usage>,
-    ) -> AppResult<()> {
+    fn movements(&mut self, product: &Product, plan: &Plan, lots: &[Lot], used: &mut Vec<Usage>) {
         for t in per_lot(&plan.draws) {
             let consume = Entry::new(MovementKind::Consume, -t.consumed, "session")
                 .in_session(self.session_id);
-            record(conn, self.actor, self.clinic, product, &t.lot_id, consume)?;
+            self.entries
+                .push((product.clone(), t.lot_id.clone(), consume));
             if t.wasted > Decimal::ZERO {
                 let waste = Entry::new(
                     MovementKind::Waste,
@@ -150,7 +193,8 @@ impl Take<'_> {
                     "single-use container: the rest is discarded",
                 )
                 .in_session(self.session_id);
-                record(conn, self.actor, self.clinic, product, &t.lot_id, waste)?;
+                self.entries
+                    .push((product.clone(), t.lot_id.clone(), waste));
             }
             let same = |u: &&mut Usage| u.lot_id == t.lot_id && u.product_id == product.id;
             match used.iter_mut().find(same) {
@@ -172,7 +216,6 @@ impl Take<'_> {
                 }
             }
         }
-        Ok(())
     }
 }
 
