@@ -12,6 +12,7 @@ mod helpers;
 mod ledger;
 mod limits;
 mod lots;
+mod openapi;
 mod planning;
 mod service;
 mod sessions;
