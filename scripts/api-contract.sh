@@ -27,7 +27,7 @@ BIN="${1:-target/debug/mesoledger}"
 DATABASE="${2:-sqlite}"
 SECONDS_PER_ROLE="${API_CONTRACT_SECONDS:-60}"
 EXAMPLES="${API_CONTRACT_EXAMPLES:-20}"
-VENV="${API_CONTRACT_VENV:-target/ci-venv}"
+VENV=$(realpath -m "${API_CONTRACT_VENV:-target/ci-venv}")
 
 if [ ! -x "$BIN" ]; then
   echo "no binary at $BIN; build it first (cargo build, or cargo test)" >&2
@@ -102,8 +102,9 @@ failed=0
 for role in practitioner manager; do
   token_var="${role^^}_TOKEN"
   echo "== schemathesis $SCHEMATHESIS as the $role ($SECONDS_PER_ROLE s, $EXAMPLES examples per operation)"
-  # A wall clock on top of schemathesis' own budget, should a request hang.
-  if ! timeout --kill-after=10 $(( SECONDS_PER_ROLE * 3 + 60 )) \
+  # A wall clock on top of schemathesis' own budget, should a request hang. It runs in
+  # the work directory, where it keeps its cache of crashes, so no run replays another's.
+  if ! (cd "$WORK" && timeout --kill-after=10 $(( SECONDS_PER_ROLE * 3 + 60 )) \
     "$VENV/bin/schemathesis" run "$WORK/openapi.json" \
       --url "$BASE/api/v1" \
       --header "Authorization: Bearer ${!token_var}" \
@@ -117,7 +118,7 @@ for role in practitioner manager; do
       ${API_CONTRACT_SEED:+--seed "$API_CONTRACT_SEED"} \
       --no-color \
       --report junit --report-dir "$WORK/report-$role" \
-      > "$WORK/schemathesis-$role.log" 2>&1; then
+      > "$WORK/schemathesis-$role.log" 2>&1); then
     failed=1
     echo "== schemathesis FAILED as the $role on $BACKEND:" >&2
     cat "$WORK/schemathesis-$role.log" >&2
