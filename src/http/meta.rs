@@ -4,13 +4,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use super::extract::{run, AppState};
-use super::API_DOC;
-use crate::error::AppResult;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{get, web, HttpResponse};
+
+use super::extract::{run, AppState};
+use super::API_DOC;
+use crate::error::AppResult;
 
 /// Request counters for `/metrics`, by status class.
 pub struct Metrics {
