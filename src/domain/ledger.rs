@@ -15,6 +15,9 @@ text_enum!(
     }
 );
 
+/// The kinds a manager records by hand (`POST /movements`).
+pub const MANUAL: &[MovementKind] = &[MovementKind::Waste, MovementKind::Adjust];
+
 /// The signed change a manager's movement makes. Waste is given as the amount thrown
 /// away (positive) and lowers stock; an adjustment is signed (a count found 2 ml short
 /// is `-2`). Other kinds come only from receiving, sessions and voids.

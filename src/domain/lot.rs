@@ -49,6 +49,10 @@ text_enum!(
     }
 );
 
+/// Derived states the lot list filters by besides the stored ones: past expiry with
+/// stock left, and usable today.
+pub const DERIVED_FILTERS: &[&str] = &["expired", "usable"];
+
 text_enum!(
     /// A manager's status change.
     StatusChange {

@@ -57,8 +57,10 @@ pub fn allows(role: Role, action: Action) -> bool {
 }
 
 /// Roles a clinic's staff may have; the admin is global and bootstrapped, never created.
+pub const ASSIGNABLE: &[Role] = &[Role::Manager, Role::Practitioner, Role::Auditor];
+
 pub fn assignable(role: Role) -> bool {
-    role != Role::Admin
+    ASSIGNABLE.contains(&role)
 }
 
 #[cfg(test)]

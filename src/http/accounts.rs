@@ -110,7 +110,7 @@ pub struct InvitationView {
 /// A one-time code (72 h) with which the person sets their password. Replaces earlier
 /// codes and ends the person's browser sessions.
 #[utoipa::path(tag = "staff", params(("id" = String, Path, description = "staff id")),
-    responses((status = 201, body = InvitationView), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    responses((status = 201, body = InvitationView), (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)),
     security(("bearer" = [])))]
 #[post("/staff/{id}/invitation")]
 pub async fn invite(

@@ -80,7 +80,7 @@ pub async fn create_clinic(
 /// Add a staff member to a clinic (admin, or a manager of that clinic). The answer holds
 /// their token, shown once.
 #[utoipa::path(tag = "clinics", request_body = StaffInput, params(("id" = String, Path, description = "clinic id")),
-    responses((status = 201, body = StaffView), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    responses((status = 201, body = StaffView), (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)),
     security(("bearer" = [])))]
 #[post("/clinics/{id}/staff")]
 pub async fn create_staff(

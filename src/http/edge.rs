@@ -10,10 +10,9 @@ use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use utoipa::OpenApi;
 
 use super::error::{Problem, PROBLEM_JSON};
-use super::ApiDoc;
+use super::API_DOC;
 use crate::domain::no_control;
 use crate::error::{AppError, TooLarge};
 
@@ -138,7 +137,7 @@ static API_OPERATIONS: LazyLock<Vec<(ResourceDef, Method, Vec<String>)>> = LazyL
             .collect()
     };
     let mut out = Vec::new();
-    for (path, item) in ApiDoc::openapi().paths.paths.iter() {
+    for (path, item) in API_DOC.paths.paths.iter() {
         let shared = query_names(item.parameters.as_ref());
         let operations: [(Method, &Option<Operation>); 5] = [
             (Method::GET, &item.get),

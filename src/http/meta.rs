@@ -8,10 +8,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{get, web, HttpResponse};
-use utoipa::OpenApi;
 
 use super::extract::{run, AppState};
-use super::ApiDoc;
+use super::API_DOC;
 use crate::error::AppResult;
 
 /// Request counters for `/metrics`, by status class.
@@ -120,7 +119,7 @@ pub async fn metrics(m: web::Data<Metrics>, state: web::Data<AppState>) -> HttpR
 
 #[get("/api/v1/openapi.json")]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    HttpResponse::Ok().json(&*API_DOC)
 }
 
 /// A self-contained docs page rendered from the OpenAPI document: no scripts, no CDN, so
@@ -129,7 +128,7 @@ pub async fn openapi() -> HttpResponse {
 pub async fn docs() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(render_docs(&ApiDoc::openapi()))
+        .body(render_docs(&API_DOC))
 }
 
 fn esc(s: &str) -> String {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod clinics;
+pub mod contract;
 pub mod courses;
 pub mod edge;
 pub mod error;
@@ -30,6 +31,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::AppError;
+use contract::Contract;
 
 /// Each JSON handler is listed once: the list makes both the routes under `/api/v1` (in
 /// this order, which matters where paths overlap) and the OpenAPI document, so a route can
@@ -40,11 +42,31 @@ macro_rules! api_handlers {
         #[openapi(
             info(title = "mesoledger", description = "Stock, lot traceability and cocktail formulations for a mesotherapy clinic."),
             servers((url = "/api/v1")),
-            paths($($module::$handler),+),
             components(schemas(error::Problem, crate::domain::FieldError)),
-            modifiers(&BearerAuth, &Limits),
+            modifiers(&Operations, &BearerAuth, &Limits, &Contract),
         )]
         pub struct ApiDoc;
+
+        /// Adds every handler's operation to the document, named `module_handler`: utoipa
+        /// names an operation after its function alone, and several modules have a
+        /// `list` or a `get`, which tools refuse (operation ids must be unique).
+        struct Operations;
+
+        impl Modify for Operations {
+            fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+                $({
+                    #[derive(OpenApi)]
+                    #[openapi(paths($module::$handler))]
+                    struct One;
+                    let mut one = One::openapi();
+                    contract::name_operations(
+                        &mut one,
+                        concat!(stringify!($module), "_", stringify!($handler)),
+                    );
+                    openapi.merge(one);
+                })+
+            }
+        }
 
         /// Routes under `/api/v1`.
         pub fn api(cfg: &mut web::ServiceConfig) {
@@ -126,6 +148,11 @@ api_handlers!(
     accounts::revoke_staff_token,
 );
 
+/// The document, built once: the served JSON, the docs page and the edge's table of
+/// operations all read it.
+pub static API_DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+    std::sync::LazyLock::new(ApiDoc::openapi);
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -145,41 +172,38 @@ struct Limits;
 
 impl Modify for Limits {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        // The typed schema model has many shapes for "a string" (nullable, oneOf, …);
-        // its JSON form has one. Edit that, and read it back.
-        let Ok(mut doc) = serde_json::to_value(&*openapi) else {
-            return;
-        };
-        let mut requests = Vec::new();
-        if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
-            for item in paths.values_mut() {
-                let Some(ops) = item.as_object_mut() else {
-                    continue;
-                };
-                for op in ops.values_mut() {
-                    if let Some(schema) =
-                        op.pointer_mut("/requestBody/content/application~1json/schema")
-                    {
-                        bound(schema, "", &mut requests);
-                    }
+        contract::edit_json(openapi, bound_requests);
+    }
+}
+
+/// `maxLength` and `maxItems` on every request body and the schemas it refers to.
+fn bound_requests(doc: &mut serde_json::Value) {
+    let mut requests = Vec::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut() {
+            let Some(ops) = item.as_object_mut() else {
+                continue;
+            };
+            for op in ops.values_mut() {
+                if let Some(schema) =
+                    op.pointer_mut("/requestBody/content/application~1json/schema")
+                {
+                    bound(schema, "", &mut requests);
                 }
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
-        while let Some(name) = requests.pop() {
-            if !seen.insert(name.clone()) {
-                continue;
-            }
-            let pointer = format!(
-                "/components/schemas/{}",
-                name.replace('~', "~0").replace('/', "~1")
-            );
-            if let Some(schema) = doc.pointer_mut(&pointer) {
-                bound(schema, "", &mut requests);
-            }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = requests.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
         }
-        if let Ok(bounded) = serde_json::from_value(doc) {
-            *openapi = bounded;
+        let pointer = format!(
+            "/components/schemas/{}",
+            name.replace('~', "~0").replace('/', "~1")
+        );
+        if let Some(schema) = doc.pointer_mut(&pointer) {
+            bound(schema, "", &mut requests);
         }
     }
 }

@@ -99,7 +99,7 @@ pub async fn get(
 }
 
 #[utoipa::path(tag = "catalog", params(("id" = String, Path)), request_body = ProductPatch,
-    responses((status = 200, body = ProductView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = ProductView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[patch("/products/{id}")]
 pub async fn update(

@@ -73,7 +73,7 @@ pub async fn get(
 }
 
 #[utoipa::path(tag = "catalog", params(("id" = String, Path)), request_body = SupplierPatch,
-    responses((status = 200, body = SupplierView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = SupplierView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[patch("/suppliers/{id}")]
 pub async fn update(

@@ -16,6 +16,7 @@ use crate::domain::ids::{ClinicId, LotId, ProductId, RecallCaseId, SupplierId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
     apply_status_change, check_top_up, parse_lot_number, LotStatus, StatusChange, TopUpRefusal,
+    DERIVED_FILTERS,
 };
 use crate::domain::role::Action;
 use crate::domain::{quantity, required_text, Checks};
@@ -372,8 +373,9 @@ pub fn list_lots(
             f.expires_from = Some(today);
         }
         Some(s) => {
-            let s = LotStatus::parse(s)
-                .map_err(|e| AppError::invalid("status", format!("{e}, expired, usable")))?;
+            let s = LotStatus::parse(s).map_err(|e| {
+                AppError::invalid("status", format!("{e}, {}", DERIVED_FILTERS.join(", ")))
+            })?;
             f.status = Some(s);
         }
     }

@@ -13,6 +13,7 @@ mod helpers;
 mod ledger;
 mod limits;
 mod lots;
+mod openapi;
 mod planning;
 mod service;
 mod sessions;
