@@ -13,6 +13,7 @@ mod ledger;
 mod limits;
 mod lots;
 mod planning;
+mod safety;
 mod service;
 mod sessions;
 mod traceability;
