@@ -7,8 +7,12 @@
 //!
 //! ```text
 //! cargo run --release --example loadgen -- [--database-url URL] [--clients 16]
-//!     [--sessions 4000] [--mode http|direct] [--direct-like-handler]
+//!     [--sessions 4000] [--clinics 1] [--mode http|direct] [--direct-like-handler]
 //! ```
+//!
+//! `--clinics N` seeds N clinics, each with its own staff, catalog and lots (a chain on
+//! one database), and gives client `c` the clinic `c mod N`: the realistic spread. With
+//! one clinic every client works on the same three lots: the hot spot.
 //!
 //! Without `--database-url` the database is a new SQLite file in a temporary directory.
 //! With `--database-url postgres://…/db`, a new database `mesoledger_bench_<random>` is
@@ -65,6 +69,9 @@ struct Args {
     /// Sessions to log in total.
     #[arg(long, default_value_t = 4000)]
     sessions: usize,
+    /// Clinics the clients are spread over, each with its own catalog and lots.
+    #[arg(long, default_value_t = 1)]
+    clinics: usize,
     #[arg(long, value_enum, default_value_t = Mode::Http)]
     mode: Mode,
     /// Direct mode only: per session, also authenticate the token and read the session
@@ -295,12 +302,13 @@ struct Seed {
     supplies: Vec<Supply>,
 }
 
-async fn seed(api: &Api, sessions: usize) -> anyhow::Result<Seed> {
+/// Seeds clinic number `n` with stock for `sessions` sessions.
+async fn seed(api: &Api, n: usize, sessions: usize) -> anyhow::Result<Seed> {
     let clinic = api
         .post(
             "/api/v1/clinics",
             ADMIN_TOKEN,
-            json!({ "name": "Loadgen clinic" }),
+            json!({ "name": format!("Loadgen clinic {n}") }),
         )
         .await?;
     let clinic_id = text(&clinic, "id")?.to_string();
@@ -450,12 +458,19 @@ fn share(c: usize, clients: usize, sessions: usize) -> impl Iterator<Item = usiz
 struct Outcome {
     latencies: Vec<Duration>,
     ok: usize,
+    /// Clinic number → sessions logged in it.
+    ok_by_clinic: BTreeMap<usize, usize>,
     /// "status type" → count.
     errors: BTreeMap<String, usize>,
     samples: Vec<String>,
 }
 
 impl Outcome {
+    fn succeeded(&mut self, clinic: usize) {
+        self.ok += 1;
+        *self.ok_by_clinic.entry(clinic).or_default() += 1;
+    }
+
     fn error(&mut self, key: String, sample: String) {
         *self.errors.entry(key).or_default() += 1;
         if self.samples.len() < SHOWN_ERRORS {
@@ -466,6 +481,9 @@ impl Outcome {
     fn merge(&mut self, other: Outcome) {
         self.latencies.extend(other.latencies);
         self.ok += other.ok;
+        for (c, n) in other.ok_by_clinic {
+            *self.ok_by_clinic.entry(c).or_default() += n;
+        }
         for (k, n) in other.errors {
             *self.errors.entry(k).or_default() += n;
         }
@@ -501,16 +519,19 @@ fn ms(d: Duration) -> String {
 // ---------------------------------------------------------------------------------------
 // The two workloads.
 
-async fn run_http(address: &str, args: &Args, seed: &Seed) -> (Duration, Outcome) {
+async fn run_http(address: &str, args: &Args, seeds: &[Seed]) -> (Duration, Outcome) {
     let clients: Vec<_> = (0..args.clients)
         .map(|c| {
             let api = Api::new(address);
-            let token = seed.practitioners[c % seed.practitioners.len()].clone();
+            let clinic = c % seeds.len();
+            let seed = &seeds[clinic];
+            let token = seed.practitioners[(c / seeds.len()) % seed.practitioners.len()].clone();
             let bodies: Vec<String> = share(c, args.clients, args.sessions)
                 .map(|n| session_body(n, &seed.supplies).to_string())
                 .collect();
             async move {
                 let mut out = Outcome::default();
+                out.ok_by_clinic.insert(clinic, 0);
                 for body in bodies {
                     let start = Instant::now();
                     let answer = api
@@ -518,7 +539,7 @@ async fn run_http(address: &str, args: &Args, seed: &Seed) -> (Duration, Outcome
                         .await;
                     out.latencies.push(start.elapsed());
                     match answer {
-                        Ok(a) if a.status == 201 => out.ok += 1,
+                        Ok(a) if a.status == 201 => out.succeeded(clinic),
                         Ok(a) => {
                             let kind = a.body["type"].as_str().unwrap_or("-").to_string();
                             out.error(
@@ -543,26 +564,37 @@ async fn run_http(address: &str, args: &Args, seed: &Seed) -> (Duration, Outcome
     (wall, all)
 }
 
-async fn run_direct(pool: Pool, args: &Args, seed: &Seed) -> anyhow::Result<(Duration, Outcome)> {
-    // The practitioners as the service sees them.
-    let actors: Vec<(String, Actor)> = {
+async fn run_direct(
+    pool: Pool,
+    args: &Args,
+    seeds: &[Seed],
+) -> anyhow::Result<(Duration, Outcome)> {
+    // The practitioners as the service sees them, per clinic.
+    let actors: Vec<Vec<(String, Actor)>> = {
         let mut conn = pool.get().context("pool")?;
-        seed.practitioners
+        seeds
             .iter()
-            .map(|t| {
-                auth::authenticate(&mut conn, t)
-                    .map(|a| (t.clone(), a))
-                    .map_err(|e| anyhow!("authenticate: {e}"))
+            .map(|seed| {
+                seed.practitioners
+                    .iter()
+                    .map(|t| {
+                        auth::authenticate(&mut conn, t)
+                            .map(|a| (t.clone(), a))
+                            .map_err(|e| anyhow!("authenticate: {e}"))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()
             })
             .collect::<anyhow::Result<_>>()?
     };
-    let work: Vec<(String, Actor, Vec<Value>)> = (0..args.clients)
+    let work: Vec<(usize, String, Actor, Vec<Value>)> = (0..args.clients)
         .map(|c| {
-            let (token, actor) = actors[c % actors.len()].clone();
+            let clinic = c % seeds.len();
+            let staff = &actors[clinic];
+            let (token, actor) = staff[(c / seeds.len()) % staff.len()].clone();
             let bodies = share(c, args.clients, args.sessions)
-                .map(|n| session_body(n, &seed.supplies))
+                .map(|n| session_body(n, &seeds[clinic].supplies))
                 .collect();
-            (token, actor, bodies)
+            (clinic, token, actor, bodies)
         })
         .collect();
     let like_handler = args.direct_like_handler;
@@ -571,9 +603,11 @@ async fn run_direct(pool: Pool, args: &Args, seed: &Seed) -> anyhow::Result<(Dur
         let outcomes: Vec<Outcome> = std::thread::scope(|s| {
             let handles: Vec<_> = work
                 .into_iter()
-                .map(|(token, actor, bodies)| {
+                .map(|(clinic, token, actor, bodies)| {
                     let pool = pool.clone();
-                    s.spawn(move || direct_client(&pool, &token, &actor, bodies, like_handler))
+                    s.spawn(move || {
+                        direct_client(&pool, clinic, &token, &actor, bodies, like_handler)
+                    })
                 })
                 .collect();
             handles
@@ -595,12 +629,14 @@ async fn run_direct(pool: Pool, args: &Args, seed: &Seed) -> anyhow::Result<(Dur
 
 fn direct_client(
     pool: &Pool,
+    clinic: usize,
     token: &str,
     actor: &Actor,
     bodies: Vec<Value>,
     like_handler: bool,
 ) -> Outcome {
     let mut out = Outcome::default();
+    out.ok_by_clinic.insert(clinic, 0);
     for body in bodies {
         // Parsed exactly as the handler parses it, before the clock starts.
         let input: sessions::SessionInput =
@@ -622,7 +658,7 @@ fn direct_client(
         })();
         out.latencies.push(start.elapsed());
         match result {
-            Ok(()) => out.ok += 1,
+            Ok(()) => out.succeeded(clinic),
             Err(e) => {
                 let status = e.status_code().as_u16();
                 out.error(
@@ -719,18 +755,23 @@ async fn bench(args: Args, url: String, backend: &'static str) -> anyhow::Result
 
     let api = Api::new(&address);
     let seeding = Instant::now();
-    let seed = seed(&api, args.sessions).await?;
+    let mut seeds = Vec::new();
+    for n in 0..args.clinics {
+        // Each clinic's lots hold what its share of the clients can log.
+        let share = args.sessions.div_ceil(args.clinics) + args.clients;
+        seeds.push(seed(&api, n, share).await?);
+    }
     eprintln!(
-        "seeded 1 clinic, 1 manager, {} practitioners, {} products with one lot each in {:.2}s",
-        seed.practitioners.len(),
-        seed.supplies.len(),
+        "seeded {} clinic(s), each with 1 manager, {PRACTITIONERS} practitioners, {} products with one lot each in {:.2}s",
+        seeds.len(),
+        seeds.first().map_or(0, |s| s.supplies.len()),
         seeding.elapsed().as_secs_f64()
     );
 
     let before = server_metrics(&api).await;
     let (wall, mut out) = match args.mode {
-        Mode::Http => run_http(&address, &args, &seed).await,
-        Mode::Direct => run_direct(pool.clone(), &args, &seed).await?,
+        Mode::Http => run_http(&address, &args, &seeds).await,
+        Mode::Direct => run_direct(pool.clone(), &args, &seeds).await?,
     };
     let after = server_metrics(&api).await;
 
@@ -763,15 +804,25 @@ async fn bench(args: Args, url: String, backend: &'static str) -> anyhow::Result
             );
         }
     }
-    let (report, balanced) = verify(&api, &seed, out.ok).await?;
-    eprint!("balances (on_hand = sum of movements = received - ok x dose):\n{report}");
+    let mut balanced = true;
+    for (n, seed) in seeds.iter().enumerate() {
+        let ok = out.ok_by_clinic.get(&n).copied().unwrap_or(0);
+        let (report, good) = verify(&api, seed, ok).await?;
+        balanced &= good;
+        if n < 2 || !good {
+            eprint!(
+                "clinic {n}: balances (on_hand = sum of movements = received - ok x dose):\n{report}"
+            );
+        }
+    }
 
     let mode = match (args.mode, args.direct_like_handler) {
         (Mode::Direct, true) => "direct+handler-db-work",
         (m, _) => m.as_str(),
     };
     println!(
-        "backend={backend} mode={mode} clients={} sessions={} ok={} errors={errors} wall={:.2}s rate={rate:.0}/s mean={} p50={} p90={} p99={} max={} balances={}",
+        "backend={backend} mode={mode} clinics={} clients={} sessions={} ok={} errors={errors} wall={:.2}s rate={rate:.0}/s mean={} p50={} p90={} p99={} max={} balances={}",
+        args.clinics,
         args.clients,
         args.sessions,
         out.ok,
@@ -793,8 +844,8 @@ async fn bench(args: Args, url: String, backend: &'static str) -> anyhow::Result
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.clients == 0 || args.sessions == 0 {
-        bail!("--clients and --sessions must be at least 1");
+    if args.clients == 0 || args.sessions == 0 || args.clinics == 0 {
+        bail!("--clients, --sessions and --clinics must be at least 1");
     }
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "warn");

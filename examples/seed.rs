@@ -1026,6 +1026,15 @@ fn main() -> anyhow::Result<()> {
         "courses and purchase orders in {:.1}s",
         t0.elapsed().as_secs_f64()
     );
+    // The rows were written around the ledger, so its per-product balances and daily use
+    // are filled from them here, and the balances rebuilt as the first view would.
+    let t0 = Instant::now();
+    db::balances::backfill(ld.conn(), &clinic_id)?;
+    db::balances::sweep(ld.conn(), &clinic_id, today)?;
+    eprintln!(
+        "balances and daily use in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
     let write_secs = started.elapsed().as_secs_f64();
 
     // -- Housekeeping and checks. ------------------------------------------------------

@@ -96,13 +96,14 @@ pub fn set_status(conn: &mut Conn, id: &CourseId, status: &str) -> QueryResult<(
 
 /// Marks the next open planned session of the patient's active course for this
 /// cocktail as done by `session_id`; completes the course when it was the last one.
+/// True when the session now belongs to a course.
 pub fn mark_next_done(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     patient_ref: &str,
     formulation_id: &FormulationId,
     session_id: &SessionId,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     let active: Vec<CourseId> = courses::table
         .filter(courses::clinic_id.eq(clinic_id))
         .filter(courses::patient_ref.eq(patient_ref))
@@ -112,7 +113,7 @@ pub fn mark_next_done(
         .select(courses::id)
         .load(conn)?;
     let Some(course_id) = active.first() else {
-        return Ok(());
+        return Ok(false);
     };
     let next: Option<String> = planned::table
         .filter(planned::course_id.eq(course_id))
@@ -121,11 +122,12 @@ pub fn mark_next_done(
         .select(planned::id)
         .first(conn)
         .optional()?;
-    if let Some(id) = next {
-        diesel::update(planned::table.find(&id))
-            .set(planned::session_id.eq(session_id))
-            .execute(conn)?;
-    }
+    let Some(id) = next else {
+        return Ok(false);
+    };
+    diesel::update(planned::table.find(&id))
+        .set(planned::session_id.eq(session_id))
+        .execute(conn)?;
     let left: i64 = planned::table
         .filter(planned::course_id.eq(course_id))
         .filter(planned::session_id.is_null())
@@ -134,12 +136,12 @@ pub fn mark_next_done(
     if left == 0 {
         set_status(conn, course_id, "completed")?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A voided session no longer fulfils its planned date; a course it completed is
-/// active again.
-pub fn unmark_session(conn: &mut Conn, session_id: &SessionId) -> QueryResult<()> {
+/// active again. True when the session belonged to a course.
+pub fn unmark_session(conn: &mut Conn, session_id: &SessionId) -> QueryResult<bool> {
     let course_ids: Vec<String> = planned::table
         .filter(planned::session_id.eq(session_id))
         .select(planned::course_id)
@@ -147,6 +149,7 @@ pub fn unmark_session(conn: &mut Conn, session_id: &SessionId) -> QueryResult<()
     diesel::update(planned::table.filter(planned::session_id.eq(session_id)))
         .set(planned::session_id.eq(None::<String>))
         .execute(conn)?;
+    let linked = !course_ids.is_empty();
     for id in course_ids {
         diesel::update(
             courses::table
@@ -156,5 +159,5 @@ pub fn unmark_session(conn: &mut Conn, session_id: &SessionId) -> QueryResult<()
         .set(courses::status.eq("active"))
         .execute(conn)?;
     }
-    Ok(())
+    Ok(linked)
 }

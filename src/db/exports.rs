@@ -1,17 +1,18 @@
-//! Export queries, read page by page with keyset pagination so an export of any size
-//! holds one page in memory. Run them inside `read_snapshot` to see one consistent state.
+//! Export queries. Each is one statement whose rows are handed over as the database
+//! produces them (SQLite steps the statement; PostgreSQL sends rows in row-by-row mode),
+//! so an export of any size is planned once and holds one row in memory. Run them inside
+//! `read_snapshot` to see one consistent state.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::connection::DefaultLoadingMode;
+use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
 use rust_decimal::Decimal;
 
 use super::types::{Scaled, ScaledOpt};
-use super::{portable_sql, Conn};
+use super::{Conn, DbError};
 use crate::domain::ids::{ClinicId, ProductId, SessionId};
-
-/// Where the next page starts: (time, id, position) of the last row sent.
-pub type Cursor = (NaiveDateTime, String, i64);
 
 /// Export filters. Empty strings mean "any".
 #[derive(Debug, Clone)]
@@ -37,8 +38,27 @@ impl Default for ExportFilter {
     }
 }
 
-fn start(f: &ExportFilter, after: Option<&Cursor>) -> Cursor {
-    after.cloned().unwrap_or((f.from, String::new(), -1))
+/// Runs `$sql` (written with `$n` placeholders) with the binds `$bind` makes of `$q`, and
+/// calls `$each` with every row in order. One expansion per backend, because each
+/// streams with its own loading mode.
+macro_rules! stream {
+    ($conn:expr, $sql:expr, $row:ty, $each:expr, |$q:ident| $bind:expr) => {{
+        match $conn {
+            Conn::Sqlite(c) => {
+                let $q = diesel::sql_query($sql.replace('$', "?"));
+                for row in ($bind).load_iter::<$row, DefaultLoadingMode>(c)? {
+                    ($each)(row?)?;
+                }
+            }
+            Conn::Pg(c) => {
+                let $q = diesel::sql_query($sql);
+                for row in ($bind).load_iter::<$row, PgRowByRowLoadingMode>(c)? {
+                    ($each)(row?)?;
+                }
+            }
+        }
+        Ok(())
+    }};
 }
 
 #[derive(Debug, QueryableByName)]
@@ -77,37 +97,20 @@ pub struct TraceRow {
     pub session_status: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub override_reason: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    pub position: i64,
 }
 
-impl TraceRow {
-    pub fn cursor(&self) -> Cursor {
-        (
-            self.performed_at,
-            self.session_id.to_string(),
-            self.position,
-        )
-    }
-}
-
-/// One row per lot used per session, in time order. The row-value `>=` lets the
-/// `sessions_keyset` index start each page at the previous page's last session; an OR
-/// chain of comparisons could not use it and rescanned from the start on PostgreSQL.
-pub fn traceability_page(
+/// One row per lot used per session, in time order (the `sessions_keyset` index gives
+/// the order).
+pub fn traceability<E: From<DbError>>(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     f: &ExportFilter,
-    after: Option<&Cursor>,
-    limit: i64,
-) -> QueryResult<Vec<TraceRow>> {
-    let (t, id, pos) = start(f, after);
-    let sql = portable_sql(
-        conn,
-        "SELECT s.id AS session_id, s.performed_at, s.patient_ref, st.name AS practitioner, s.area, s.method, \
+    each: &mut dyn FnMut(TraceRow) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = "SELECT s.id AS session_id, s.performed_at, s.patient_ref, st.name AS practitioner, s.area, s.method, \
            fv.name AS formulation, s.formulation_version, p.sku AS product_sku, p.name AS product_name, p.gtin, \
            l.lot_number, l.expires_on, u.quantity, p.stock_unit AS unit, s.status AS session_status, \
-           s.override_reason, u.position \
+           s.override_reason \
          FROM sessions s \
          JOIN session_usage u ON u.session_id = s.id \
          JOIN staff st ON st.id = s.practitioner_id \
@@ -116,20 +119,13 @@ pub fn traceability_page(
          LEFT JOIN formulation_versions fv ON fv.formulation_id = s.formulation_id AND fv.version = s.formulation_version \
          WHERE s.clinic_id = $1 AND s.performed_at >= $2 AND s.performed_at < $3 \
            AND ($4 = '' OR u.product_id = $4) AND ($5 = '' OR l.lot_number = $5) \
-           AND (s.performed_at, s.id) >= ($6, $7) AND ((s.performed_at, s.id) > ($6, $7) OR u.position > $8) \
-         ORDER BY s.performed_at, s.id, u.position LIMIT $9",
-    );
-    diesel::sql_query(sql)
+         ORDER BY s.performed_at, s.id, u.position";
+    stream!(conn, sql, TraceRow, each, |q| q
         .bind::<Text, _>(clinic_id)
         .bind::<Timestamp, _>(f.from)
         .bind::<Timestamp, _>(f.to)
         .bind::<Text, _>(&f.product_id)
-        .bind::<Text, _>(&f.lot_number)
-        .bind::<Timestamp, _>(t)
-        .bind::<Text, _>(id)
-        .bind::<BigInt, _>(pos)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
+        .bind::<Text, _>(&f.lot_number))
 }
 
 #[derive(Debug, QueryableByName)]
@@ -162,25 +158,14 @@ pub struct MovementRow {
     pub reverses_id: Option<String>,
 }
 
-impl MovementRow {
-    pub fn cursor(&self) -> Cursor {
-        (self.created_at, self.id.clone(), 0)
-    }
-}
-
-/// The ledger in time order; pages start at the previous page's last movement through
-/// the `movements_keyset` index, as traceability pages do.
-pub fn movements_page(
+/// The ledger in time order (the `movements_keyset` index gives the order).
+pub fn movements<E: From<DbError>>(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     f: &ExportFilter,
-    after: Option<&Cursor>,
-    limit: i64,
-) -> QueryResult<Vec<MovementRow>> {
-    let (t, id, _) = start(f, after);
-    let sql = portable_sql(
-        conn,
-        "SELECT m.created_at, m.id, m.kind, p.sku AS product_sku, p.name AS product_name, l.lot_number, \
+    each: &mut dyn FnMut(MovementRow) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = "SELECT m.created_at, m.id, m.kind, p.sku AS product_sku, p.name AS product_name, l.lot_number, \
            l.expires_on, m.quantity, p.stock_unit AS unit, st.name AS actor, m.reason, m.session_id, m.reverses_id \
          FROM movements m \
          JOIN lots l ON l.id = m.lot_id \
@@ -188,19 +173,13 @@ pub fn movements_page(
          JOIN staff st ON st.id = m.actor_id \
          WHERE m.clinic_id = $1 AND m.created_at >= $2 AND m.created_at < $3 \
            AND ($4 = '' OR m.product_id = $4) AND ($5 = '' OR l.lot_number = $5) \
-           AND (m.created_at, m.id) > ($6, $7) \
-         ORDER BY m.created_at, m.id LIMIT $8",
-    );
-    diesel::sql_query(sql)
+         ORDER BY m.created_at, m.id";
+    stream!(conn, sql, MovementRow, each, |q| q
         .bind::<Text, _>(clinic_id)
         .bind::<Timestamp, _>(f.from)
         .bind::<Timestamp, _>(f.to)
         .bind::<Text, _>(&f.product_id)
-        .bind::<Text, _>(&f.lot_number)
-        .bind::<Timestamp, _>(t)
-        .bind::<Text, _>(id)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
+        .bind::<Text, _>(&f.lot_number))
 }
 
 #[derive(Debug, QueryableByName)]
@@ -229,34 +208,18 @@ pub struct VarianceRow {
     pub unit: String,
     #[diesel(sql_type = Text)]
     pub session_status: String,
-    #[diesel(sql_type = BigInt)]
-    pub position: i64,
-}
-
-impl VarianceRow {
-    pub fn cursor(&self) -> Cursor {
-        (
-            self.performed_at,
-            self.session_id.to_string(),
-            self.position,
-        )
-    }
 }
 
 /// Planned against actual per session and product, for sessions logged from a cocktail.
-pub fn variance_page(
+pub fn variance<E: From<DbError>>(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     f: &ExportFilter,
-    after: Option<&Cursor>,
-    limit: i64,
-) -> QueryResult<Vec<VarianceRow>> {
-    let (t, id, pos) = start(f, after);
-    let sql = portable_sql(
-        conn,
-        "SELECT s.id AS session_id, s.performed_at, s.patient_ref, st.name AS practitioner, \
+    each: &mut dyn FnMut(VarianceRow) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = "SELECT s.id AS session_id, s.performed_at, s.patient_ref, st.name AS practitioner, \
            fv.name AS formulation, s.formulation_version, p.sku AS product_sku, p.name AS product_name, \
-           sl.planned, sl.actual, p.stock_unit AS unit, s.status AS session_status, sl.position \
+           sl.planned, sl.actual, p.stock_unit AS unit, s.status AS session_status \
          FROM sessions s \
          JOIN session_lines sl ON sl.session_id = s.id \
          JOIN staff st ON st.id = s.practitioner_id \
@@ -264,17 +227,10 @@ pub fn variance_page(
          LEFT JOIN formulation_versions fv ON fv.formulation_id = s.formulation_id AND fv.version = s.formulation_version \
          WHERE s.clinic_id = $1 AND s.performed_at >= $2 AND s.performed_at < $3 \
            AND s.formulation_id IS NOT NULL AND ($4 = '' OR sl.product_id = $4) \
-           AND (s.performed_at, s.id) >= ($5, $6) AND ((s.performed_at, s.id) > ($5, $6) OR sl.position > $7) \
-         ORDER BY s.performed_at, s.id, sl.position LIMIT $8",
-    );
-    diesel::sql_query(sql)
+         ORDER BY s.performed_at, s.id, sl.position";
+    stream!(conn, sql, VarianceRow, each, |q| q
         .bind::<Text, _>(clinic_id)
         .bind::<Timestamp, _>(f.from)
         .bind::<Timestamp, _>(f.to)
-        .bind::<Text, _>(&f.product_id)
-        .bind::<Timestamp, _>(t)
-        .bind::<Text, _>(id)
-        .bind::<BigInt, _>(pos)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
+        .bind::<Text, _>(&f.product_id))
 }

@@ -1,10 +1,12 @@
 //! Lots and their running balance. `on_hand` is kept in step with the movement ledger by
-//! `apply_delta`, inside the same transaction as the movement it mirrors.
+//! `apply_delta`, inside the same transaction as the movement it mirrors; every write that
+//! changes a lot's stock or status moves its product's balance (`db::balances`) with it.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
+use super::balances::{self, LotState};
 use super::schema::lots;
 use super::types::Scaled;
 use super::Conn;
@@ -55,28 +57,68 @@ pub fn insert(conn: &mut Conn, lot: &Lot) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Adds `delta` to a lot's on-hand stock unless that would take it below zero. Returns
-/// false (and changes nothing) when there is not enough. The check and the write are one
-/// statement, so concurrent writers on several instances can never oversell.
+/// A lot's product and what it adds to the product's balance, as a write left it.
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    product_id: ProductId,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: LotStatus,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    expires_on: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
+    on_hand: Decimal,
+}
+
+impl Written {
+    fn state(&self) -> LotState {
+        LotState {
+            status: self.status,
+            expires_on: self.expires_on,
+            on_hand: self.on_hand,
+        }
+    }
+}
+
+/// Adds `delta` to a lot's on-hand stock unless that would take it below zero, and moves
+/// its product's balance with it. Returns false (and changes nothing) when there is not
+/// enough. The check and the write are one statement, so concurrent writers on several
+/// instances can never oversell.
 pub fn apply_delta(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     lot_id: &LotId,
     delta: Decimal,
 ) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
     let max = Decimal::from(crate::domain::quantity::MAX_MAGNITUDE);
-    let n = diesel::update(
-        one(clinic_id, lot_id)
-            // Keeps the balance far from 64-bit overflow (SQLite would turn it into a float).
-            .filter(lots::on_hand.le(Scaled(max - delta)))
-            .filter(lots::on_hand.ge(Scaled(-delta))),
-    )
-    .set((
-        lots::on_hand.eq(lots::on_hand + Scaled(delta)),
-        lots::updated_at.eq(super::now()),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
+    // The bounds keep the balance far from 64-bit overflow (SQLite would turn it into a
+    // float) and never below zero.
+    let sql = super::portable_sql(
+        conn,
+        "UPDATE lots SET on_hand = on_hand + $3, updated_at = $4 \
+         WHERE clinic_id = $1 AND id = $2 AND on_hand <= $5 AND on_hand >= $6 \
+         RETURNING product_id, status, expires_on, on_hand",
+    );
+    let written: Option<Written> = diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .bind::<Text, _>(lot_id)
+        .bind::<BigInt, _>(Scaled(delta))
+        .bind::<Timestamp, _>(super::now())
+        .bind::<BigInt, _>(Scaled(max - delta))
+        .bind::<BigInt, _>(Scaled(-delta))
+        .get_result(conn)
+        .optional()?;
+    let Some(w) = written else {
+        return Ok(false);
+    };
+    let after = w.state();
+    let before = LotState {
+        on_hand: after.on_hand - delta,
+        ..after
+    };
+    balances::shift(conn, clinic_id, &w.product_id, before, after)?;
+    Ok(true)
 }
 
 /// Records another delivery of a lot that is already known.
@@ -96,21 +138,42 @@ pub fn add_received(
         .map(|_| ())
 }
 
+/// Moves a lot from status `from` to `to`, and its stock between the product's balance
+/// columns. Returns false (and changes nothing) when the lot is no longer in `from`.
 pub fn set_status(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     lot_id: &LotId,
-    status: LotStatus,
+    from: LotStatus,
+    to: LotStatus,
     reason: &str,
-) -> QueryResult<()> {
-    diesel::update(one(clinic_id, lot_id))
-        .set((
-            lots::status.eq(status),
-            lots::status_reason.eq(reason),
-            lots::updated_at.eq(super::now()),
-        ))
-        .execute(conn)
-        .map(|_| ())
+) -> QueryResult<bool> {
+    use diesel::sql_types::{Text, Timestamp};
+    let sql = super::portable_sql(
+        conn,
+        "UPDATE lots SET status = $4, status_reason = $5, updated_at = $6 \
+         WHERE clinic_id = $1 AND id = $2 AND status = $3 \
+         RETURNING product_id, status, expires_on, on_hand",
+    );
+    let written: Option<Written> = diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .bind::<Text, _>(lot_id)
+        .bind::<Text, _>(from)
+        .bind::<Text, _>(to)
+        .bind::<Text, _>(reason)
+        .bind::<Timestamp, _>(super::now())
+        .get_result(conn)
+        .optional()?;
+    let Some(w) = written else {
+        return Ok(false);
+    };
+    let after = w.state();
+    let before = LotState {
+        status: from,
+        ..after
+    };
+    balances::shift(conn, clinic_id, &w.product_id, before, after)?;
+    Ok(true)
 }
 
 pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &LotId) -> QueryResult<Option<Lot>> {
@@ -189,43 +252,6 @@ pub fn list(conn: &mut Conn, clinic_id: &ClinicId, f: &LotFilter) -> QueryResult
         q = q.filter(lots::expires_on.le(d));
     }
     q.load(conn)
-}
-
-/// Per-product sums for the stock view, one query over the running balances.
-#[derive(Debug, QueryableByName)]
-pub struct StockRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub product_id: ProductId,
-    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
-    pub on_hand: Decimal,
-    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
-    pub available: Decimal,
-    #[diesel(sql_type = diesel::sql_types::BigInt, deserialize_as = Scaled)]
-    pub expired_on_hand: Decimal,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
-    pub next_expiry: Option<NaiveDate>,
-}
-
-/// Reads only lots with stock, through the partial index `lots_in_stock` (a test checks
-/// the plan), so empty lots never cost anything.
-pub const STOCK_BY_PRODUCT_SQL: &str = "SELECT product_id, \
-           CAST(SUM(on_hand) AS BIGINT) AS on_hand, \
-           CAST(SUM(CASE WHEN status = 'available' AND expires_on >= $2 THEN on_hand ELSE 0 END) AS BIGINT) AS available, \
-           CAST(SUM(CASE WHEN expires_on < $2 THEN on_hand ELSE 0 END) AS BIGINT) AS expired_on_hand, \
-           MIN(CASE WHEN status = 'available' AND expires_on >= $2 THEN expires_on END) AS next_expiry \
-         FROM lots WHERE clinic_id = $1 AND on_hand > 0 GROUP BY product_id";
-
-pub fn stock_by_product(
-    conn: &mut Conn,
-    clinic_id: &ClinicId,
-    today: NaiveDate,
-) -> QueryResult<Vec<StockRow>> {
-    use diesel::sql_types::{Date, Text};
-    let sql = super::portable_sql(conn, STOCK_BY_PRODUCT_SQL);
-    diesel::sql_query(sql)
-        .bind::<Text, _>(clinic_id)
-        .bind::<Date, _>(today)
-        .load(conn)
 }
 
 /// Moves a lot's receipt earlier, when a box of it is entered as delivered before the

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod balances;
 pub mod courses;
 pub mod exports;
 pub mod formulations;

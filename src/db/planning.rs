@@ -1,9 +1,10 @@
-//! What the forecast reads: planned course sessions, recent unplanned use, stock on
-//! open purchase orders and usable lots, each in one query for the whole clinic.
+//! What the forecast reads besides the balances (`db::balances`): planned course
+//! sessions, stock on open purchase orders and usable lots, each in one query for the
+//! whole clinic.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Text};
 use rust_decimal::Decimal;
 
 use super::types::Scaled;
@@ -59,32 +60,6 @@ fn sums(rows: Vec<ProductSum>) -> Vec<(ProductId, Decimal)> {
     rows.into_iter().map(|r| (r.product_id, r.total)).collect()
 }
 
-/// Reads session consumes and wastes of the window only (`movements_session_use`) and
-/// probes `sessions_voided` for the few voided sessions.
-pub const UNPLANNED_USE_SQL: &str = "SELECT m.product_id, CAST(SUM(-m.quantity) AS BIGINT) AS total \
-         FROM movements m \
-         WHERE m.clinic_id = $1 AND m.created_at >= $2 AND m.kind IN ('consume', 'waste') \
-           AND m.session_id IS NOT NULL \
-           AND NOT EXISTS (SELECT 1 FROM course_sessions cs WHERE cs.session_id = m.session_id) \
-           AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.status = 'voided') \
-         GROUP BY m.product_id";
-
-/// Consumed and wasted by sessions since `since` that belong to no course (and were
-/// not voided), per product.
-pub fn unplanned_use(
-    conn: &mut Conn,
-    clinic_id: &ClinicId,
-    since: NaiveDateTime,
-) -> QueryResult<Vec<(ProductId, Decimal)>> {
-    let sql = portable_sql(conn, UNPLANNED_USE_SQL);
-    Ok(sums(
-        diesel::sql_query(sql)
-            .bind::<Text, _>(clinic_id)
-            .bind::<Timestamp, _>(since)
-            .load(conn)?,
-    ))
-}
-
 /// Stock ordered and not yet received, in the stock unit, per product.
 pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(ProductId, Decimal)>> {
     let sql = portable_sql(
@@ -114,7 +89,7 @@ struct LotRow {
     on_hand: Decimal,
 }
 
-/// Reads lots with stock only (`lots_in_stock`).
+/// Reads only usable lots with stock, by expiry (`lots_usable`).
 pub const USABLE_LOTS_SQL: &str = "SELECT product_id, expires_on, on_hand FROM lots \
          WHERE clinic_id = $1 AND status = 'available' AND expires_on >= $2 AND expires_on < $3 \
            AND on_hand > 0";

@@ -80,6 +80,7 @@ pub fn insert(
     diesel::insert_into(products::table)
         .values(r.clone())
         .execute(conn)?;
+    super::balances::create(conn, clinic_id, id, now.date())?;
     Ok(r)
 }
 

@@ -359,6 +359,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     browser_sessions,
     invitations,
     sign_in_failures,
+    product_balances,
+    product_daily_use,
 );
 
 diesel::table! {
@@ -408,3 +410,27 @@ diesel::table! {
 
 diesel::joinable!(tokens -> staff (staff_id));
 diesel::joinable!(browser_sessions -> staff (staff_id));
+
+diesel::table! {
+    product_balances (clinic_id, product_id) {
+        clinic_id -> Text,
+        product_id -> Text,
+        on_hand -> BigInt,
+        available -> BigInt,
+        expired -> BigInt,
+        quarantined -> BigInt,
+        recalled -> BigInt,
+        next_expiry -> Nullable<Date>,
+        next_stale -> Bool,
+        swept_on -> Date,
+    }
+}
+
+diesel::table! {
+    product_daily_use (clinic_id, day, product_id) {
+        clinic_id -> Text,
+        product_id -> Text,
+        day -> Date,
+        quantity -> BigInt,
+    }
+}

@@ -10,7 +10,7 @@ use chrono::{NaiveDateTime, SecondsFormat};
 use rust_decimal::Decimal;
 
 use super::Actor;
-use crate::db::exports::{self as q, Cursor, ExportFilter};
+use crate::db::exports::{self as q, ExportFilter};
 use crate::db::{self, Conn};
 use crate::domain::csv_safety::neutralize;
 use crate::domain::ids::{ClinicId, LotId};
@@ -116,8 +116,8 @@ pub fn time(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// Rows per page: small enough to keep memory flat, large enough to keep queries few.
-const PAGE: i64 = 5_000;
+/// Rows between two hand-overs to the sink and progress reports.
+const FLUSH_EVERY: u64 = 5_000;
 
 pub struct CsvOptions {
     /// Start with a UTF-8 byte-order mark, so Excel reads UTF-8 on double-click.
@@ -196,8 +196,8 @@ pub fn authorize(actor: &Actor) -> AppResult<ClinicId> {
     Ok(actor.clinic_for(Action::Audit)?.clone())
 }
 
-/// Writes a whole export to `sink`, page by page inside one read snapshot, calling
-/// `progress` with the rows written so far. Answers the number of data rows.
+/// Writes a whole export to `sink` from one streamed query inside one read snapshot,
+/// calling `progress` with the rows written so far. Answers the number of data rows.
 pub fn write(
     conn: &mut Conn,
     clinic: &ClinicId,
@@ -213,31 +213,34 @@ pub fn write(
         ExportKind::Variance => &VARIANCE_COLUMNS,
     };
     let mut out = start(header, opts, sink)?;
-    db::read_snapshot(conn, |conn| match kind {
-        ExportKind::Traceability => pages(conn, &mut out, progress, |c, after| {
-            q::traceability_page(c, clinic, filter, after, PAGE)
-        }),
-        ExportKind::Movements => pages(conn, &mut out, progress, |c, after| {
-            q::movements_page(c, clinic, filter, after, PAGE)
-        }),
-        ExportKind::Variance => pages(conn, &mut out, progress, |c, after| {
-            q::variance_page(c, clinic, filter, after, PAGE)
-        }),
-    })
+    db::read_snapshot(conn, |conn| {
+        let each = &mut |cells: Vec<Cell>| -> AppResult<()> {
+            out.record(cells)?;
+            if out.rows % FLUSH_EVERY == 0 {
+                out.flush()?;
+                progress(out.rows);
+            }
+            Ok(())
+        };
+        match kind {
+            ExportKind::Traceability => {
+                q::traceability(conn, clinic, filter, &mut |r| each(r.cells()))
+            }
+            ExportKind::Movements => q::movements(conn, clinic, filter, &mut |r| each(r.cells())),
+            ExportKind::Variance => q::variance(conn, clinic, filter, &mut |r| each(r.cells())),
+        }
+    })?;
+    out.flush()?;
+    progress(out.rows);
+    Ok(out.rows)
 }
 
-/// A row of an export: its cells in the documented column order, and where the next page
-/// starts after it.
+/// A row of an export: its cells in the documented column order.
 trait ExportRow {
-    fn cursor(&self) -> Cursor;
     fn cells(self) -> Vec<Cell>;
 }
 
 impl ExportRow for q::TraceRow {
-    fn cursor(&self) -> Cursor {
-        q::TraceRow::cursor(self)
-    }
-
     fn cells(self) -> Vec<Cell> {
         vec![
             value(&self.session_id),
@@ -262,10 +265,6 @@ impl ExportRow for q::TraceRow {
 }
 
 impl ExportRow for q::MovementRow {
-    fn cursor(&self) -> Cursor {
-        q::MovementRow::cursor(self)
-    }
-
     fn cells(self) -> Vec<Cell> {
         vec![
             value(time(self.created_at)),
@@ -286,10 +285,6 @@ impl ExportRow for q::MovementRow {
 }
 
 impl ExportRow for q::VarianceRow {
-    fn cursor(&self) -> Cursor {
-        q::VarianceRow::cursor(self)
-    }
-
     fn cells(self) -> Vec<Cell> {
         let difference = (self.actual - self.planned.unwrap_or(Decimal::ZERO)).normalize();
         vec![
@@ -307,31 +302,6 @@ impl ExportRow for q::VarianceRow {
             value(self.unit),
             value(self.session_status),
         ]
-    }
-}
-
-/// Reads keyset pages until one comes back short, flushing after each page.
-fn pages<R: ExportRow>(
-    conn: &mut Conn,
-    out: &mut CsvOut<'_>,
-    progress: &mut dyn FnMut(u64),
-    mut page: impl FnMut(&mut Conn, Option<&Cursor>) -> diesel::QueryResult<Vec<R>>,
-) -> AppResult<u64> {
-    let mut after: Option<Cursor> = None;
-    loop {
-        let rows = page(conn, after.as_ref())?;
-        let count = rows.len();
-        if let Some(last) = rows.last() {
-            after = Some(last.cursor());
-        }
-        for r in rows {
-            out.record(r.cells())?;
-        }
-        out.flush()?;
-        progress(out.rows);
-        if count < PAGE as usize {
-            return Ok(out.rows);
-        }
     }
 }
 

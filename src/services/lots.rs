@@ -292,7 +292,12 @@ pub fn change_status(
                 format!("cannot {change} lot {}: {e}", lot.lot_number),
             )
         })?;
-        lots::set_status(conn, &clinic, &lot.id, next, &reason)?;
+        if !lots::set_status(conn, &clinic, &lot.id, current, next, &reason)? {
+            return Err(AppError::Internal(format!(
+                "lot {} changed status under its lock",
+                lot.id
+            )));
+        }
         super::audit::record(
             conn,
             actor,

@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::{today, Actor};
-use crate::db::lots::{self, StockRow};
+use crate::db::balances::{self, Balance};
 use crate::db::products::{self, Product};
 use crate::db::{planning, suppliers, Conn};
 use crate::domain::forecast::{
@@ -32,7 +32,7 @@ pub struct Outlook {
     rate: HashMap<ProductId, Decimal>,
     incoming: HashMap<ProductId, Decimal>,
     /// On hand, usable, expired and next expiry per product (products with stock only).
-    pub levels: HashMap<ProductId, StockRow>,
+    pub levels: HashMap<ProductId, Balance>,
     /// Usable lots expiring within the horizon, per product.
     lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
 }
@@ -100,16 +100,16 @@ impl Outlook {
                 .or_default()
                 .push((on, per_session_use(amount, unit, p.content, p.single_use)));
         }
-        let since = (today - Duration::days(RATE_WINDOW_DAYS)).and_time(chrono::NaiveTime::MIN);
+        let since = today - Duration::days(RATE_WINDOW_DAYS);
         let window = Decimal::from(RATE_WINDOW_DAYS);
-        let rate = planning::unplanned_use(conn, clinic, since)?
+        let rate = balances::use_since(conn, clinic, since)?
             .into_iter()
             .map(|(p, used)| (p, (used / window).round_dp(6)))
             .collect();
         let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
         let mut lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
-        // One aggregate over the lots serves both the stock view and the forecast.
-        let levels: HashMap<ProductId, StockRow> = lots::stock_by_product(conn, clinic, today)?
+        // One row per product serves both the stock view and the forecast.
+        let levels: HashMap<ProductId, Balance> = balances::read(conn, clinic, today)?
             .into_iter()
             .map(|r| (r.product_id.clone(), r))
             .collect();

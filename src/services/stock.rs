@@ -48,7 +48,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
                 available: s.map_or(Decimal::ZERO, |s| s.available),
                 reorder_point: product.reorder_point,
                 next_expiry: s.and_then(|s| s.next_expiry),
-                expired_on_hand: s.map_or(Decimal::ZERO, |s| s.expired_on_hand),
+                expired_on_hand: s.map_or(Decimal::ZERO, |s| s.expired),
                 reorder: outlook.suggestion(product).is_some(),
                 at_risk,
             };

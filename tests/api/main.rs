@@ -4,6 +4,7 @@
 
 mod accounts;
 mod auth;
+mod balances;
 mod catalog;
 mod docs_contract;
 mod errors;

@@ -13,16 +13,18 @@
 mod resolve;
 mod take;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::ledger::{record, Entry};
 use super::Actor;
+use crate::db::balances;
 use crate::db::idempotency::{self, IdempotencyRecord};
+use crate::db::movements::Movement;
 use crate::db::sessions::{self as repo, Session, SessionFilter};
 use crate::db::usage::{self, Line, Usage};
 use crate::db::{self, Conn};
@@ -252,8 +254,15 @@ fn write_session(
     for (i, l) in lines.iter().enumerate() {
         usage::insert_line(conn, clinic, session_id, i as i64, l)?;
     }
-    if let Some((formulation_id, _)) = &r.formulation {
-        db::courses::mark_next_done(conn, clinic, &r.patient_ref, formulation_id, session_id)?;
+    let in_course = match &r.formulation {
+        Some((formulation_id, _)) => {
+            db::courses::mark_next_done(conn, clinic, &r.patient_ref, formulation_id, session_id)?
+        }
+        None => false,
+    };
+    if !in_course {
+        let moves = repo::movements_of(conn, clinic, session_id)?;
+        balances::add_daily_use(conn, clinic, &unplanned_use(&moves, Decimal::ONE))?;
     }
     Ok(SessionDetail {
         session,
@@ -325,8 +334,12 @@ pub fn void(
                 ),
             ));
         }
-        db::courses::unmark_session(conn, id)?;
-        for m in repo::movements_of(conn, &clinic, id)? {
+        let in_course = db::courses::unmark_session(conn, id)?;
+        let moves = repo::movements_of(conn, &clinic, id)?;
+        if !in_course {
+            balances::add_daily_use(conn, &clinic, &unplanned_use(&moves, -Decimal::ONE))?;
+        }
+        for m in moves {
             if m.kind == MovementKind::Reversal {
                 continue;
             }
@@ -342,6 +355,21 @@ pub fn void(
         }
         get_in(conn, &clinic, id)
     })
+}
+
+/// What a session outside any course consumed and wasted, per product and UTC day of
+/// its movements, times `sign` (-1 takes a voided session's use back out): the
+/// forecast's recent rate counts it (`db::balances::add_daily_use`).
+fn unplanned_use(moves: &[Movement], sign: Decimal) -> Vec<(ProductId, NaiveDate, Decimal)> {
+    let mut by_day: BTreeMap<(ProductId, NaiveDate), Decimal> = BTreeMap::new();
+    for m in moves {
+        if matches!(m.kind, MovementKind::Consume | MovementKind::Waste) {
+            *by_day
+                .entry((m.product_id.clone(), m.created_at.date()))
+                .or_default() -= m.quantity * sign;
+        }
+    }
+    by_day.into_iter().map(|((p, d), q)| (p, d, q)).collect()
 }
 
 /// What logging a session would do, with nothing written: the screening result and the
