@@ -441,6 +441,7 @@ fn session_body(n: usize, supplies: &[Supply]) -> Value {
         "patient_ref": format!("P-{n}"),
         "area": "face",
         "method": "injectable",
+        "conditions": [],
         "items": items,
     })
 }

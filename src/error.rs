@@ -12,6 +12,10 @@ pub enum ConflictKind {
     InvalidState,
     Contraindicated,
     IdempotencyKeyReused,
+    /// A scanned code's expiry is not the expiry of the lot on file.
+    ExpiryMismatch,
+    /// A cocktail used on an area it is not for, without an override reason.
+    AreaNotPlanned,
 }
 
 impl ConflictKind {
@@ -23,6 +27,8 @@ impl ConflictKind {
             ConflictKind::InvalidState => "invalid-state",
             ConflictKind::Contraindicated => "contraindicated",
             ConflictKind::IdempotencyKeyReused => "idempotency-key-reused",
+            ConflictKind::ExpiryMismatch => "expiry-mismatch",
+            ConflictKind::AreaNotPlanned => "area-not-planned",
         }
     }
 }

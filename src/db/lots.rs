@@ -296,3 +296,17 @@ pub fn list(conn: &mut Conn, clinic_id: &ClinicId, f: &LotFilter) -> QueryResult
     }
     q.load(conn)
 }
+
+/// Moves a lot's receipt earlier, when a box of it is entered as delivered before the
+/// first one recorded.
+pub fn set_received_at(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    lot_id: &LotId,
+    received_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(one(clinic_id, lot_id))
+        .set(lots::received_at.eq(received_at))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         expiry_warning_days -> BigInt,
         created_at -> Timestamp,
+        patient_code_pattern -> Nullable<Text>,
     }
 }
 
@@ -169,6 +170,7 @@ diesel::table! {
         voided_by -> Nullable<Text>,
         voided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        area_override_reason -> Nullable<Text>,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Session {
     pub voided_by: Option<StaffId>,
     pub voided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Why the cocktail was used on an area it is not for.
+    pub area_override_reason: Option<String>,
 }
 
 pub fn insert(conn: &mut Conn, s: &Session) -> QueryResult<()> {

@@ -16,6 +16,8 @@ pub struct Clinic {
     pub expiry_warning_days: i64,
     #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
+    /// The clinic's own patient code pattern; `None` is the built-in one.
+    pub patient_code_pattern: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -38,6 +40,7 @@ pub fn insert_clinic(conn: &mut Conn, clinic: &Clinic) -> QueryResult<()> {
             clinics::name.eq(&clinic.name),
             clinics::expiry_warning_days.eq(clinic.expiry_warning_days),
             clinics::created_at.eq(clinic.created_at),
+            clinics::patient_code_pattern.eq(&clinic.patient_code_pattern),
         ))
         .execute(conn)
         .map(|_| ())
@@ -92,6 +95,7 @@ pub fn update_clinic(conn: &mut Conn, clinic: &Clinic) -> QueryResult<()> {
         .set((
             clinics::name.eq(&clinic.name),
             clinics::expiry_warning_days.eq(clinic.expiry_warning_days),
+            clinics::patient_code_pattern.eq(&clinic.patient_code_pattern),
         ))
         .execute(conn)
         .map(|_| ())

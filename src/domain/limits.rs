@@ -90,6 +90,7 @@ pub const FIELDS: &[FieldLimit] = &[
     text("name", NAME),
     text("reason", REASON),
     text("override_reason", REASON),
+    text("area_override_reason", REASON),
     text("message", REASON),
     text("note", NOTE),
     text("code", CODE),

@@ -143,6 +143,25 @@ pub enum TopUpRefusal {
     Recalled { lot_number: String, sku: String },
 }
 
+/// One lot has one expiry: a box (delivered or scanned at the chair) of a lot on file
+/// with another expiry is another box than the one recorded, or a misread label.
+pub fn check_expiry_matches(
+    lot_number: &str,
+    sku: &str,
+    recorded: NaiveDate,
+    seen: NaiveDate,
+) -> Result<(), TopUpRefusal> {
+    if recorded != seen {
+        return Err(TopUpRefusal::OtherExpiry {
+            lot_number: lot_number.into(),
+            sku: sku.into(),
+            recorded,
+            delivered: seen,
+        });
+    }
+    Ok(())
+}
+
 /// A delivery of a lot number already held is a second box of that lot: same expiry,
 /// and never of a recalled lot.
 pub fn check_top_up(
@@ -152,14 +171,7 @@ pub fn check_top_up(
     recorded: NaiveDate,
     delivered: NaiveDate,
 ) -> Result<(), TopUpRefusal> {
-    if recorded != delivered {
-        return Err(TopUpRefusal::OtherExpiry {
-            lot_number: lot_number.into(),
-            sku: sku.into(),
-            recorded,
-            delivered,
-        });
-    }
+    check_expiry_matches(lot_number, sku, recorded, delivered)?;
     if status == LotStatus::Recalled {
         return Err(TopUpRefusal::Recalled {
             lot_number: lot_number.into(),

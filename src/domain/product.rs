@@ -133,11 +133,9 @@ impl ValidProduct {
     }
 }
 
-/// Ingredient names are compared case-insensitively by contraindication rules, so they
-/// are stored trimmed and lower-case.
-pub fn normalize_ingredient(s: &str) -> String {
-    s.trim().to_lowercase()
-}
+/// Ingredients are stored in screening's one spelling per ingredient (case, spaces,
+/// `_`, `-` and synonyms), so a rule cannot be dodged by how a label is written.
+pub use super::screening::normalize_ingredient;
 
 impl TryFrom<ProductInput> for ValidProduct {
     type Error = Vec<FieldError>;
@@ -154,7 +152,10 @@ impl TryFrom<ProductInput> for ValidProduct {
                 &format!("ingredients[{i}]"),
                 required_text(ing, super::limits::INGREDIENT),
             ) {
-                ingredients.push(normalize_ingredient(&v));
+                let n = normalize_ingredient(&v);
+                if !ingredients.contains(&n) {
+                    ingredients.push(n);
+                }
             }
         }
         let gtin = match optional_text(p.gtin.as_deref(), 14) {

@@ -8,7 +8,9 @@
 //!   dose is waste (2 ml from a 3 ml vial moves 3 ml: 2 consumed, 1 wasted);
 //! - pieces (needles, rollers, kits) are taken one by one;
 //! - an open vial past its beyond-use time, or whose lot has expired, is never drawn
-//!   from: its remainder is wasted the next time the product is used.
+//!   from: its remainder is wasted the next time the product is used;
+//! - a lot received after the session's time (a session entered after the fact) was not
+//!   on the shelf then: never used, and named when it is asked for.
 //!
 //! Pure: the caller loads lots and open containers, applies the plan in one transaction.
 
@@ -194,7 +196,15 @@ pub fn plan(
         if named_lot.is_some_and(|n| n != lot.lot_id) {
             continue;
         }
-        match unusable_reason(lot.status, lot.expires_on, today) {
+        // A session entered after the fact cannot have used a box that arrived later.
+        let arrived_later = (lot.received_at > opened_at).then(|| {
+            format!(
+                "was received {} UTC, after the session ({} UTC)",
+                lot.received_at.format("%Y-%m-%d %H:%M"),
+                opened_at.format("%Y-%m-%d %H:%M")
+            )
+        });
+        match unusable_reason(lot.status, lot.expires_on, today).or(arrived_later) {
             Some(reason) => {
                 if named_lot.is_some() {
                     return Err(PlanError::Blocked {
@@ -626,5 +636,41 @@ mod tests {
         assert_eq!((lines[2].planned, lines[2].actual), (Some(d("0")), d("1")));
         let free = variance(None, &[(&ha, d("1"))]);
         assert_eq!(free[0].planned, None);
+    }
+
+    #[test]
+    fn a_back_dated_session_uses_only_lots_received_before_it() {
+        let p = product("2", true);
+        let mut late = lot("late", 60, LotStatus::Available, "10");
+        late.received_at = now() - Duration::hours(1);
+        let early = lot("early", 90, LotStatus::Available, "10");
+        let yesterday = now() - Duration::days(1);
+        // First-expiry-first-out passes over the later delivery.
+        let plan = plan(
+            &p,
+            d("2"),
+            &[late.clone(), early],
+            &[],
+            None,
+            now(),
+            yesterday,
+        )
+        .unwrap();
+        assert_eq!(plan.draws[0].lot_id, "early");
+        // Named, it is refused with the lot named.
+        let err = super::plan(
+            &p,
+            d("2"),
+            &[late.clone()],
+            &[],
+            Some("late"),
+            now(),
+            yesterday,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("N-late"), "{err}");
+        assert!(err.to_string().contains("after the session"), "{err}");
+        // The same lot serves a session logged now.
+        assert!(super::plan(&p, d("2"), &[late], &[], None, now(), now()).is_ok());
     }
 }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::extract::{run, AppState, Json};
 use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::role::Role;
+use crate::domain::treatment::PatientCodePattern;
 use crate::error::AppResult;
 use crate::services::{auth, Actor};
 
@@ -23,7 +24,23 @@ pub struct ClinicView {
     pub name: String,
     /// Days before expiry from which a lot is flagged `expiring`.
     pub expiry_warning_days: i64,
+    /// The regular expression every patient code must match whole (the clinic's own, or
+    /// the built-in `[A-Za-z0-9._-]{1,40}`).
+    pub patient_code_pattern: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl From<crate::db::staff::Clinic> for ClinicView {
+    fn from(c: crate::db::staff::Clinic) -> Self {
+        let pattern = PatientCodePattern::of_clinic(c.patient_code_pattern.as_deref());
+        ClinicView {
+            id: c.id,
+            name: c.name,
+            expiry_warning_days: c.expiry_warning_days,
+            patient_code_pattern: pattern.as_str().to_string(),
+            created_at: c.created_at.and_utc(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,12 +86,7 @@ pub async fn create_clinic(
 ) -> AppResult<HttpResponse> {
     let name = body.0.name;
     let c = run(&state, move |conn| auth::create_clinic(conn, &actor, &name)).await?;
-    Ok(HttpResponse::Created().json(ClinicView {
-        id: c.id,
-        name: c.name,
-        expiry_warning_days: c.expiry_warning_days,
-        created_at: c.created_at.and_utc(),
-    }))
+    Ok(HttpResponse::Created().json(ClinicView::from(c)))
 }
 
 /// Add a staff member to a clinic (admin, or a manager of that clinic). The answer holds
@@ -124,6 +136,10 @@ pub struct ClinicPatch {
     pub name: Option<String>,
     /// Days before expiry from which lots are flagged `expiring` (default 30).
     pub expiry_warning_days: Option<i64>,
+    /// A regular expression every new patient code must match whole (at most 200
+    /// characters, e.g. `MC-[0-9]{4}`); an empty string goes back to the built-in
+    /// `[A-Za-z0-9._-]{1,40}`. Codes already stored are kept.
+    pub patient_code_pattern: Option<String>,
 }
 
 /// Change a clinic's name or settings (admin, or a manager of that clinic).
@@ -140,15 +156,18 @@ pub async fn update_clinic(
     let ClinicPatch {
         name,
         expiry_warning_days,
+        patient_code_pattern,
     } = body.0;
     let c = run(&state, move |conn| {
-        auth::update_clinic(conn, &actor, &id, name, expiry_warning_days)
+        auth::update_clinic(
+            conn,
+            &actor,
+            &id,
+            name,
+            expiry_warning_days,
+            patient_code_pattern,
+        )
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ClinicView {
-        id: c.id,
-        name: c.name,
-        expiry_warning_days: c.expiry_warning_days,
-        created_at: c.created_at.and_utc(),
-    }))
+    Ok(HttpResponse::Ok().json(ClinicView::from(c)))
 }

@@ -105,6 +105,7 @@ api_handlers!(
     rules::list,
     rules::create,
     rules::update,
+    rules::conditions,
     sessions::create,
     sessions::list,
     sessions::get,

@@ -14,6 +14,7 @@ use crate::domain::product::ProductInput;
 use crate::domain::product::{ProductKind, StockUnit, Storage};
 use crate::error::AppResult;
 use crate::services::catalog::{self, ProductPatch};
+use crate::services::formulations;
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +38,10 @@ pub struct ProductView {
     pub unit_cost: Decimal,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// In the answers to create and update only: the ingredients screening knows of no
+    /// rule for (a misspelling would let a patient's screening miss them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl From<Product> for ProductView {
@@ -59,6 +64,7 @@ impl From<Product> for ProductView {
             unit_cost: p.unit_cost,
             created_at: p.created_at.and_utc(),
             updated_at: p.updated_at.and_utc(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -72,11 +78,16 @@ pub async fn create(
     actor: Actor,
     body: Json<ProductInput>,
 ) -> AppResult<HttpResponse> {
-    let p = run(&state, move |conn| {
-        catalog::create_product(conn, &actor, body.0)
+    let (p, warnings) = run(&state, move |conn| {
+        let p = catalog::create_product(conn, &actor, body.0)?;
+        let warnings = formulations::ingredient_warnings(conn, &actor, &p.ingredients)?;
+        Ok((p, warnings))
     })
     .await?;
-    Ok(HttpResponse::Created().json(ProductView::from(p)))
+    Ok(HttpResponse::Created().json(ProductView {
+        warnings,
+        ..ProductView::from(p)
+    }))
 }
 
 #[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<ProductView>)), security(("bearer" = [])))]
@@ -108,9 +119,14 @@ pub async fn update(
     id: web::Path<ProductId>,
     body: Json<ProductPatch>,
 ) -> AppResult<HttpResponse> {
-    let p = run(&state, move |conn| {
-        catalog::update_product(conn, &actor, &id, body.0)
+    let (p, warnings) = run(&state, move |conn| {
+        let p = catalog::update_product(conn, &actor, &id, body.0)?;
+        let warnings = formulations::ingredient_warnings(conn, &actor, &p.ingredients)?;
+        Ok((p, warnings))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ProductView::from(p)))
+    Ok(HttpResponse::Ok().json(ProductView {
+        warnings,
+        ..ProductView::from(p)
+    }))
 }

@@ -10,7 +10,7 @@ use super::extract::{run, AppState, Json};
 use crate::db::rules::ClinicRule;
 use crate::domain::screening::{builtin_rules, Target};
 use crate::error::AppResult;
-use crate::services::formulations::{self, RuleInput, RulePatch};
+use crate::services::formulations::{self, ConditionView, RuleInput, RulePatch};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +37,17 @@ impl From<ClinicRule> for RuleView {
             active: r.active,
         }
     }
+}
+
+/// Every condition screening knows, with its name in words and the other names it
+/// accepts: the built-in ones, then the clinic's own (from its rules).
+#[utoipa::path(tag = "screening",
+    responses((status = 200, body = Vec<ConditionView>), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+#[get("/conditions")]
+pub async fn conditions(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    let all = run(&state, move |conn| formulations::conditions(conn, &actor)).await?;
+    Ok(HttpResponse::Ok().json(all))
 }
 
 /// Every rule screening applies: built-in first, then the clinic's.

@@ -54,6 +54,8 @@ pub struct SessionView {
     /// What screening found; present only when overridden.
     pub contraindications: Vec<Contraindication>,
     pub override_reason: Option<String>,
+    /// Why the cocktail was used on an area it is not for.
+    pub area_override_reason: Option<String>,
     /// `recorded` or `voided`.
     pub status: SessionStatus,
     pub void_reason: Option<String>,
@@ -79,6 +81,7 @@ impl From<SessionDetail> for SessionView {
             conditions: d.conditions,
             contraindications: d.contraindications,
             override_reason: s.override_reason,
+            area_override_reason: s.area_override_reason,
             status: s.status,
             void_reason: s.void_reason,
             voided_at: s.voided_at.map(|t| t.and_utc()),

@@ -12,6 +12,7 @@ use crate::db::{self, Conn};
 use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::role::{assignable, Action, Role};
 use crate::domain::stock::DEFAULT_EXPIRY_WARNING_DAYS;
+use crate::domain::treatment::PatientCodePattern;
 use crate::domain::{required_text, Checks};
 use crate::error::{AppError, AppResult};
 
@@ -89,6 +90,7 @@ pub fn create_clinic(conn: &mut Conn, actor: &Actor, name: &str) -> AppResult<Cl
         name,
         expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
         created_at: db::now(),
+        patient_code_pattern: None,
     };
     db::write_tx(conn, |conn| {
         repo::insert_clinic(conn, &clinic)?;
@@ -191,6 +193,7 @@ pub fn update_clinic(
     clinic_id: &ClinicId,
     name: Option<String>,
     expiry_warning_days: Option<i64>,
+    patient_code_pattern: Option<String>,
 ) -> AppResult<Clinic> {
     actor.require(Action::ManageStaff)?;
     let visible = actor.role == Role::Admin || actor.clinic_id.as_deref() == Some(clinic_id);
@@ -211,13 +214,21 @@ pub fn update_clinic(
             365,
         ),
     );
+    // An empty pattern goes back to the built-in one.
+    let pattern = match &patient_code_pattern {
+        Some(p) => c
+            .take("patient_code_pattern", PatientCodePattern::parse(p))
+            .map(|p| p.stored()),
+        None => Some(before.patient_code_pattern.clone()),
+    };
     c.into_result().map_err(AppError::Invalid)?;
-    let (Some(name), Some(days)) = (name, days) else {
+    let (Some(name), Some(days), Some(pattern)) = (name, days, pattern) else {
         return Err(AppError::invalid("body", "invalid clinic"));
     };
     let after = Clinic {
         name,
         expiry_warning_days: days,
+        patient_code_pattern: pattern,
         ..before.clone()
     };
     db::write_tx(conn, |conn| {
@@ -231,4 +242,13 @@ pub fn update_clinic(
         )
     })?;
     Ok(after)
+}
+
+/// The clinic's patient code pattern (its own, or the built-in one).
+pub fn patient_code_pattern(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+) -> AppResult<PatientCodePattern> {
+    let stored = repo::find_clinic(conn, clinic_id)?.and_then(|c| c.patient_code_pattern);
+    Ok(PatientCodePattern::of_clinic(stored.as_deref()))
 }

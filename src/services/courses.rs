@@ -12,7 +12,7 @@ use crate::db::courses::{self as repo, Course, PlannedSession};
 use crate::db::{self, Conn};
 use crate::domain::course::{check_schedule, default_schedule, planned_dates};
 use crate::domain::role::Action;
-use crate::domain::treatment::{parse_patient_ref, Area};
+use crate::domain::treatment::{parse_patient_code, Area};
 use crate::domain::Checks;
 use crate::error::{AppError, AppResult, ConflictKind};
 
@@ -38,7 +38,11 @@ pub fn create(
 ) -> AppResult<(Course, Vec<PlannedSession>)> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();
     let mut c = Checks::new();
-    let patient_ref = c.take("patient_ref", parse_patient_ref(&input.patient_ref));
+    let pattern = super::auth::patient_code_pattern(conn, &clinic)?;
+    let patient_ref = c.take(
+        "patient_ref",
+        parse_patient_code(&input.patient_ref, &pattern),
+    );
     let area = c.take("area", Area::parse(&input.area));
     match get_formulation(conn, &clinic, &input.formulation_id, None) {
         Ok(_) => {}

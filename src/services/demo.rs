@@ -109,6 +109,10 @@ fn demo_login(conn: &mut Conn, member: &Staff, role: Role) -> AppResult<(Role, S
     Ok((role, email, password))
 }
 
+/// How long ago the demo's stock arrived: sessions entered after the fact (up to this
+/// many days back) find it on the shelf.
+const DEMO_STOCK_AGE_DAYS: i64 = 30;
+
 /// Loads the demo clinic into the database unless it is there already. Either way the
 /// demo staff get new tokens, because tokens are shown only once and the previous run's
 /// are gone.
@@ -253,6 +257,7 @@ fn create_stock(
                 containers: l.containers,
                 unit_cost: None,
                 supplier_id: None,
+                received_at: Some(chrono::Utc::now() - chrono::Duration::days(DEMO_STOCK_AGE_DAYS)),
             },
         )?;
     }

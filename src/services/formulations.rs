@@ -13,8 +13,8 @@ use crate::domain::ids::{ClinicId, FormulationId, ProductId};
 use crate::domain::product::normalize_ingredient;
 use crate::domain::role::Action;
 use crate::domain::screening::{
-    builtin_rules, normalize_condition, parse_conditions, screen, Contraindication, Rule, Screened,
-    Target, BUILTIN_CONDITIONS,
+    builtin_rules, condition_label, normalize_condition, parse_conditions, screen,
+    unknown_ingredients, Contraindication, Rule, Screened, Target, BUILTIN_CONDITIONS,
 };
 use crate::domain::{quantity, required_text, Checks};
 use crate::error::{AppError, AppResult};
@@ -168,7 +168,10 @@ pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<FormulationVersion>
 /// just warns of nothing), so turning a rule off never makes sessions fail with 422.
 pub fn rules_of(conn: &mut Conn, clinic: &ClinicId) -> AppResult<(Vec<Rule>, Vec<String>)> {
     let mut all = builtin_rules();
-    let mut known: Vec<String> = BUILTIN_CONDITIONS.iter().map(|s| s.to_string()).collect();
+    let mut known: Vec<String> = BUILTIN_CONDITIONS
+        .iter()
+        .map(|k| k.code.to_string())
+        .collect();
     for r in rules::list(conn, clinic)? {
         if !known.contains(&r.condition) {
             known.push(r.condition.clone());
@@ -188,6 +191,52 @@ pub fn rules_of(conn: &mut Conn, clinic: &ClinicId) -> AppResult<(Vec<Rule>, Vec
         });
     }
     Ok((all, known))
+}
+
+/// A condition screening knows, as `GET /conditions` lists it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConditionView {
+    /// What `conditions` records, e.g. `lactation`.
+    pub condition: String,
+    /// In words, e.g. "Breast-feeding (lactation)".
+    pub label: String,
+    /// Other names accepted for it (`breastfeeding`), compared like the code: case,
+    /// spaces, `-` and `_` do not matter.
+    pub synonyms: Vec<String>,
+    /// False for the clinic's own conditions (from its rules).
+    pub builtin: bool,
+}
+
+/// Every condition a session's `conditions` may name: the built-in ones, then the
+/// clinic's own.
+pub fn conditions(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<ConditionView>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    let (_, known) = rules_of(conn, clinic)?;
+    Ok(known
+        .into_iter()
+        .map(|code| {
+            let builtin = BUILTIN_CONDITIONS.iter().find(|k| k.code == code);
+            ConditionView {
+                label: condition_label(&code),
+                synonyms: builtin
+                    .map(|k| k.synonyms.iter().map(|s| s.to_string()).collect())
+                    .unwrap_or_default(),
+                builtin: builtin.is_some(),
+                condition: code,
+            }
+        })
+        .collect())
+}
+
+/// Warnings for the ingredients of a product that no screening rule of the clinic knows.
+pub fn ingredient_warnings(
+    conn: &mut Conn,
+    actor: &Actor,
+    ingredients: &[String],
+) -> AppResult<Vec<String>> {
+    let clinic = actor.clinic_for(Action::ReadStock)?;
+    let (rules, _) = rules_of(conn, clinic)?;
+    Ok(unknown_ingredients(ingredients, &rules))
 }
 
 /// Screens products against declared conditions: (normalised conditions, findings).

@@ -492,6 +492,7 @@ impl LotFile<'_> {
                 containers,
                 unit_cost,
                 supplier_id,
+                received_at: None,
             }),
             _ => None,
         })

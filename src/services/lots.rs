@@ -1,7 +1,7 @@
 //! Lots: receiving deliveries (by ids or by the scanned GS1 code), status changes, recall
 //! and the forward trace.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -19,6 +19,7 @@ use crate::domain::lot::{
     DERIVED_FILTERS,
 };
 use crate::domain::role::Action;
+use crate::domain::treatment::check_back_dating;
 use crate::domain::{quantity, required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
 
@@ -39,6 +40,11 @@ pub struct ReceiveLot {
     /// Defaults to the product's preferred supplier.
     #[serde(default)]
     pub supplier_id: Option<SupplierId>,
+    /// When the delivery arrived, if entered later; defaults to now. Within the
+    /// back-dating window of sessions.
+    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
+    #[schema(value_type = Option<String>)]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 /// A delivery as the API takes it: by ids or by the GS1 code scanned from the box.
@@ -61,6 +67,12 @@ pub struct ReceiveInput {
     /// GS1 element string, bracketed form or Digital Link: gives product, lot and expiry.
     #[serde(default)]
     pub code: Option<String>,
+    /// RFC 3339: when the delivery arrived, if entered later (yesterday's delivery
+    /// entered today); defaults to now. At most 90 days back, never ahead, like a
+    /// session's `performed_at`. A session before it cannot use the lot.
+    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
+    #[schema(value_type = Option<String>, example = "2026-11-20T10:30:00Z")]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppResult<Lot> {
@@ -96,6 +108,7 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppRe
             containers: r.containers,
             unit_cost: r.unit_cost,
             supplier_id: r.supplier_id,
+            received_at: r.received_at,
         },
     )
 }
@@ -139,6 +152,11 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
         Some(v) => c.take("unit_cost", quantity::non_negative(v)).map(Some),
         None => Some(None),
     };
+    let now = db::now();
+    let received_at = input
+        .received_at
+        .map_or(now, |t| t.naive_utc().trunc_subsecs(6));
+    c.take("received_at", check_back_dating(received_at, now));
     c.into_result().map_err(AppError::Invalid)?;
     let (Some(lot_number), Some(containers), Some(unit_cost)) = (lot_number, containers, unit_cost)
     else {
@@ -175,10 +193,13 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
                     AppError::conflict(kind, e.to_string())
                 })?;
                 lots::add_received(conn, &clinic, &existing.id, containers, quantity)?;
+                // A box of this lot entered as arriving earlier was on the shelf then.
+                if received_at < existing.received_at {
+                    lots::set_received_at(conn, &clinic, &existing.id, received_at)?;
+                }
                 existing.id
             }
             None => {
-                let now = db::now();
                 let lot = Lot {
                     id: LotId::generate(),
                     clinic_id: clinic.clone(),
@@ -192,18 +213,22 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
                     status: LotStatus::Available,
                     status_reason: None,
                     on_hand: Decimal::ZERO,
-                    received_at: now,
+                    received_at,
                     updated_at: now,
                 };
                 lots::insert(conn, &lot)?;
                 lot.id
             }
         };
-        let entry = Entry::new(
-            MovementKind::Receive,
-            quantity,
-            format!("received {containers} container(s)"),
-        );
+        let reason = if input.received_at.is_some() {
+            format!(
+                "received {containers} container(s) on {} UTC",
+                received_at.format("%Y-%m-%d %H:%M")
+            )
+        } else {
+            format!("received {containers} container(s)")
+        };
+        let entry = Entry::new(MovementKind::Receive, quantity, reason);
         record(conn, actor, &clinic, &product, &lot_id, entry)?;
         get_lot_in(conn, &clinic, &lot_id)
     })

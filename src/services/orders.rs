@@ -259,6 +259,11 @@ pub struct ReceivedLine {
 #[serde(deny_unknown_fields)]
 pub struct ReceiptInput {
     pub lines: Vec<ReceivedLine>,
+    /// RFC 3339: when the delivery arrived, if entered later; defaults to now. Within
+    /// the back-dating window of sessions (at most 90 days back, never ahead).
+    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
+    #[schema(value_type = Option<String>, example = "2026-11-20T10:30:00Z")]
+    pub received_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Receives delivered boxes against the order: each becomes (or tops up) a lot at the
@@ -283,7 +288,7 @@ pub fn receive(
             .status
             .can_receive()
             .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
-        for (i, r) in receipt.lines.into_iter().enumerate() {
+        for (i, r) in receipt.lines.iter().cloned().enumerate() {
             let field = format!("lines[{i}]");
             let lot = super::lots::resolve_receipt(
                 conn,
@@ -310,6 +315,7 @@ pub fn receive(
                     containers: r.containers,
                     unit_cost: Some(line.unit_cost),
                     supplier_id: Some(order.supplier_id.clone()),
+                    received_at: receipt.received_at,
                 },
             )
             .map_err(|e| e.within(&field))?;

@@ -188,7 +188,7 @@ async fn role_matrix() {
             "POST",
             "/api/v1/sessions".into(),
             Some(
-                json!({"patient_ref": "P-{role}", "area": "face", "method": "injectable", "items": [{"product_id": pid, "quantity": "1"}]}),
+                json!({"patient_ref": "P-{role}", "area": "face", "method": "injectable", "conditions": [], "items": [{"product_id": pid, "quantity": "1"}]}),
             ),
             [403, 201, 201, 403],
         ),

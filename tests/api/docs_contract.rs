@@ -67,7 +67,7 @@ async fn unknown_query_parameters_are_a_400_naming_them() {
         .post(
             "/api/v1/sessions?dry_run=true",
             &c.practitioner,
-            json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
                    "items": [{"product_id": p["id"], "quantity": "1"}]}),
         )
         .await;
@@ -76,7 +76,7 @@ async fn unknown_query_parameters_are_a_400_naming_them() {
         .post(
             "/api/v1/sessions?dryrun=true",
             &c.practitioner,
-            json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
                    "items": [{"product_id": p["id"], "quantity": "1"}]}),
         )
         .await;
@@ -101,13 +101,14 @@ async fn a_date_without_time_says_the_accepted_form() {
     let app = spawn_app().await;
     let c = app.clinic("Time Clinic").await;
     let p = app.product(&c.manager, json!({})).await;
-    app.receive(&c.manager, s(&p["id"]), "T-1", &day(200), 2)
+    // Received before the back-dated session below.
+    app.receive_days_ago(&c.manager, s(&p["id"]), "T-1", &day(200), 2, 2)
         .await;
     for bad in ["2026-11-20", "2026-11-20T10:30:00", "yesterday"] {
         let a = app
             .log_session(
                 &c.practitioner,
-                json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+                json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
                        "performed_at": bad,
                        "items": [{"product_id": p["id"], "quantity": "1"}]}),
             )
@@ -127,7 +128,7 @@ async fn a_date_without_time_says_the_accepted_form() {
     let a = app
         .log_session(
             &c.practitioner,
-            json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
                    "performed_at": when,
                    "items": [{"product_id": p["id"], "quantity": "1"}]}),
         )
@@ -193,7 +194,7 @@ async fn every_time_in_every_answer_ends_in_z() {
     let session = app
         .log_session(
             &c.practitioner,
-            json!({"patient_ref": "P-Z", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-Z", "area": "face", "method": "injectable", "conditions": [],
                    "items": [{"product_id": p["id"], "quantity": "1"}]}),
         )
         .await;
@@ -201,7 +202,7 @@ async fn every_time_in_every_answer_ends_in_z() {
     let second = app
         .log_session(
             &c.practitioner,
-            json!({"patient_ref": "P-Y", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-Y", "area": "face", "method": "injectable", "conditions": [],
                    "items": [{"product_id": p["id"], "quantity": "1"}]}),
         )
         .await;

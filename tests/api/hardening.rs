@@ -122,7 +122,7 @@ async fn control_characters_are_refused_in_bodies_paths_queries_and_files() {
         ),
         (
             format!(
-                r#"{{"patient_ref": "P-1", "area": "face", "method": "injectable", "items": [{{"product_id": "{pid}\u0000", "quantity": "1"}}]}}"#
+                r#"{{"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [], "items": [{{"product_id": "{pid}\u0000", "quantity": "1"}}]}}"#
             ),
             "/api/v1/sessions",
             "items[0].product_id",
@@ -340,9 +340,10 @@ async fn sizes_methods_and_idempotency_keys_are_framed_as_problems() {
     assert_eq!(unknown.status, 404, "{unknown:?}");
 
     let p = app.product(&c.manager, json!({})).await;
-    let body = json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+    let body =
+        json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
         "items": [{"product_id": p["id"], "quantity": "1"}]})
-    .to_string();
+        .to_string();
     let practitioner = bearer(&c.practitioner);
     for key in ["caf\u{e9}", "two words", ""] {
         let mut req = app
@@ -457,11 +458,21 @@ async fn every_answer_carries_the_security_headers() {
 async fn text_that_hides_or_runs_is_refused_or_neutralised() {
     let app = spawn_app().await;
     let c = app.clinic("Text").await;
+    // A clinic whose own pattern lets any printable code through: the service's own
+    // floor (no direction controls) still holds, and exports still neutralise formulas.
+    let open = app
+        .patch(
+            &format!("/api/v1/clinics/{}", c.id),
+            &c.manager,
+            json!({"patient_code_pattern": ".+"}),
+        )
+        .await;
+    assert_eq!(open.status, 200, "{open:?}");
     let p = app.product(&c.manager, json!({})).await;
     app.receive(&c.manager, s(&p["id"]), "T-1", &day(60), 5)
         .await;
     let session = |patient: &str| {
-        json!({"patient_ref": patient, "area": "face", "method": "injectable",
+        json!({"patient_ref": patient, "area": "face", "method": "injectable", "conditions": [],
             "items": [{"product_id": p["id"], "quantity": "1"}]})
     };
     for bad in ["PAT\u{202E}1-TAP", "\u{2067}P-2", "\u{FEFF}P-3"] {
@@ -529,7 +540,7 @@ async fn a_lost_void_race_answers_already_voided() {
         let logged = app
             .log_session(
                 &c.practitioner,
-                json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+                json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
                     "items": [{"product_id": p["id"], "quantity": "1"}]}),
             )
             .await;

@@ -288,6 +288,33 @@ impl TestApp {
         assert_eq!(l.status, 201, "{l:?}");
         l.body
     }
+
+    /// Like `receive`, for a delivery that arrived `days_ago` days ago (entered late).
+    pub async fn receive_days_ago(
+        &self,
+        token: &str,
+        product_id: &str,
+        lot_number: &str,
+        expires_on: &str,
+        containers: i64,
+        days_ago: i64,
+    ) -> Value {
+        let l = self
+            .post(
+                "/api/v1/lots",
+                token,
+                json!({ "product_id": product_id, "lot_number": lot_number, "expires_on": expires_on,
+                        "containers": containers, "received_at": ago(days_ago) }),
+            )
+            .await;
+        assert_eq!(l.status, 201, "{l:?}");
+        l.body
+    }
+}
+
+/// The time `days` days ago, as a body's RFC 3339 time.
+pub fn ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
 }
 
 pub struct Clinic {

@@ -44,7 +44,7 @@ async fn lists_and_texts_over_their_limit_are_refused_naming_the_field() {
     let many_items = app
         .log_session(
             &c.practitioner,
-            json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
                    "items": vec![item.clone(); 51]}),
         )
         .await;
@@ -53,7 +53,7 @@ async fn lists_and_texts_over_their_limit_are_refused_naming_the_field() {
     let long_code = app
         .log_session(
             &c.practitioner,
-            json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
                    "items": [item, {"product_id": p["id"], "quantity": "1", "code": "0".repeat(513)}]}),
         )
         .await;

@@ -15,6 +15,7 @@ mod limits;
 mod lots;
 mod openapi;
 mod planning;
+mod safety;
 mod service;
 mod sessions;
 mod traceability;

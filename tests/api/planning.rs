@@ -54,7 +54,7 @@ async fn courses_default_from_the_area_and_follow_sessions() {
     assert_eq!(bad.body["errors"].as_array().unwrap().len(), 2, "{bad:?}");
 
     // Logging the cocktail for P-2 marks the next planned date done.
-    let logged = app.log_session(&c.practitioner, json!({"patient_ref": "P-2", "area": "face", "method": "injectable", "formulation_id": f})).await;
+    let logged = app.log_session(&c.practitioner, json!({"patient_ref": "P-2", "area": "face", "method": "injectable", "conditions": [], "formulation_id": f})).await;
     assert_eq!(logged.status, 201);
     let id = s(&custom.body["id"]);
     let after = app.get(&format!("/api/v1/courses/{id}"), &c.auditor).await;
@@ -393,7 +393,7 @@ async fn scanning_all_three_forms() {
     let by_code = app
         .log_session(
             &c.practitioner,
-            json!({"patient_ref": "P", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [],
             "items": [{"code": "(01)09520123456788(10)ABC1", "quantity": "2"}]}),
         )
         .await;

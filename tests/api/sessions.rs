@@ -13,7 +13,7 @@ async fn lot_state(app: &TestApp, c: &Clinic, lot_id: &str) -> (Decimal, Decimal
 }
 
 fn session(product_id: &Value, quantity: &str) -> Value {
-    json!({"patient_ref": "PAT-1", "area": "face", "method": "injectable", "items": [{"product_id": product_id, "quantity": quantity}]})
+    json!({"patient_ref": "PAT-1", "area": "face", "method": "injectable", "conditions": [], "items": [{"product_id": product_id, "quantity": quantity}]})
 }
 
 #[actix_web::test]
@@ -237,7 +237,7 @@ async fn session_from_formulation_uses_fefo_and_moves_stock() {
         .post("/api/v1/formulations", &c.manager, json!({"name": "HA 3 ml", "method": "injectable", "areas": ["face"], "components": [{"product_id": pid, "amount": "3"}]}))
         .await;
     let logged = app
-        .log_session(&c.practitioner, json!({"patient_ref": "P-7", "area": "face", "method": "injectable", "formulation_id": f.body["id"]}))
+        .log_session(&c.practitioner, json!({"patient_ref": "P-7", "area": "face", "method": "injectable", "conditions": [], "formulation_id": f.body["id"]}))
         .await;
     assert_eq!(logged.status, 201, "{logged:?}");
     let usage = logged.body["usage"].as_array().unwrap();
@@ -343,8 +343,9 @@ async fn multi_dose_vial_is_reused_exactly_and_discarded_after_its_beyond_use_ti
             json!({"content": "10", "single_use": false, "beyond_use_days": 2}),
         )
         .await;
+    // Received before the back-dated session below, which uses it.
     let lot = app
-        .receive(&c.manager, s(&vial["id"]), "MD-1", &day(200), 2)
+        .receive_days_ago(&c.manager, s(&vial["id"]), "MD-1", &day(200), 2, 4)
         .await;
     let lid = s(&lot["id"]).to_string();
     for q in ["0.1", "0.2"] {
@@ -365,7 +366,7 @@ async fn multi_dose_vial_is_reused_exactly_and_discarded_after_its_beyond_use_ti
     assert_eq!(lot_state(&app, &c, &lid).await.0, Decimal::from(10));
 
     // A vial punctured 3 days ago with 2 beyond-use days: its rest is wasted on next use.
-    let old = json!({"patient_ref": "PAT-2", "area": "face", "method": "injectable",
+    let old = json!({"patient_ref": "PAT-2", "area": "face", "method": "injectable", "conditions": [],
         "performed_at": (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339(),
         "items": [{"product_id": vial["id"], "quantity": "1"}]});
     let r = app.log_session(&c.practitioner, old).await;
@@ -437,7 +438,7 @@ async fn blocked_lots_and_shortages_refuse_the_whole_session() {
     let before = lot_state(&app, &c, s(&needles["id"])).await;
 
     for (lot, reason) in [(&recalled, "recalled"), (&expired, "expired")] {
-        let body = json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": [
+        let body = json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "items": [
             {"product_id": needle["id"], "quantity": "2"},
             {"product_id": ha["id"], "quantity": "1", "lot_id": lot["id"]}]});
         let r = app.log_session(&c.practitioner, body).await;
@@ -668,7 +669,7 @@ async fn variance_planned_against_actual() {
             "components": [{"product_id": ha["id"], "amount": "2"}, {"product_id": needle["id"], "amount": "2"}]}))
         .await;
     let r = app
-        .log_session(&c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "injectable", "formulation_id": f.body["id"],
+        .log_session(&c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "formulation_id": f.body["id"],
             "items": [{"product_id": ha["id"], "quantity": "2.5"}, {"product_id": roller["id"], "quantity": "1"}]}))
         .await;
     assert_eq!(r.status, 201, "{r:?}");
@@ -688,12 +689,13 @@ async fn variance_planned_against_actual() {
         lines,
         vec![
             (s(&ha["id"]).to_string(), Some("2".into()), "2.5".into()),
-            (s(&needle["id"]).to_string(), Some("2".into()), "0".into()),
+            // Items override their product's component; the others stay as planned.
+            (s(&needle["id"]).to_string(), Some("2".into()), "2".into()),
             (s(&roller["id"]).to_string(), Some("0".into()), "1".into()),
         ]
     );
     let wrong_method = app
-        .log_session(&c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "roller", "formulation_id": f.body["id"]}))
+        .log_session(&c.practitioner, json!({"patient_ref": "P", "area": "face", "method": "roller", "conditions": [], "formulation_id": f.body["id"]}))
         .await;
     assert_eq!(wrong_method.status, 422);
 }
@@ -710,47 +712,47 @@ async fn bad_session_requests_are_422_naming_the_field() {
     let item = json!([{"product_id": vial["id"], "quantity": "1"}]);
     let cases = [
         (
-            json!({"patient_ref": " ", "area": "face", "method": "injectable", "items": item}),
+            json!({"patient_ref": " ", "area": "face", "method": "injectable", "conditions": [], "items": item}),
             "patient_ref",
         ),
         (
-            json!({"patient_ref": "P", "area": "knee", "method": "injectable", "items": item}),
+            json!({"patient_ref": "P", "area": "knee", "method": "injectable", "conditions": [], "items": item}),
             "area",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "laser", "items": item}),
+            json!({"patient_ref": "P", "area": "face", "method": "laser", "conditions": [], "items": item}),
             "method",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable"}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": []}),
             "items",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": []}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "items": []}),
             "items",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": item, "conditions": ["flu"]}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": item, "conditions": ["gout"]}),
             "conditions",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": item, "performed_at": "2999-01-01T00:00:00Z"}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "items": item, "performed_at": "2999-01-01T00:00:00Z"}),
             "performed_at",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": item, "performed_at": "yesterday"}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "items": item, "performed_at": "yesterday"}),
             "performed_at",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": [{"product_id": vial["id"], "quantity": "0"}]}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "items": [{"product_id": vial["id"], "quantity": "0"}]}),
             "items[0].quantity",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable", "items": [{"product_id": vial["id"], "quantity": "1", "lot_id": other_lot["id"]}]}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "items": [{"product_id": vial["id"], "quantity": "1", "lot_id": other_lot["id"]}]}),
             "items[0].lot_id",
         ),
         (
-            json!({"patient_ref": "P", "area": "face", "method": "injectable", "formulation_id": "nope"}),
+            json!({"patient_ref": "P", "area": "face", "method": "injectable", "conditions": [], "formulation_id": "nope"}),
             "formulation_id",
         ),
     ];

@@ -16,25 +16,36 @@ fn rows(text: &str) -> Vec<Vec<String>> {
 /// A clinic with a cocktail session and a plain one, on two lots.
 async fn scenario(app: &TestApp) -> (Clinic, Value, Value, Value) {
     let c = app.clinic("Trace").await;
+    // A clinic whose own pattern lets anything through: the exports still neutralise
+    // formulas in patient codes.
+    let open = app
+        .patch(
+            &format!("/api/v1/clinics/{}", c.id),
+            &c.manager,
+            json!({"patient_code_pattern": ".+"}),
+        )
+        .await;
+    assert_eq!(open.status, 200, "{open:?}");
     let ha = app
         .product(
             &c.manager,
             json!({"sku": "HA-2", "name": "Hyaluronic acid, 2 ml", "gtin": "09501101020917"}),
         )
         .await;
+    // Received before the back-dated first session.
     let lot_a = app
-        .receive(&c.manager, s(&ha["id"]), "=1+2", &day(100), 5)
+        .receive_days_ago(&c.manager, s(&ha["id"]), "=1+2", &day(100), 5, 3)
         .await;
     let f = app
         .post("/api/v1/formulations", &c.manager, json!({"name": "Glow", "method": "injectable", "areas": ["face"], "components": [{"product_id": ha["id"], "amount": "2"}]}))
         .await;
     let first = app
-        .log_session(&c.practitioner, json!({"patient_ref": "=HYPERLINK(\"http://x\",\"y\")", "area": "face", "method": "injectable", "formulation_id": f.body["id"],
+        .log_session(&c.practitioner, json!({"patient_ref": "=HYPERLINK(\"http://x\",\"y\")", "area": "face", "method": "injectable", "conditions": [], "formulation_id": f.body["id"],
             "performed_at": (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339()}))
         .await;
     assert_eq!(first.status, 201, "{first:?}");
     let second = app
-        .log_session(&c.practitioner, json!({"patient_ref": "PAT-2", "area": "neck", "method": "injectable", "items": [{"product_id": ha["id"], "quantity": "1.5"}]}))
+        .log_session(&c.practitioner, json!({"patient_ref": "PAT-2", "area": "neck", "method": "injectable", "conditions": [], "items": [{"product_id": ha["id"], "quantity": "1.5"}]}))
         .await;
     assert_eq!(second.status, 201);
     (c, lot_a, first.body, second.body)

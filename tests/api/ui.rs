@@ -354,6 +354,18 @@ mod pages {
         assert_eq!(refused.status, 409);
         assert!(refused.text.contains("do not treat"));
         f.retain(|(n, v)| !(n == "condition" && v == "diabetes"));
+        // Nothing ticked is no answer: the practitioner must say the patient was asked.
+        let unanswered = post_form(&app, &cookie, &f).await;
+        assert_eq!(unanswered.status, 422, "{unanswered:?}");
+        assert!(
+            unanswered.text.contains("answer the screening"),
+            "{}",
+            unanswered.text
+        );
+        assert!(unanswered
+            .text
+            .contains("I asked the patient about each of these"));
+        set(&mut f, "screened", "1");
 
         // A scanned code picks its lot into the matching item.
         set(&mut f, "scan", "(01)09520123456788(17)991231(10)SI-LATE");
@@ -500,7 +512,7 @@ mod pages {
             .post(
                 "/api/v1/sessions",
                 &c.practitioner,
-                json!({"patient_ref": "PAT-5", "area": "belly", "method": "injectable",
+                json!({"patient_ref": "PAT-5", "area": "belly", "method": "injectable", "conditions": [],
                        "items": [{"product_id": sil["id"], "quantity": "5"}]}),
             )
             .await;

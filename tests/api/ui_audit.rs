@@ -45,7 +45,7 @@ pub(crate) async fn recalled(app: &TestApp) -> Recalled {
         let logged = app
             .log_session(
                 &c.practitioner,
-                json!({"patient_ref": patient, "area": "face", "method": "injectable",
+                json!({"patient_ref": patient, "area": "face", "method": "injectable", "conditions": [],
                        "items": [{"product_id": product["id"], "quantity": "2"},
                                  {"product_id": other["id"], "quantity": "1"}]}),
             )

@@ -42,7 +42,7 @@ async fn shop(app: &TestApp) -> Shop {
         let logged = app
             .log_session(
                 &c.practitioner,
-                json!({"patient_ref": patient, "area": "face", "method": "injectable",
+                json!({"patient_ref": patient, "area": "face", "method": "injectable", "conditions": [],
                        "items": [{"product_id": ok["id"], "quantity": "2"}]}),
             )
             .await;

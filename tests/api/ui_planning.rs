@@ -48,7 +48,7 @@ async fn the_forecast_draws_a_chart_per_product_and_a_table_of_cover() {
     let used = app
         .log_session(
             &d.c.practitioner,
-            json!({"patient_ref": "P-2", "area": "face", "method": "injectable",
+            json!({"patient_ref": "P-2", "area": "face", "method": "injectable", "conditions": [],
                 "items": [{"product_id": d.si, "quantity": "1"}]}),
         )
         .await;

@@ -320,8 +320,14 @@ async fn a_practitioner_signs_in_checks_scans_logs_and_reloads_one_session() {
     screenshot(&client, "session-check").await;
     assert_eq!(sessions_of(&demo, "BROWSER-1"), 0);
 
-    // Untick, scan the box (a scanner types the code and Enter).
+    // Untick, and say the patient was asked: screening is answered, none present.
     field(&client, "Diabetes").await.click().await.unwrap();
+    field(&client, "I asked the patient about each of these")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Scan the box (a scanner types the code and Enter).
     field(&client, "Scan a code")
         .await
         .send_keys(&format!("{SCAN_CODE}{}", Key::Enter))
@@ -468,6 +474,12 @@ async fn the_same_flow_works_with_the_keyboard_alone() {
         .await
         .unwrap();
     assert_eq!(stayed, serde_json::json!(true), "the arrows sent the form");
+    // Screening answered with the keyboard: Space ticks "I asked the patient".
+    tab_to(&client, "screened", 80)
+        .await
+        .send_keys(" ")
+        .await
+        .unwrap();
     tab_to(&client, "Log session", 80)
         .await
         .send_keys(&Key::Enter.to_string())
@@ -541,6 +553,11 @@ async fn a_manager_recalls_a_lot_and_an_auditor_traces_it() {
         .await
         .unwrap();
     wait_text(&client, "Scanned lot SI25-0142").await;
+    field(&client, "I asked the patient about each of these")
+        .await
+        .click()
+        .await
+        .unwrap();
     button(&client, "Log session").await.click().await.unwrap();
     wait_text(&client, "Session logged").await;
 
@@ -722,7 +739,7 @@ async fn an_auditor_reads_a_recall_case_and_downloads_an_export() {
         "POST",
         "/api/v1/sessions",
         &token,
-        Some(json!({"patient_ref": "RECALL-7", "area": "belly", "method": "injectable",
+        Some(json!({"patient_ref": "RECALL-7", "area": "belly", "method": "injectable", "conditions": [],
                     "items": [{"product_id": lot["product_id"], "lot_id": lot["id"], "quantity": "1"}]})),
     )
     .await;

@@ -395,6 +395,7 @@ async fn commit_lines(
             unit_cost: None,
             supplier_id: None,
             code: Some(line.code.clone()),
+            received_at: None,
         })
         .collect();
     let actor = session.actor.clone();
@@ -830,6 +831,7 @@ pub async fn receive_order(
                 code: Some(l.code.clone()),
             })
             .collect(),
+        received_at: None,
     };
     let (actor, target) = (session.actor.clone(), id.clone());
     match run(&state, move |conn| {

@@ -18,7 +18,7 @@ use crate::db::products::Product;
 use crate::db::sessions::SessionFilter;
 use crate::domain::quantity;
 use crate::domain::role::Role;
-use crate::domain::screening::Contraindication;
+use crate::domain::screening::{condition_label, Contraindication};
 use crate::domain::treatment::{Area, Method, SessionStatus};
 use crate::domain::FieldError;
 use crate::error::{AppError, ConflictKind};
@@ -114,8 +114,11 @@ struct SessionForm {
     method: String,
     formulation_id: FormulationId,
     conditions: Vec<String>,
+    /// "I asked the patient": without it (and no condition ticked) screening is unanswered.
+    screened: bool,
     items: Vec<ItemRow>,
     override_reason: String,
+    area_override_reason: String,
     scan: String,
     action: String,
 }
@@ -141,7 +144,9 @@ impl SessionForm {
                 "method" => f.method = v,
                 "formulation_id" => f.formulation_id = v.into(),
                 "condition" => f.conditions.push(v),
+                "screened" => f.screened = !v.is_empty(),
                 "override_reason" => f.override_reason = v,
+                "area_override_reason" => f.area_override_reason = v,
                 "scan" => f.scan = v,
                 "action" => f.action = v,
                 other => {
@@ -194,8 +199,10 @@ impl SessionForm {
         true
     }
 
-    /// The request body the API would get, and the session it parses into.
-    fn to_request(&self) -> Result<(Value, SessionInput), Vec<FieldError>> {
+    /// The request body the API would get, and the session it parses into. A component of
+    /// the cocktail whose row was removed is sent as omitted, so the session records the
+    /// practitioner's choice instead of the cocktail's amount.
+    fn to_request(&self, choices: &FormChoices) -> Result<(Value, SessionInput), Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut items = Vec::new();
         for (i, row) in self.items.iter().enumerate() {
@@ -217,18 +224,33 @@ impl SessionForm {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let cocktail = choices
+            .cocktails
+            .iter()
+            .find(|c| c.formulation_id == self.formulation_id);
+        for (product_id, _) in cocktail.map_or(&[][..], |c| c.components.as_slice()) {
+            if !self.items.iter().any(|r| r.product_id == *product_id) {
+                items.push(json!({"product_id": product_id, "omit": true}));
+            }
+        }
         let mut body = json!({
             "patient_ref": self.patient_ref,
             "area": self.area,
             "method": self.method,
-            "conditions": self.conditions,
             "items": items,
         });
+        // Unanswered screening is sent as such: the service refuses it.
+        if self.screened || !self.conditions.is_empty() {
+            body["conditions"] = json!(self.conditions);
+        }
         if !self.formulation_id.is_empty() {
             body["formulation_id"] = json!(self.formulation_id);
         }
         if !self.override_reason.trim().is_empty() {
             body["override_reason"] = json!(self.override_reason);
+        }
+        if !self.area_override_reason.trim().is_empty() {
+            body["area_override_reason"] = json!(self.area_override_reason);
         }
         let input: SessionInput = serde_json::from_value(body.clone())
             .map_err(|e| vec![FieldError::new("body", e.to_string())])?;
@@ -245,6 +267,7 @@ struct FieldErrors {
     conditions: Option<String>,
     items: Option<String>,
     override_reason: Option<String>,
+    area_override_reason: Option<String>,
 }
 
 struct ItemView {
@@ -283,6 +306,8 @@ struct NewSessionPage {
     items_from: String,
     patient_ref: String,
     override_reason: String,
+    area_override_reason: String,
+    screened: bool,
     cocktails: Vec<Opt>,
     areas: Vec<Opt>,
     methods: Vec<Opt>,
@@ -298,6 +323,7 @@ struct NewSessionPage {
     alert: Option<String>,
     contraindications: Vec<String>,
     show_override: bool,
+    show_area_override: bool,
     plan: Option<PlanBox>,
 }
 
@@ -309,6 +335,8 @@ struct Outcome {
     notice: Option<String>,
     alert: Option<String>,
     contraindications: Vec<Contraindication>,
+    /// The cocktail is not for the session's area.
+    off_area: bool,
     plan: Option<PlanBox>,
 }
 
@@ -347,6 +375,7 @@ fn summary_line(field: &str, message: &str) -> String {
             "conditions" => "Conditions".into(),
             "items" => "Items".into(),
             "override_reason" => "Override reason".into(),
+            "area_override_reason" => "Reason for another area".into(),
             "performed_at" => "Time".into(),
             other => other.to_string(),
         },
@@ -358,7 +387,7 @@ fn describe(c: &Contraindication) -> String {
     format!(
         "{} with {}: {}",
         c.ingredient,
-        human(&c.condition),
+        condition_label(&c.condition),
         c.message
     )
 }
@@ -410,6 +439,7 @@ fn render_form(
             "conditions" => &mut errors.conditions,
             "items" => &mut errors.items,
             "override_reason" => &mut errors.override_reason,
+            "area_override_reason" => &mut errors.area_override_reason,
             other => {
                 let parsed = other
                     .strip_prefix("items[")
@@ -495,6 +525,7 @@ fn render_form(
             .as_ref()
             .is_some_and(|p| !p.contraindications.is_empty())
         || !form.override_reason.trim().is_empty();
+    let show_area_override = out.off_area || !form.area_override_reason.trim().is_empty();
     let page_view = NewSessionPage {
         frame: Frame::at("New session", "/sessions/new", Some(session)),
         csrf_token: session.csrf_token.clone(),
@@ -502,6 +533,8 @@ fn render_form(
         items_from: form.items_from.clone(),
         patient_ref: form.patient_ref.clone(),
         override_reason: form.override_reason.clone(),
+        area_override_reason: form.area_override_reason.clone(),
+        screened: form.screened,
         cocktails: choices
             .cocktails
             .iter()
@@ -524,7 +557,7 @@ fn render_form(
         conditions: choices
             .conditions
             .iter()
-            .map(|c| opt(c, human(c), form.conditions.contains(c)))
+            .map(|c| opt(c, condition_label(c), form.conditions.contains(c)))
             .collect(),
         items,
         errors,
@@ -535,6 +568,7 @@ fn render_form(
         alert: out.alert,
         contraindications: out.contraindications.iter().map(describe).collect(),
         show_override,
+        show_area_override,
         plan: out.plan,
     };
     page(status, &page_view)
@@ -671,7 +705,7 @@ pub async fn new_session(
     if form.action == "add" {
         return Ok(render_form(&session, &form, &choices, out, StatusCode::OK));
     }
-    let (request, input) = match form.to_request() {
+    let (request, input) = match form.to_request(&choices) {
         Ok(r) => r,
         Err(errs) => {
             out.field_errors = errs;
@@ -745,6 +779,7 @@ fn show_error(
                         .into(),
                 );
             } else {
+                out.off_area = kind == ConflictKind::AreaNotPlanned;
                 out.alert = Some(detail);
             }
         }
@@ -774,6 +809,7 @@ struct SessionShow {
     cocktail: String,
     conditions: String,
     override_reason: Option<String>,
+    area_override_reason: Option<String>,
     contraindications: String,
     usage: Vec<UsageRow>,
     lines: Vec<LineRow>,
@@ -861,11 +897,12 @@ async fn show(
         } else {
             d.conditions
                 .iter()
-                .map(|c| human(c))
+                .map(|c| condition_label(c))
                 .collect::<Vec<_>>()
                 .join(", ")
         },
         override_reason: s.override_reason.clone(),
+        area_override_reason: s.area_override_reason.clone(),
         contraindications: d
             .contraindications
             .iter()
@@ -1301,12 +1338,12 @@ mod tests {
             "ordered by row, the empty and absurd rows dropped"
         );
         assert_eq!(f.items[0].lot_id, "L");
-        let (body, input) = f.to_request().unwrap();
+        let (body, input) = f.to_request(&no_choices()).unwrap();
         assert_eq!(
             body["items"][0]["quantity"], "0.5",
             "a decimal comma is accepted"
         );
-        assert_eq!(input.conditions.len(), 2);
+        assert_eq!(input.conditions.map(|c| c.len()), Some(2));
         let bad = SessionForm {
             items: vec![ItemRow {
                 product_id: "a".into(),
@@ -1315,7 +1352,50 @@ mod tests {
             }],
             ..SessionForm::default()
         };
-        let errs = bad.to_request().unwrap_err();
+        let errs = bad.to_request(&no_choices()).unwrap_err();
         assert_eq!(errs[0].field, "items[0].quantity");
+    }
+
+    fn no_choices() -> FormChoices {
+        FormChoices {
+            cocktails: Vec::new(),
+            products: Vec::new(),
+            lots: Vec::new(),
+            conditions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn screening_is_sent_only_when_answered() {
+        let unanswered = SessionForm::parse(b"patient_ref=P-1&item_product_0=a&item_amount_0=1");
+        let (body, _) = unanswered.to_request(&no_choices()).unwrap();
+        assert!(body.get("conditions").is_none(), "{body}");
+        let none =
+            SessionForm::parse(b"patient_ref=P-1&screened=1&item_product_0=a&item_amount_0=1");
+        let (body, _) = none.to_request(&no_choices()).unwrap();
+        assert_eq!(body["conditions"], json!([]));
+    }
+
+    #[test]
+    fn a_removed_component_is_sent_as_omitted() {
+        let mut choices = no_choices();
+        choices
+            .cocktails
+            .push(crate::db::formulations::FormulationVersion {
+                formulation_id: "f".into(),
+                version: 1,
+                latest_version: 1,
+                name: "Face".into(),
+                method: Method::Injectable,
+                areas: vec![Area::Face],
+                components: vec![("a".into(), 2.into()), ("b".into(), 1.into())],
+                created_by: "s".into(),
+                created_at: chrono::NaiveDateTime::default(),
+            });
+        let f = SessionForm::parse(
+            b"formulation_id=f&items_from=f&screened=1&item_product_0=a&item_amount_0=2",
+        );
+        let (body, _) = f.to_request(&choices).unwrap();
+        assert_eq!(body["items"][1], json!({"product_id": "b", "omit": true}));
     }
 }

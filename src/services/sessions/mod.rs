@@ -44,22 +44,31 @@ pub struct ItemInput {
     /// Or give `code`.
     #[serde(default)]
     pub product_id: ProductId,
-    /// In the product's stock unit.
-    #[serde(deserialize_with = "crate::domain::quantity::strict")]
-    #[schema(value_type = String, example = "2")]
-    pub quantity: Decimal,
+    /// In the product's stock unit. With a cocktail, an item overrides the component of
+    /// its product (several items of one product share it) and defaults to the
+    /// component's amount; `"0"` leaves the component out, like `omit`. Without a
+    /// cocktail it is required.
+    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
+    #[schema(value_type = Option<String>, example = "2")]
+    pub quantity: Option<Decimal>,
     /// A lot to use; otherwise the service chooses first-expiry-first-out.
     #[serde(default)]
     pub lot_id: Option<LotId>,
-    /// The GS1 code scanned from the vial or box: names the product and the lot.
+    /// The GS1 code scanned from the vial or box: names the product and the lot. An
+    /// expiry in the code (AI 17) must be the lot's.
     #[serde(default)]
     pub code: Option<String>,
+    /// Leave this component of the cocktail out: nothing is taken, and the session's
+    /// `lines` show it planned and not used.
+    #[serde(default)]
+    pub omit: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionInput {
-    /// The clinic's pseudonymous patient code: never a name.
+    /// The clinic's pseudonymous patient code: never a name. It must match the clinic's
+    /// `patient_code_pattern` (by default letters, digits, `.`, `_`, `-`, at most 40).
     pub patient_ref: String,
     pub area: String,
     pub method: String,
@@ -71,15 +80,22 @@ pub struct SessionInput {
     /// Defaults to the formulation's current version.
     #[serde(default)]
     pub formulation_version: Option<i64>,
-    /// Screening answers: the conditions present (e.g. `diabetes`).
+    /// Required: the screening answer, the conditions present (e.g. `diabetes`,
+    /// `breastfeeding`; `GET /conditions` lists them). `[]` means the patient was asked
+    /// and has none; a session without this field is refused.
     #[serde(default)]
-    pub conditions: Vec<String>,
-    /// Replace the formulation's components, or list what was used without one.
+    #[schema(required = true, nullable = false)]
+    pub conditions: Option<Vec<String>>,
+    /// With a cocktail: changes to its components, per product (override, add, or
+    /// `omit`); without one: what was used.
     #[serde(default)]
     pub items: Option<Vec<ItemInput>>,
     /// Proceed despite contraindications; recorded with the session.
     #[serde(default)]
     pub override_reason: Option<String>,
+    /// Use the cocktail on an area it is not for; recorded with the session.
+    #[serde(default)]
+    pub area_override_reason: Option<String>,
 }
 
 /// A session with everything shown about it.
@@ -208,6 +224,7 @@ fn write_session(
         conditions: r.conditions.clone(),
         contraindications: serde_json::to_string(&r.contraindications)?,
         override_reason: r.override_reason.clone(),
+        area_override_reason: r.area_override_reason.clone(),
         status: SessionStatus::Recorded,
         void_reason: None,
         voided_by: None,

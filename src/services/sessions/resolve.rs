@@ -1,6 +1,8 @@
 //! From a session request to what will be taken from stock: the header fields, the
-//! cocktail, each item's product, quantity and lot, then the screening. Every field
-//! error is collected (scoped like `items[2].quantity`) so one 422 lists them all.
+//! screening answer (required), the cocktail (its areas bind), each item's product,
+//! quantity and lot merged into the cocktail's components per product, then the
+//! screening. Every field error is collected (scoped like `items[2].quantity`) so one 422
+//! lists them all.
 
 use chrono::SubsecRound;
 use rust_decimal::Decimal;
@@ -12,11 +14,13 @@ use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
 use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId};
 use crate::domain::limits;
+use crate::domain::lot::check_expiry_matches;
 use crate::domain::screening::Contraindication;
-use crate::domain::treatment::{check_performed_at, parse_patient_ref, Area, Method};
+use crate::domain::treatment::{check_back_dating, parse_patient_code, Area, Method};
 use crate::domain::usage::{variance, Variance};
 use crate::domain::{optional_text, quantity, Checks, FieldError};
 use crate::error::{AppError, AppResult, ConflictKind};
+use crate::services::auth::patient_code_pattern;
 use crate::services::formulations::{get_in as get_formulation, screen_products};
 use crate::services::scan::scan_in;
 
@@ -31,6 +35,7 @@ pub(super) struct Resolved {
     pub conditions: Vec<String>,
     pub contraindications: Vec<Contraindication>,
     pub override_reason: Option<String>,
+    pub area_override_reason: Option<String>,
     pub items: Vec<Item>,
     pub lines: Vec<Variance>,
 }
@@ -42,6 +47,9 @@ pub(super) struct Item {
     pub lot_id: Option<LotId>,
 }
 
+/// What the screening answer must look like, said when it is missing.
+const SCREENING_REQUIRED: &str = "answer the screening: list the patient's conditions, or [] when asked and none (GET /api/v1/conditions lists them)";
+
 pub(super) fn resolve(
     conn: &mut Conn,
     clinic: &ClinicId,
@@ -51,37 +59,40 @@ pub(super) fn resolve(
     if let Some(items) = &input.items {
         limits::list_len("items", items.len())?;
     }
-    limits::list_len("conditions", input.conditions.len())?;
+    if let Some(conditions) = &input.conditions {
+        limits::list_len("conditions", conditions.len())?;
+    }
     let mut c = Checks::new();
-    let patient_ref = c.take("patient_ref", parse_patient_ref(&input.patient_ref));
+    let pattern = patient_code_pattern(conn, clinic)?;
+    let patient_ref = c.take(
+        "patient_ref",
+        parse_patient_code(&input.patient_ref, &pattern),
+    );
     let area = c.take("area", Area::parse(&input.area));
     let method = c.take("method", Method::parse(&input.method));
     let override_reason = c.take(
         "override_reason",
-        optional_text(
-            input.override_reason.as_deref(),
-            crate::domain::limits::REASON,
-        ),
+        optional_text(input.override_reason.as_deref(), limits::REASON),
     );
+    let area_override_reason = c.take(
+        "area_override_reason",
+        optional_text(input.area_override_reason.as_deref(), limits::REASON),
+    );
+    if input.conditions.is_none() {
+        c.fail("conditions", SCREENING_REQUIRED);
+    }
     let now = db::now();
     let performed_at = input
         .performed_at
         .map_or(now, |t| t.naive_utc().trunc_subsecs(6));
-    c.take("performed_at", check_performed_at(performed_at, now));
+    c.take("performed_at", check_back_dating(performed_at, now));
     let formulation = cocktail(conn, clinic, &input, method, &mut c)?;
-    let mut items = Vec::new();
-    for (i, raw) in requested_items(&input, formulation.as_ref(), &mut c)
-        .into_iter()
-        .enumerate()
-    {
-        match item(conn, clinic, &format!("items[{i}]"), raw)? {
-            Ok(it) => items.push(it),
-            Err(errs) => c.extend(errs),
-        }
-    }
+    let given = given_items(conn, clinic, &input, formulation.as_ref(), &mut c)?;
+    let items = merge_items(conn, clinic, formulation.as_ref(), given, &mut c)?;
     // Screening needs valid products; unknown conditions are a field error like any other.
     let used: Vec<Product> = items.iter().map(|i| i.product.clone()).collect();
-    let screening = match screen_products(conn, clinic, &input.conditions, &used) {
+    let conditions = input.conditions.clone().unwrap_or_default();
+    let screening = match screen_products(conn, clinic, &conditions, &used) {
         Ok(s) => Some(s),
         Err(AppError::Invalid(errs)) => {
             c.extend(errs);
@@ -95,13 +106,26 @@ pub(super) fn resolve(
         Some(area),
         Some(method),
         Some(override_reason),
+        Some(area_override_reason),
         Some((conditions, found)),
-    ) = (patient_ref, area, method, override_reason, screening)
+    ) = (
+        patient_ref,
+        area,
+        method,
+        override_reason,
+        area_override_reason,
+        screening,
+    )
     else {
         return Err(AppError::invalid("body", "invalid session"));
     };
     if !found.is_empty() && override_reason.is_none() {
         return Err(contraindicated(found));
+    }
+    if let Some(f) = &formulation {
+        if !f.areas.contains(&area) && area_override_reason.is_none() {
+            return Err(area_not_planned(f, area));
+        }
     }
     let taken: Vec<(&ProductId, Decimal)> =
         items.iter().map(|i| (&i.product.id, i.quantity)).collect();
@@ -118,6 +142,7 @@ pub(super) fn resolve(
         conditions,
         contraindications: found,
         override_reason,
+        area_override_reason,
         items,
         lines,
     })
@@ -151,45 +176,154 @@ fn cocktail(
     Ok(Some(f))
 }
 
-/// The items as given, or the cocktail's components when none are given.
-fn requested_items(
+/// One item of the request, its product known: `quantity` is `None` when it keeps the
+/// component's amount, `omit` when it leaves the component out.
+struct Given {
+    field: String,
+    product: Product,
+    quantity: Option<Decimal>,
+    lot_id: Option<LotId>,
+    omit: bool,
+    /// The field that asked to omit: `omit`, or `quantity` when it was `"0"`.
+    omit_field: &'static str,
+}
+
+/// The request's items, each resolved on its own (a scanned code names product and lot;
+/// a quantity suits the unit; a named lot is the product's), field errors collected.
+fn given_items(
+    conn: &mut Conn,
+    clinic: &ClinicId,
     input: &SessionInput,
     formulation: Option<&FormulationVersion>,
     c: &mut Checks,
-) -> Vec<ItemInput> {
-    match (&input.items, formulation) {
-        (Some(items), _) if items.is_empty() => {
-            c.fail("items", "a session uses at least one product");
-            Vec::new()
+) -> AppResult<Vec<Given>> {
+    let items = input.items.clone().unwrap_or_default();
+    if formulation.is_none() && items.is_empty() {
+        if input.formulation_id.is_none() {
+            c.fail("items", "give a formulation_id or the items used");
         }
-        (Some(items), _) => items.clone(),
-        (None, Some(f)) => f
-            .components
-            .iter()
-            .map(|(product_id, amount)| ItemInput {
-                product_id: product_id.clone(),
-                quantity: *amount,
-                lot_id: None,
-                code: None,
-            })
-            .collect(),
-        (None, None) => {
-            if input.formulation_id.is_none() {
-                c.fail("items", "give a formulation_id or the items used");
+        return Ok(Vec::new());
+    }
+    let component_amount = |p: &ProductId| {
+        formulation.and_then(|f| f.components.iter().find(|(id, _)| id == p).map(|(_, a)| *a))
+    };
+    let mut out = Vec::new();
+    for (i, raw) in items.into_iter().enumerate() {
+        let field = format!("items[{i}]");
+        match item(conn, clinic, &field, raw)? {
+            Ok(g) => {
+                let component = component_amount(&g.product.id);
+                let errs = check_given(&g, component.is_some(), formulation);
+                if errs.is_empty() {
+                    out.push(g);
+                } else {
+                    c.extend(errs);
+                }
             }
-            Vec::new()
+            Err(errs) => c.extend(errs),
         }
+    }
+    Ok(out)
+}
+
+/// An omission needs a component to leave out; a quantity defaults only to a component's.
+fn check_given(
+    g: &Given,
+    is_component: bool,
+    formulation: Option<&FormulationVersion>,
+) -> Vec<FieldError> {
+    match (g.omit, g.quantity, is_component) {
+        (true, _, false) => vec![FieldError::new(
+            &format!("{}.{}", g.field, g.omit_field),
+            match formulation {
+                Some(f) => format!(
+                    "{} is not a component of {}: there is nothing to omit",
+                    g.product.sku, f.name
+                ),
+                None => "must be more than 0: omitting only leaves out a cocktail's component, and this session has none".to_string(),
+            },
+        )],
+        (false, None, false) => vec![FieldError::new(
+            &format!("{}.quantity", g.field),
+            match formulation {
+                Some(f) => format!("{} is not a component of {}: give the quantity used", g.product.sku, f.name),
+                None => "give the quantity used".to_string(),
+            },
+        )],
+        _ => Vec::new(),
     }
 }
 
-/// One item: a scanned code names product and lot; the quantity must suit the product's
-/// unit; a named lot must be a lot of that product.
+/// The items to take. Without a cocktail, as given. With one, its components in order,
+/// each replaced by the given items of its product (left out when omitted), then the
+/// given items of other products: one item never drops the rest of the cocktail.
+fn merge_items(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    formulation: Option<&FormulationVersion>,
+    given: Vec<Given>,
+    c: &mut Checks,
+) -> AppResult<Vec<Item>> {
+    let take = |g: &Given, amount: Decimal| Item {
+        product: g.product.clone(),
+        quantity: g.quantity.unwrap_or(amount),
+        lot_id: g.lot_id.clone(),
+    };
+    let Some(f) = formulation else {
+        return Ok(given.iter().map(|g| take(g, Decimal::ZERO)).collect());
+    };
+    let mut items = Vec::new();
+    for (product_id, amount) in &f.components {
+        let mine: Vec<&Given> = given
+            .iter()
+            .filter(|g| g.product.id == *product_id)
+            .collect();
+        if mine.is_empty() {
+            let product = products::get(conn, clinic, product_id)?.ok_or_else(|| {
+                AppError::Internal(format!("component {product_id} of {} is missing", f.name))
+            })?;
+            items.push(Item {
+                product,
+                quantity: *amount,
+                lot_id: None,
+            });
+            continue;
+        }
+        let omitted = mine.iter().find(|g| g.omit);
+        let used: Vec<&&Given> = mine.iter().filter(|g| !g.omit).collect();
+        match (omitted, used.first()) {
+            (Some(o), Some(u)) => c.fail(
+                &format!("{}.omit", o.field),
+                format!(
+                    "{} is omitted here but used in {}; do one or the other",
+                    o.product.sku, u.field
+                ),
+            ),
+            _ => items.extend(used.iter().map(|g| take(g, *amount))),
+        }
+    }
+    let others = given
+        .iter()
+        .filter(|g| !f.components.iter().any(|(p, _)| *p == g.product.id));
+    items.extend(others.map(|g| take(g, Decimal::ZERO)));
+    if items.is_empty() && c.is_empty() {
+        c.fail(
+            "items",
+            "a session uses at least one product: every component is omitted",
+        );
+    }
+    Ok(items)
+}
+
+/// One item: a scanned code names product and lot (its expiry must be the lot's); the
+/// quantity, when given, must suit the product's unit (`0` omits); a named lot must be a
+/// lot of that product.
 fn item(
     conn: &mut Conn,
     clinic: &ClinicId,
     field: &str,
     mut raw: ItemInput,
-) -> AppResult<Result<Item, Vec<FieldError>>> {
+) -> AppResult<Result<Given, Vec<FieldError>>> {
     if let Some(code) = raw.code.take() {
         match scanned(conn, clinic, field, &code)? {
             Ok((product_id, lot_id)) => {
@@ -206,10 +340,21 @@ fn item(
         )]));
     };
     let mut c = Checks::new();
-    let q = c.take(
-        &format!("{field}.quantity"),
-        quantity::positive(raw.quantity).and_then(|q| quantity::in_unit(product.stock_unit, q)),
-    );
+    let omit = raw.omit || raw.quantity == Some(Decimal::ZERO);
+    let quantity = match raw.quantity {
+        Some(q) if raw.omit && !q.is_zero() => {
+            c.fail(
+                &format!("{field}.quantity"),
+                "an omitted component takes no quantity",
+            );
+            None
+        }
+        Some(q) if !q.is_zero() => c.take(
+            &format!("{field}.quantity"),
+            quantity::positive(q).and_then(|q| quantity::in_unit(product.stock_unit, q)),
+        ),
+        _ => None,
+    };
     if let Some(lot_id) = &raw.lot_id {
         match lots::get(conn, clinic, lot_id)? {
             Some(l) if l.product_id == product.id => {}
@@ -223,18 +368,14 @@ fn item(
             ),
         }
     }
-    Ok(match (c.into_result(), q) {
-        (Ok(()), Some(quantity)) => Ok(Item {
-            product,
-            quantity,
-            lot_id: raw.lot_id,
-        }),
-        (Err(errs), _) => Err(errs),
-        (Ok(()), None) => Err(vec![FieldError::new(
-            &format!("{field}.quantity"),
-            "invalid quantity",
-        )]),
-    })
+    Ok(c.into_result().map(|()| Given {
+        field: field.to_string(),
+        product,
+        quantity,
+        lot_id: raw.lot_id,
+        omit,
+        omit_field: if raw.omit { "omit" } else { "quantity" },
+    }))
 }
 
 /// The (product id, lot id) a scanned code names in this clinic.
@@ -251,7 +392,25 @@ fn scanned(
         Err(e) => return Err(e),
     };
     Ok(match (found.product, found.lot) {
-        (Some(p), Some(l)) => Ok((p.id, l.id)),
+        (Some(p), Some(l)) => {
+            // What was scanned is what is used: a code whose expiry is not the lot's
+            // names another box than the one on file.
+            if let Some(scanned) = found.scan.expires_on {
+                check_expiry_matches(&l.lot_number, &p.sku, l.expires_on, scanned).map_err(
+                    |e| AppError::Conflict {
+                        kind: ConflictKind::ExpiryMismatch,
+                        detail: format!("{field}: {e}"),
+                        extra: Some(serde_json::json!({
+                            "lot_id": l.id,
+                            "lot_number": l.lot_number,
+                            "expires_on": l.expires_on,
+                            "scanned_expires_on": scanned,
+                        })),
+                    },
+                )?;
+            }
+            Ok((p.id, l.id))
+        }
         (Some(p), None) => {
             let lot = found
                 .scan
@@ -267,6 +426,20 @@ fn scanned(
             "no product of this clinic has the scanned GTIN",
         )]),
     })
+}
+
+/// A cocktail used on an area it is not for.
+fn area_not_planned(f: &FormulationVersion, area: Area) -> AppError {
+    let areas: Vec<String> = f.areas.iter().map(|a| a.to_string()).collect();
+    AppError::Conflict {
+        kind: ConflictKind::AreaNotPlanned,
+        detail: format!(
+            "cocktail {} is for {}, not {area}; choose a cocktail for {area}, or give area_override_reason to proceed",
+            f.name,
+            areas.join(", ")
+        ),
+        extra: Some(serde_json::json!({ "area": area, "cocktail_areas": areas })),
+    }
 }
 
 fn contraindicated(found: Vec<Contraindication>) -> AppError {
