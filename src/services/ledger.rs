@@ -97,21 +97,26 @@ pub fn record_all(
             .ok_or_else(|| AppError::Internal(format!("lot {refused} was not in the batch")))?;
         return Err(refusal(conn, clinic, product, &refused, delta));
     }
-    let created_at = db::now();
+    // The ledger reads in (created_at, id) order and ids are random, so each movement of
+    // the batch gets a later microsecond than the one before: the order they were written in.
+    let mut created_at = db::now() - chrono::Duration::microseconds(1);
     let moves: Vec<Movement> = entries
         .into_iter()
-        .map(|(product, lot_id, entry)| Movement {
-            id: db::new_id(),
-            clinic_id: clinic.clone(),
-            lot_id,
-            product_id: product.id.clone(),
-            kind: entry.kind,
-            quantity: entry.delta,
-            actor_id: actor.staff_id.clone(),
-            reason: entry.reason,
-            session_id: entry.session_id,
-            reverses_id: entry.reverses_id,
-            created_at,
+        .map(|(product, lot_id, entry)| {
+            created_at = (created_at + chrono::Duration::microseconds(1)).max(db::now());
+            Movement {
+                id: db::new_id(),
+                clinic_id: clinic.clone(),
+                lot_id,
+                product_id: product.id.clone(),
+                kind: entry.kind,
+                quantity: entry.delta,
+                actor_id: actor.staff_id.clone(),
+                reason: entry.reason,
+                session_id: entry.session_id,
+                reverses_id: entry.reverses_id,
+                created_at,
+            }
         })
         .collect();
     movements::insert_all(conn, &moves)?;
