@@ -45,6 +45,15 @@ pub struct Balance {
     pub next_expiry: Option<NaiveDate>,
     pub next_stale: bool,
     pub swept_on: NaiveDate,
+    /// Used by sessions outside courses since `use_since`: the forecast's window.
+    #[diesel(deserialize_as = Scaled)]
+    pub recent_use: Decimal,
+    pub use_since: NaiveDate,
+}
+
+/// The first day of the forecast's rate window for a row swept on `day`.
+fn window_start(day: NaiveDate) -> NaiveDate {
+    day - chrono::Duration::days(crate::domain::forecast::RATE_WINDOW_DAYS)
 }
 
 /// The zero balance of a new product, as of `today`.
@@ -67,6 +76,8 @@ pub fn create(
             product_balances::next_expiry.eq(None::<NaiveDate>),
             product_balances::next_stale.eq(false),
             product_balances::swept_on.eq(today),
+            product_balances::recent_use.eq(zero),
+            product_balances::use_since.eq(window_start(today)),
         ))
         .execute(conn)
         .map(|_| ())
@@ -204,7 +215,20 @@ pub fn rebuild(conn: &mut Conn, clinic_id: &ClinicId, today: NaiveDate) -> Query
             product_balances::next_expiry.eq(None::<NaiveDate>),
             product_balances::next_stale.eq(false),
             product_balances::swept_on.eq(today),
+            product_balances::recent_use.eq(zero),
+            product_balances::use_since.eq(window_start(today)),
         ))
+        .execute(conn)?;
+    let sql = portable_sql(
+        conn,
+        &format!(
+            "UPDATE product_balances SET recent_use = u.total FROM ({USE_SINCE_SQL}) AS u \
+             WHERE product_balances.clinic_id = $1 AND product_balances.product_id = u.product_id"
+        ),
+    );
+    diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .bind::<Date, _>(window_start(today))
         .execute(conn)?;
     let sql = portable_sql(
         conn,
@@ -321,7 +345,23 @@ pub fn add_daily_use(
             .bind::<Date, _>(*day)
             .bind::<BigInt, _>(Scaled(*quantity));
     }
-    q.execute(conn).map(|_| ())
+    q.execute(conn)?;
+    // The same use moves the rows' running window sums, when its day is in their window.
+    for (product_id, day, quantity) in uses {
+        let sql = portable_sql(
+            conn,
+            "UPDATE product_balances SET recent_use = recent_use + \
+               CASE WHEN $3 >= use_since THEN $4 ELSE 0 END \
+             WHERE clinic_id = $1 AND product_id = $2",
+        );
+        diesel::sql_query(sql)
+            .bind::<Text, _>(clinic_id)
+            .bind::<Text, _>(product_id)
+            .bind::<Date, _>(*day)
+            .bind::<BigInt, _>(Scaled(*quantity))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 #[derive(QueryableByName)]
@@ -414,8 +454,8 @@ pub fn backfill(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<()> {
         conn,
         "INSERT INTO product_balances \
            (clinic_id, product_id, on_hand, available, expired, quarantined, recalled, \
-            next_expiry, next_stale, swept_on) \
-         SELECT p.clinic_id, p.id, 0, 0, 0, 0, 0, NULL, $2, $3 FROM products p \
+            next_expiry, next_stale, swept_on, recent_use, use_since) \
+         SELECT p.clinic_id, p.id, 0, 0, 0, 0, 0, NULL, $2, $3, 0, $3 FROM products p \
          WHERE p.clinic_id = $1 AND NOT EXISTS (SELECT 1 FROM product_balances b \
            WHERE b.clinic_id = p.clinic_id AND b.product_id = p.id)",
     );

@@ -423,6 +423,8 @@ diesel::table! {
         next_expiry -> Nullable<Date>,
         next_stale -> Bool,
         swept_on -> Date,
+        recent_use -> BigInt,
+        use_since -> Date,
     }
 }
 

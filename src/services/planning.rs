@@ -100,18 +100,18 @@ impl Outlook {
                 .or_default()
                 .push((on, per_session_use(amount, unit, p.content, p.single_use)));
         }
-        let since = today - Duration::days(RATE_WINDOW_DAYS);
-        let window = Decimal::from(RATE_WINDOW_DAYS);
-        let rate = balances::use_since(conn, clinic, since)?
-            .into_iter()
-            .map(|(p, used)| (p, (used / window).round_dp(6)))
-            .collect();
         let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
         let mut lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
         // One row per product serves both the stock view and the forecast.
         let levels: HashMap<ProductId, Balance> = balances::read(conn, clinic, today)?
             .into_iter()
             .map(|r| (r.product_id.clone(), r))
+            .collect();
+        let window = Decimal::from(RATE_WINDOW_DAYS);
+        let rate = levels
+            .iter()
+            .filter(|(_, b)| !b.recent_use.is_zero())
+            .map(|(p, b)| (p.clone(), (b.recent_use / window).round_dp(6)))
             .collect();
         let until = today + Duration::days(longest);
         for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today, until)? {

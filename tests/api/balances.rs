@@ -45,6 +45,27 @@ fn assert_in_step(conn: &mut Conn, clinic: &ClinicId, when: &str) {
     kept.sort();
     summed.sort();
     assert_eq!(kept, summed, "daily use {when}");
+    // Each row's running window sum is the window's days.
+    let since = today() - Duration::days(mesoledger::domain::forecast::RATE_WINDOW_DAYS);
+    let mut window: Vec<(String, Decimal)> = balances::use_since(conn, clinic, since)
+        .unwrap()
+        .into_iter()
+        .filter(|u| !u.1.is_zero())
+        .map(|(p, q)| (p.to_string(), q))
+        .collect();
+    let mut running: Vec<(String, Decimal)> = balances::read(conn, clinic, today())
+        .unwrap()
+        .into_iter()
+        .filter(|b| !b.recent_use.is_zero())
+        .map(|b| (b.product_id.to_string(), b.recent_use))
+        .collect();
+    window.sort();
+    running.sort();
+    assert_eq!(running, window, "recent use {when}");
+    assert!(
+        !running.is_empty() || when == "after receiving",
+        "{when}: no use at all?"
+    );
 }
 
 async fn waste(app: &TestApp, c: &Clinic, lot: &str, q: &str) {

@@ -19,10 +19,16 @@ CREATE TABLE product_balances (
     next_expiry DATE,
     next_stale BOOLEAN NOT NULL,
     swept_on DATE NOT NULL,
+    -- What sessions outside courses used since `use_since` (the forecast's 30-day
+    -- window as of `swept_on`), kept with product_daily_use below.
+    recent_use BIGINT NOT NULL DEFAULT 0,
+    use_since DATE NOT NULL,
     PRIMARY KEY (clinic_id, product_id)
 );
 
 INSERT INTO product_balances
+    (clinic_id, product_id, on_hand, available, expired, quarantined, recalled, next_expiry,
+     next_stale, swept_on, use_since)
 SELECT p.clinic_id, p.id,
        COALESCE(SUM(l.on_hand), 0),
        COALESCE(SUM(CASE WHEN l.status = 'available' AND l.expires_on >= CAST(timezone('UTC', now()) AS DATE) THEN l.on_hand ELSE 0 END), 0),
@@ -31,7 +37,8 @@ SELECT p.clinic_id, p.id,
        COALESCE(SUM(CASE WHEN l.status = 'recalled' THEN l.on_hand ELSE 0 END), 0),
        MIN(CASE WHEN l.status = 'available' AND l.expires_on >= CAST(timezone('UTC', now()) AS DATE) THEN l.expires_on END),
        FALSE,
-       CAST(timezone('UTC', now()) AS DATE)
+       CAST(timezone('UTC', now()) AS DATE),
+       CAST(timezone('UTC', now()) AS DATE) - 30
 FROM products p
 LEFT JOIN lots l ON l.clinic_id = p.clinic_id AND l.product_id = p.id AND l.on_hand > 0
 GROUP BY p.clinic_id, p.id;
@@ -54,6 +61,10 @@ WHERE m.kind IN ('consume', 'waste') AND m.session_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM course_sessions cs WHERE cs.session_id = m.session_id)
   AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.status = 'voided')
 GROUP BY m.clinic_id, m.product_id, CAST(m.created_at AS DATE);
+
+UPDATE product_balances SET recent_use = COALESCE((SELECT SUM(u.quantity) FROM product_daily_use u
+    WHERE u.clinic_id = product_balances.clinic_id AND u.product_id = product_balances.product_id
+      AND u.day >= product_balances.use_since), 0);
 
 -- The forecast's usable lots within its horizon, read by expiry across all products.
 CREATE INDEX lots_usable ON lots (clinic_id, expires_on, product_id, on_hand)
