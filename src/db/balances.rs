@@ -346,22 +346,39 @@ pub fn add_daily_use(
             .bind::<BigInt, _>(Scaled(*quantity));
     }
     q.execute(conn)?;
-    // The same use moves the rows' running window sums, when its day is in their window.
+    // The same use moves the rows' running window sums, when its day is in their window:
+    // one statement for all the session's products.
+    let terms: Vec<String> = (0..uses.len())
+        .map(|i| {
+            let n = 3 * i + 2;
+            format!(
+                "CASE WHEN product_id = ${} AND ${} >= use_since THEN ${} ELSE 0 END",
+                n,
+                n + 1,
+                n + 2
+            )
+        })
+        .collect();
+    let ids: Vec<String> = (0..uses.len()).map(|i| format!("${}", 3 * i + 2)).collect();
+    let sql = portable_sql(
+        conn,
+        &format!(
+            "UPDATE product_balances SET recent_use = recent_use + {} \
+             WHERE clinic_id = $1 AND product_id IN ({})",
+            terms.join(" + "),
+            ids.join(", ")
+        ),
+    );
+    let mut q = diesel::sql_query(sql)
+        .into_boxed::<super::Backend>()
+        .bind::<Text, _>(clinic_id);
     for (product_id, day, quantity) in uses {
-        let sql = portable_sql(
-            conn,
-            "UPDATE product_balances SET recent_use = recent_use + \
-               CASE WHEN $3 >= use_since THEN $4 ELSE 0 END \
-             WHERE clinic_id = $1 AND product_id = $2",
-        );
-        diesel::sql_query(sql)
-            .bind::<Text, _>(clinic_id)
+        q = q
             .bind::<Text, _>(product_id)
             .bind::<Date, _>(*day)
-            .bind::<BigInt, _>(Scaled(*quantity))
-            .execute(conn)?;
+            .bind::<BigInt, _>(Scaled(*quantity));
     }
-    Ok(())
+    q.execute(conn).map(|_| ())
 }
 
 #[derive(QueryableByName)]
@@ -468,7 +485,7 @@ pub fn backfill(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<()> {
         .execute(conn)?;
     let uses = daily_use_from_movements(conn, clinic_id)?;
     // Four binds a row: well under SQLite's 32,766 and PostgreSQL's 65,535.
-    for chunk in uses.chunks(1000) {
+    for chunk in uses.chunks(500) {
         add_daily_use(conn, clinic_id, chunk)?;
     }
     Ok(())

@@ -202,6 +202,10 @@ pub fn migrate(conn: &mut Conn) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
 }
 
+/// Held by this process's SQLite write transaction, from before `BEGIN IMMEDIATE` to after
+/// its end.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so it
 /// takes the write lock up front and concurrent writers queue on the busy timeout instead
 /// of failing half-way with "database is locked". On PostgreSQL it is a normal
@@ -211,12 +215,22 @@ where
     F: FnOnce(&mut Conn) -> Result<T, E>,
     E: From<DbError>,
 {
+    let mut _writer = None;
     match conn {
         Conn::Sqlite(c) => {
             // Nested calls become savepoints; only the outermost takes the write lock.
             let depth =
                 AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?;
             if depth.is_none() {
+                // SQLite runs one writer at a time anyway. Queueing this process's writers
+                // on a mutex hands the lock straight to the next one, where the busy
+                // handler would have them sleep and retry (the long tail of concurrent
+                // sessions). Other processes on the same file still meet the busy handler.
+                _writer = Some(
+                    SQLITE_WRITER
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
                 AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
             } else {
                 AnsiTransactionManager::begin_transaction(c)?
