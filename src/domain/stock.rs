@@ -18,6 +18,8 @@ pub enum StockFlag {
     Expiring,
     /// Expired units are still on the shelf (to be wasted).
     ExpiredStock,
+    /// Units of a recalled lot are still on the shelf (to be wasted or sent back).
+    RecalledStock,
     /// The forecast runs out within the supplier's lead time: order now.
     Reorder,
     /// Some usable stock will expire before the forecast uses it.
@@ -33,6 +35,8 @@ pub struct StockLevels {
     /// Earliest expiry among usable lots that still hold stock.
     pub next_expiry: Option<NaiveDate>,
     pub expired_on_hand: Decimal,
+    /// On hand in recalled lots.
+    pub recalled_on_hand: Decimal,
     /// The reorder rule (`domain::forecast`) says to order now.
     pub reorder: bool,
     /// Usable stock the forecast will not use before it expires.
@@ -55,6 +59,9 @@ pub fn flags(levels: &StockLevels, today: NaiveDate, warning_days: i64) -> Vec<S
     if levels.expired_on_hand > Decimal::ZERO {
         flags.push(StockFlag::ExpiredStock);
     }
+    if levels.recalled_on_hand > Decimal::ZERO {
+        flags.push(StockFlag::RecalledStock);
+    }
     if levels.reorder {
         flags.push(StockFlag::Reorder);
     }
@@ -75,6 +82,7 @@ mod tests {
             reorder_point: Decimal::from(reorder),
             next_expiry: None,
             expired_on_hand: Decimal::ZERO,
+            recalled_on_hand: Decimal::ZERO,
             reorder: false,
             at_risk: Decimal::ZERO,
         }

@@ -12,6 +12,7 @@ use super::extract::{run, AppState, Json, Query};
 use crate::db::lots::Lot;
 use crate::db::sessions::LotUse;
 use crate::domain::lot::{derived_state, LotStatus, StatusChange};
+use crate::domain::product::StockUnit;
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
 use crate::services::lots::{self, ReceiveInput};
@@ -277,6 +278,59 @@ pub async fn release(
     )
     .await?;
     Ok(HttpResponse::Ok().json(lot))
+}
+
+/// One lot's unusable stock thrown away by `POST /lots/waste-unusable`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WastedLine {
+    pub lot_id: LotId,
+    pub lot_number: String,
+    pub product_id: ProductId,
+    pub sku: String,
+    /// Everything the lot had on hand, in the product's stock unit.
+    #[schema(value_type = String, example = "4")]
+    pub quantity: Decimal,
+    pub stock_unit: StockUnit,
+    /// Why it could not be used: `expired` or `recalled`.
+    #[schema(example = "expired")]
+    pub why: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WastedView {
+    /// Empty when nothing expired or recalled was left.
+    pub wasted: Vec<WastedLine>,
+}
+
+/// Waste every unit of the clinic's expired and recalled lots in one audited step (one
+/// waste movement per lot). Quarantined lots are kept.
+#[utoipa::path(tag = "lots", request_body = ReasonInput,
+    responses((status = 200, body = WastedView)), security(("bearer" = [])))]
+#[post("/lots/waste-unusable")]
+pub async fn waste_unusable(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: Json<ReasonInput>,
+) -> AppResult<HttpResponse> {
+    let reason = body.0.reason;
+    let wasted = run(&state, move |conn| {
+        lots::waste_unusable(conn, &actor, &reason)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(WastedView {
+        wasted: wasted
+            .into_iter()
+            .map(|w| WastedLine {
+                lot_id: w.lot.id,
+                lot_number: w.lot.lot_number,
+                product_id: w.product.id,
+                sku: w.product.sku,
+                quantity: w.quantity,
+                stock_unit: w.product.stock_unit,
+                why: w.why.to_string(),
+            })
+            .collect(),
+    }))
 }
 
 /// Recall a lot: final; it is never used again. Answers the sessions that used it.

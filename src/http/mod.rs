@@ -94,6 +94,7 @@ api_handlers!(
     lots::quarantine,
     lots::release,
     lots::recall,
+    lots::waste_unusable,
     movements::list,
     movements::create,
     stock::list,

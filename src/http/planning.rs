@@ -158,6 +158,7 @@ pub struct Alerts {
     pub out: usize,
     pub expiring: usize,
     pub expired_stock: usize,
+    pub recalled_stock: usize,
     pub reorder: usize,
     pub at_risk: usize,
     /// Every product with at least one flag.
@@ -175,6 +176,7 @@ pub async fn alerts(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpR
         out: counts.out,
         expiring: counts.expiring,
         expired_stock: counts.expired_stock,
+        recalled_stock: counts.recalled_stock,
         reorder: counts.reorder,
         at_risk: counts.at_risk,
         products: lines

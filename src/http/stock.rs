@@ -28,6 +28,8 @@ pub struct StockLineView {
     pub next_expiry: Option<NaiveDate>,
     /// Expired units still on the shelf.
     pub expired_on_hand: Decimal,
+    /// Units of recalled lots still on the shelf.
+    pub recalled_on_hand: Decimal,
     /// Usable stock the forecast will not use before it expires.
     pub at_risk: Decimal,
     pub flags: Vec<StockFlag>,
@@ -49,6 +51,7 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
             reorder_point: l.product.reorder_point,
             next_expiry: l.next_expiry,
             expired_on_hand: l.expired_on_hand,
+            recalled_on_hand: l.recalled_on_hand,
             at_risk: l.at_risk,
             flags: l.flags,
         })

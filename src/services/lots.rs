@@ -15,8 +15,8 @@ use crate::db::{self, suppliers, Conn};
 use crate::domain::ids::{ClinicId, LotId, ProductId, RecallCaseId, SupplierId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
-    apply_status_change, check_top_up, parse_lot_number, LotStatus, StatusChange, TopUpRefusal,
-    DERIVED_FILTERS,
+    apply_status_change, check_top_up, is_expired, parse_lot_number, LotStatus, StatusChange,
+    TopUpRefusal, DERIVED_FILTERS,
 };
 use crate::domain::role::Action;
 use crate::domain::treatment::check_back_dating;
@@ -330,6 +330,87 @@ pub fn recall(
         let uses = sessions::sessions_using_lot(conn, &lot.clinic_id, &lot.id)?;
         let case = super::recalls::open(conn, actor, &lot.clinic_id, &lot.id, reason, &uses)?;
         Ok((lot, uses, case.id))
+    })
+}
+
+/// A lot's unusable stock as `waste_unusable` threw it away.
+#[derive(Debug, Clone)]
+pub struct Wasted {
+    pub lot: Lot,
+    pub product: Product,
+    pub quantity: Decimal,
+    /// `expired` or `recalled` (a recalled lot past its date says `recalled`).
+    pub why: &'static str,
+}
+
+/// Wastes every unit of the clinic's recalled lots and of its lots past their expiry date,
+/// in one transaction with one audit entry, and answers what it wasted (nothing when
+/// nothing was left). Quarantined lots are kept: quarantine waits for a decision.
+pub fn waste_unusable(conn: &mut Conn, actor: &Actor, reason: &str) -> AppResult<Vec<Wasted>> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
+    let reason = required_text(reason, crate::domain::limits::REASON)
+        .map_err(|e| AppError::invalid("reason", e))?;
+    let today = today();
+    db::write_tx(conn, |conn| {
+        let in_stock = LotFilter {
+            in_stock: true,
+            ..Default::default()
+        };
+        let candidates: Vec<ProductId> = lots::list(conn, &clinic, &in_stock)?
+            .into_iter()
+            .filter(|l| l.status == LotStatus::Recalled || is_expired(l.expires_on, today))
+            .map(|l| l.product_id)
+            .collect();
+        // Writers of these products wait from here on, so the balances read next are the
+        // ones the waste takes out.
+        crate::db::balances::lock(conn, &clinic, &candidates.iter().collect::<Vec<_>>())?;
+        let mut wasted = Vec::new();
+        for lot in lots::list(conn, &clinic, &in_stock)? {
+            let why = match lot.status {
+                LotStatus::Recalled => "recalled",
+                _ if is_expired(lot.expires_on, today) => "expired",
+                _ => continue,
+            };
+            let product = products::get(conn, &clinic, &lot.product_id)?
+                .ok_or_else(|| AppError::Internal(format!("lot {} has no product", lot.id)))?;
+            wasted.push(Wasted {
+                quantity: lot.on_hand,
+                lot,
+                product,
+                why,
+            });
+        }
+        let entries = wasted
+            .iter()
+            .map(|w| {
+                let entry = Entry::new(
+                    MovementKind::Waste,
+                    -w.quantity,
+                    format!("{} stock wasted: {reason}", w.why),
+                );
+                (&w.product, w.lot.id.clone(), entry)
+            })
+            .collect();
+        super::ledger::record_all(conn, actor, &clinic, entries, true)?;
+        if !wasted.is_empty() {
+            let listed: Vec<serde_json::Value> = wasted
+                .iter()
+                .map(|w| {
+                    serde_json::json!({
+                        "lot_id": w.lot.id, "lot_number": w.lot.lot_number,
+                        "sku": w.product.sku, "quantity": w.quantity.to_string(), "why": w.why,
+                    })
+                })
+                .collect();
+            super::audit::record(
+                conn,
+                actor,
+                super::audit::Subject::of(&clinic, "clinic", clinic.as_str(), "waste_unusable"),
+                None::<&()>,
+                Some(&serde_json::json!({ "reason": reason, "wasted": listed })),
+            )?;
+        }
+        Ok(wasted)
     })
 }
 

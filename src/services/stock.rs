@@ -19,6 +19,7 @@ pub struct StockLine {
     pub available: Decimal,
     pub next_expiry: Option<NaiveDate>,
     pub expired_on_hand: Decimal,
+    pub recalled_on_hand: Decimal,
     /// Usable stock the forecast will not use before it expires.
     pub at_risk: Decimal,
     pub flags: Vec<StockFlag>,
@@ -49,6 +50,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
                 reorder_point: product.reorder_point,
                 next_expiry: s.and_then(|s| s.next_expiry),
                 expired_on_hand: s.map_or(Decimal::ZERO, |s| s.expired),
+                recalled_on_hand: s.map_or(Decimal::ZERO, |s| s.recalled),
                 reorder: outlook.suggestion(product).is_some(),
                 at_risk,
             };
@@ -58,6 +60,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
                 available: levels.available,
                 next_expiry: levels.next_expiry,
                 expired_on_hand: levels.expired_on_hand,
+                recalled_on_hand: levels.recalled_on_hand,
                 at_risk,
                 product: product.clone(),
             }
@@ -73,6 +76,7 @@ pub struct AlertCounts {
     pub out: usize,
     pub expiring: usize,
     pub expired_stock: usize,
+    pub recalled_stock: usize,
     pub reorder: usize,
     pub at_risk: usize,
 }
@@ -84,6 +88,7 @@ pub fn alert_counts(lines: &[StockLine]) -> AlertCounts {
         out: count(StockFlag::Out),
         expiring: count(StockFlag::Expiring),
         expired_stock: count(StockFlag::ExpiredStock),
+        recalled_stock: count(StockFlag::RecalledStock),
         reorder: count(StockFlag::Reorder),
         at_risk: count(StockFlag::AtRisk),
     }

@@ -255,3 +255,144 @@ async fn lot_filters_and_stock_flags() {
     let usable = app.get("/api/v1/lots?status=usable", &c.practitioner).await;
     assert_eq!(usable.body.as_array().unwrap().len(), 2);
 }
+
+/// Issue 13, point 4: recalled stock on the shelf has its own flag, and one audited step
+/// wastes every expired and recalled unit of the clinic, saying what it wasted.
+#[actix_web::test]
+async fn recalled_stock_is_flagged_and_unusable_stock_wasted_in_one_step() {
+    let app = spawn_app().await;
+    let c = app.clinic("Shelf").await;
+    let ha = app.product(&c.manager, json!({"sku": "HA-W"})).await;
+    let pid = ha["id"].as_str().unwrap();
+    let good = app.receive(&c.manager, pid, "GOOD", &day(120), 2).await;
+    let old = app.receive(&c.manager, pid, "OLD", &day(-3), 1).await;
+    let bad = app.receive(&c.manager, pid, "BAD", &day(200), 3).await;
+    let held = app.receive(&c.manager, pid, "HELD", &day(90), 1).await;
+    let r = app
+        .post(
+            &format!("/api/v1/lots/{}/recall", bad["id"].as_str().unwrap()),
+            &c.manager,
+            json!({"reason": "supplier notice"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let q = app
+        .post(
+            &format!("/api/v1/lots/{}/quarantine", held["id"].as_str().unwrap()),
+            &c.manager,
+            json!({"reason": "box damaged"}),
+        )
+        .await;
+    assert_eq!(q.status, 200, "{q:?}");
+
+    let stock = app.get("/api/v1/stock", &c.manager).await;
+    let line = stock.body.as_array().unwrap()[0].clone();
+    assert_eq!(line["recalled_on_hand"], "6", "{line}");
+    assert_eq!(line["expired_on_hand"], "2", "{line}");
+    let flags: Vec<&str> = line["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(flags.contains(&"recalled_stock"), "{flags:?}");
+    assert!(flags.contains(&"expired_stock"), "{flags:?}");
+    let alerts = app.get("/api/v1/alerts", &c.manager).await;
+    assert_eq!(alerts.body["recalled_stock"], 1, "{alerts:?}");
+
+    // Practitioners and auditors may not; a reason is required.
+    let denied = app
+        .post(
+            "/api/v1/lots/waste-unusable",
+            &c.practitioner,
+            json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(denied.status, 403, "{denied:?}");
+    let no_reason = app
+        .post(
+            "/api/v1/lots/waste-unusable",
+            &c.manager,
+            json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!(no_reason.status, 422, "{no_reason:?}");
+
+    let w = app
+        .post(
+            "/api/v1/lots/waste-unusable",
+            &c.manager,
+            json!({"reason": "monthly shelf check"}),
+        )
+        .await;
+    assert_eq!(w.status, 200, "{w:?}");
+    let mut wasted: Vec<(String, String, String)> = w.body["wasted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["lot_number"].as_str().unwrap().to_string(),
+                l["quantity"].as_str().unwrap().to_string(),
+                l["why"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    wasted.sort();
+    assert_eq!(
+        wasted,
+        vec![
+            ("BAD".to_string(), "6".to_string(), "recalled".to_string()),
+            ("OLD".to_string(), "2".to_string(), "expired".to_string()),
+        ]
+    );
+    for (lot, left) in [(&good, "4"), (&old, "0"), (&bad, "0"), (&held, "2")] {
+        let l = app
+            .get(
+                &format!("/api/v1/lots/{}", lot["id"].as_str().unwrap()),
+                &c.manager,
+            )
+            .await;
+        assert_eq!(l.body["on_hand"], left, "{l:?}");
+    }
+    let m = app
+        .get(
+            &format!("/api/v1/movements?lot_id={}", old["id"].as_str().unwrap()),
+            &c.manager,
+        )
+        .await;
+    let kinds: Vec<&str> = m
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["receive", "waste"]);
+    let line = app.get("/api/v1/stock", &c.manager).await.body[0].clone();
+    assert_eq!(line["recalled_on_hand"], "0", "{line}");
+    assert!(
+        !line["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "recalled_stock" || f == "expired_stock"),
+        "{line}"
+    );
+    let audit = app.get("/api/v1/audit-log", &c.auditor).await;
+    assert!(
+        audit.text.contains("waste_unusable") && audit.text.contains("monthly shelf check"),
+        "{audit:?}"
+    );
+
+    // Nothing left: an empty answer, nothing written.
+    let again = app
+        .post(
+            "/api/v1/lots/waste-unusable",
+            &c.manager,
+            json!({"reason": "again"}),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{again:?}");
+    assert_eq!(again.body["wasted"], json!([]));
+}

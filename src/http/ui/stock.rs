@@ -30,11 +30,16 @@ use crate::services::exports::{self, CsvOptions, ExportKind};
 use crate::services::{catalog, ledger, lots, orders, recalls, stock};
 
 /// The stock flags as the pages name them: (flag, `?flag=` value, words).
-const FLAGS: [(StockFlag, &str, &str); 6] = [
+const FLAGS: [(StockFlag, &str, &str); 7] = [
     (StockFlag::Low, "low", "Low"),
     (StockFlag::Out, "out", "Out"),
     (StockFlag::Expiring, "expiring", "Expiring"),
     (StockFlag::ExpiredStock, "expired_stock", "Expired on shelf"),
+    (
+        StockFlag::RecalledStock,
+        "recalled_stock",
+        "Recalled on shelf",
+    ),
     (StockFlag::AtRisk, "at_risk", "At risk"),
     (StockFlag::Reorder, "reorder", "Reorder"),
 ];
@@ -116,6 +121,7 @@ pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview
                 StockFlag::Out => counts.out,
                 StockFlag::Expiring => counts.expiring,
                 StockFlag::ExpiredStock => counts.expired_stock,
+                StockFlag::RecalledStock => counts.recalled_stock,
                 StockFlag::AtRisk => counts.at_risk,
                 StockFlag::Reorder => counts.reorder,
             },
