@@ -525,3 +525,71 @@ async fn a_long_stock_list_links_lots_only_once_searched() {
         .text
         .contains(&format!("href=\"/lots/{}\">SI-TRACE</a>", shop.lot_id)));
 }
+
+/// Issue 13, point 4 in the manager's stock page: expired and recalled stock on the shelf
+/// is offered for waste in one step; the reason is required and stays next to its field.
+#[actix_web::test]
+async fn a_manager_wastes_expired_and_recalled_stock_from_the_stock_page() {
+    let app = spawn_app().await;
+    let shop = shop(&app).await;
+    let page = get_page(&app, "/stock", &shop.manager).await;
+    assert!(
+        !page.text.contains("/stock/waste-unusable"),
+        "nothing unusable yet: no form"
+    );
+    let old = app
+        .receive(&shop.c.manager, s(&shop.low["id"]), "HA-OLD", &day(-2), 1)
+        .await;
+    let page = get_page(&app, "/stock", &shop.manager).await;
+    assert!(
+        page.text.contains("action=\"/stock/waste-unusable\""),
+        "{}",
+        page.text
+    );
+    assert!(page
+        .text
+        .contains("1 product(s) have expired or recalled units"));
+    let csrf = page.csrf_token();
+    let auditor = get_page(&app, "/stock", &shop.auditor).await;
+    assert!(
+        !auditor.text.contains("/stock/waste-unusable"),
+        "auditors never write"
+    );
+
+    let empty = post_page(
+        &app,
+        &shop.manager,
+        "/stock/waste-unusable",
+        &[("csrf_token", &csrf), ("reason", "")],
+    )
+    .await;
+    assert_eq!(empty.status, 422, "{empty:?}");
+    assert!(empty.text.contains("id=\"waste_reason-error\""));
+    let forged = post_page(
+        &app,
+        &shop.manager,
+        "/stock/waste-unusable",
+        &[("reason", "x")],
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let done = post_page(
+        &app,
+        &shop.manager,
+        "/stock/waste-unusable",
+        &[("csrf_token", &csrf), ("reason", "shelf check")],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let to = done.header("location").unwrap();
+    assert_eq!(to, "/stock?wasted=1");
+    let shown = get_page(&app, &to, &shop.manager).await;
+    assert!(shown
+        .text
+        .contains("Wasted the expired and recalled stock of 1 lot(s)."));
+    assert!(!shown.text.contains("action=\"/stock/waste-unusable\""));
+    let lot = app
+        .get(&format!("/api/v1/lots/{}", s(&old["id"])), &shop.c.manager)
+        .await;
+    assert_eq!(lot.body["on_hand"], "0", "{lot:?}");
+}

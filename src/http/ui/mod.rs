@@ -44,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(treatment::courses_page)
         .service(treatment::plan_course)
         .service(stock::stock_page)
+        .service(stock::waste_unusable)
         .service(stock::lot_page)
         .service(stock::change_lot)
         .service(stock::trace_page)

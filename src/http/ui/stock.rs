@@ -163,6 +163,8 @@ pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview
 struct StockQuery {
     q: String,
     flag: String,
+    /// Set by the redirect after wasting unusable stock: how many lots went.
+    wasted: Option<usize>,
 }
 
 struct LotLink {
@@ -195,6 +197,20 @@ struct StockPage {
     lot_links: bool,
     /// A manager may add products.
     manages: bool,
+    csrf_token: String,
+    /// Products with expired or recalled units on the shelf (all of them, not just the
+    /// filtered ones): a manager is offered to waste them.
+    unusable: usize,
+    waste_reason: String,
+    waste_error: Option<String>,
+    notice: Option<String>,
+}
+
+/// What the page shows of the waste form: the reason typed and its error.
+#[derive(Default)]
+struct WasteForm {
+    reason: String,
+    error: Option<String>,
 }
 
 /// One row per product: on hand, available, next expiry, flags and its lots in stock;
@@ -205,7 +221,26 @@ pub async fn stock_page(
     Signed(session): Signed,
     q: web::Query<StockQuery>,
 ) -> Result<HttpResponse, UiError> {
-    let q = q.into_inner();
+    stock_view(
+        &state,
+        &session,
+        q.into_inner(),
+        WasteForm::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn stock_view(
+    state: &AppState,
+    session: &WebSession,
+    q: StockQuery,
+    waste: WasteForm,
+    status: StatusCode,
+) -> Result<HttpResponse, UiError> {
+    let notice = q
+        .wasted
+        .map(|n| format!("Wasted the expired and recalled stock of {n} lot(s)."));
     let wanted = q.flag.trim();
     let flag = FLAGS.iter().find(|(_, code, _)| *code == wanted);
     let flag_error = (!wanted.is_empty() && flag.is_none()).then(|| {
@@ -222,7 +257,7 @@ pub async fn stock_page(
             selected: *code == wanted,
         })
         .collect();
-    let frame = Frame::at("Stock", "/stock", Some(&session));
+    let frame = Frame::at("Stock", "/stock", Some(session));
     let manages = allows(session.actor.role, Action::ManageStock);
     if flag_error.is_some() {
         return Ok(page(
@@ -236,6 +271,11 @@ pub async fn stock_page(
                 filtered: true,
                 lot_links: true,
                 manages,
+                csrf_token: session.csrf_token.clone(),
+                unusable: 0,
+                waste_reason: waste.reason,
+                waste_error: waste.error,
+                notice,
             },
         ));
     }
@@ -243,8 +283,16 @@ pub async fn stock_page(
     let wanted_flag = flag.map(|(f, _, _)| *f);
     let needle = q.q.trim().to_lowercase();
     let find = needle.clone();
-    let (lines, in_stock) = run(&state, move |conn| {
-        let lines: Vec<stock::StockLine> = stock::stock(conn, &actor)?
+    let (lines, in_stock, unusable) = run(state, move |conn| {
+        let all = stock::stock(conn, &actor)?;
+        let unusable = all
+            .iter()
+            .filter(|l| {
+                l.flags.contains(&StockFlag::ExpiredStock)
+                    || l.flags.contains(&StockFlag::RecalledStock)
+            })
+            .count();
+        let lines: Vec<stock::StockLine> = all
             .into_iter()
             .filter(|l| wanted_flag.is_none_or(|f| l.flags.contains(&f)))
             .filter(|l| {
@@ -265,7 +313,7 @@ pub async fn stock_page(
                 );
             }
         }
-        Ok((lines, in_stock))
+        Ok((lines, in_stock, unusable))
     })
     .await?;
     let lot_links = lines.len() <= LOT_LINKS_UP_TO;
@@ -291,7 +339,7 @@ pub async fn stock_page(
         })
         .collect();
     Ok(page(
-        StatusCode::OK,
+        status,
         &StockPage {
             frame,
             filtered: flag.is_some() || !needle.is_empty(),
@@ -301,8 +349,50 @@ pub async fn stock_page(
             rows,
             lot_links,
             manages,
+            csrf_token: session.csrf_token.clone(),
+            unusable,
+            waste_reason: waste.reason,
+            waste_error: waste.error,
+            notice,
         },
     ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReasonForm {
+    reason: String,
+}
+
+/// Wastes every expired and recalled unit of the clinic (`lots::waste_unusable`), then
+/// back to the stock page saying how many lots went; a refused reason stays next to it.
+#[post("/stock/waste-unusable")]
+pub async fn waste_unusable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let form: ReasonForm = posted(&req, &cfg, &session, &body)?;
+    let (actor, reason) = (session.actor.clone(), form.reason.clone());
+    match run(&state, move |conn| {
+        lots::waste_unusable(conn, &actor, &reason)
+    })
+    .await
+    {
+        Ok(wasted) => Ok(see_other(&format!("/stock?wasted={}", wasted.len()))),
+        Err(AppError::Invalid(errs)) => {
+            let error = errs.into_iter().map(|f| f.message).next();
+            let waste = WasteForm {
+                reason: form.reason,
+                error,
+            };
+            let q = StockQuery::default();
+            stock_view(&state, &session, q, waste, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---- /lots/{id}
