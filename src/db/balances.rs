@@ -381,14 +381,6 @@ pub fn add_daily_use(
     q.execute(conn).map(|_| ())
 }
 
-#[derive(QueryableByName)]
-struct ProductSum {
-    #[diesel(sql_type = Text)]
-    product_id: ProductId,
-    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
-    total: Decimal,
-}
-
 /// Reads the window's days only, through the primary key.
 pub const USE_SINCE_SQL: &str = "SELECT product_id, CAST(SUM(quantity) AS BIGINT) AS total \
      FROM product_daily_use WHERE clinic_id = $1 AND day >= $2 GROUP BY product_id";
@@ -400,11 +392,12 @@ pub fn use_since(
     since: NaiveDate,
 ) -> QueryResult<Vec<(ProductId, Decimal)>> {
     let sql = portable_sql(conn, USE_SINCE_SQL);
-    let rows: Vec<ProductSum> = diesel::sql_query(sql)
-        .bind::<Text, _>(clinic_id)
-        .bind::<Date, _>(since)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.product_id, r.total)).collect())
+    Ok(super::planning::sums(
+        diesel::sql_query(sql)
+            .bind::<Text, _>(clinic_id)
+            .bind::<Date, _>(since)
+            .load(conn)?,
+    ))
 }
 
 /// Session use per (product, UTC day) summed from the movements: what the daily rows must

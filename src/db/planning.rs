@@ -48,15 +48,16 @@ pub fn planned_use(
         .collect())
 }
 
+/// A per-product total, as the clinic-wide sums answer it.
 #[derive(QueryableByName)]
-struct ProductSum {
+pub(super) struct ProductSum {
     #[diesel(sql_type = Text)]
     product_id: ProductId,
     #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
     total: Decimal,
 }
 
-fn sums(rows: Vec<ProductSum>) -> Vec<(ProductId, Decimal)> {
+pub(super) fn sums(rows: Vec<ProductSum>) -> Vec<(ProductId, Decimal)> {
     rows.into_iter().map(|r| (r.product_id, r.total)).collect()
 }
 
