@@ -129,19 +129,41 @@ impl Outlook {
         })
     }
 
-    pub fn forecast(&self, product: &Product, days: i64) -> ProductForecast {
-        let planned = self
-            .planned
+    fn planned_of(&self, product: &Product) -> &[(NaiveDate, Decimal)] {
+        self.planned
             .get(&product.id)
             .map(Vec::as_slice)
-            .unwrap_or(&[]);
+            .unwrap_or(&[])
+    }
+
+    fn available(&self, product: &Product) -> Decimal {
+        self.levels
+            .get(&product.id)
+            .map_or(Decimal::ZERO, |l| l.available)
+    }
+
+    /// Expected use on each of the next `days` days.
+    fn use_by_day(&self, product: &Product, days: i64) -> Vec<Decimal> {
+        let rate = self.rate.get(&product.id).copied().unwrap_or_default();
+        daily_use(self.planned_of(product), rate, self.today, days)
+    }
+
+    /// Usable stock the forecast will not use before it expires, within `days`: the
+    /// stock view's `at_risk` without the rest of the forecast.
+    pub fn expiring_unused(&self, product: &Product, days: i64) -> Vec<(NaiveDate, Decimal)> {
+        let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
+        if lots.is_empty() {
+            return Vec::new();
+        }
+        expiring_unused(lots, &self.use_by_day(product, days), self.today)
+    }
+
+    pub fn forecast(&self, product: &Product, days: i64) -> ProductForecast {
+        let planned = self.planned_of(product);
         let rate = self.rate.get(&product.id).copied().unwrap_or_default();
         let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
-        let available = self
-            .levels
-            .get(&product.id)
-            .map_or(Decimal::ZERO, |l| l.available);
-        let by_day = daily_use(planned, rate, self.today, days);
+        let available = self.available(product);
+        let by_day = self.use_by_day(product, days);
         let horizon_end = self.today + Duration::days(days);
         let mut within: Vec<(NaiveDate, Decimal)> = planned
             .iter()
@@ -172,22 +194,19 @@ impl Outlook {
             .supplier_of(product)
             .map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
         let horizon = lead + SAFETY_DAYS;
-        let f = self.forecast(product, horizon);
-        let coming = f.available + f.incoming;
+        // Only what the rule needs: no per-day stock or expiry projection here, since the
+        // views ask this of every product.
+        let available = self.available(product);
+        let incoming = self.incoming.get(&product.id).copied().unwrap_or_default();
+        let coming = available + incoming;
         let low = coming <= product.reorder_point;
-        let by_day = daily_use(
-            self.planned
-                .get(&product.id)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]),
-            f.recent_daily_use,
-            self.today,
-            horizon,
-        );
-        let runs_out = project(coming, &by_day, self.today).stock_out_on;
+        let by_day = self.use_by_day(product, horizon);
+        let projection = project(coming, &by_day, self.today);
+        let runs_out = projection.stock_out_on;
         if !low && runs_out.is_none() {
             return None;
         }
+        let use_ahead = projection.use_ahead;
         // "ml" reads well after a number; "piece" does not.
         let unit = if product.stock_unit == StockUnit::Piece {
             "pcs"
@@ -196,22 +215,19 @@ impl Outlook {
         };
         let reason = match runs_out {
             Some(day) => format!(
-                "runs out on {day}: {} {unit} needed within the {lead}-day lead time and {SAFETY_DAYS} days' margin, {} {unit} available{}",
-                f.projection.use_ahead,
-                f.available,
-                incoming_note(f.incoming, unit)
+                "runs out on {day}: {use_ahead} {unit} needed within the {lead}-day lead time and {SAFETY_DAYS} days' margin, {available} {unit} available{}",
+                incoming_note(incoming, unit)
             ),
             None => format!(
-                "{} {unit} available{} is at or below the reorder point of {} {unit}",
-                f.available,
-                incoming_note(f.incoming, unit),
+                "{available} {unit} available{} is at or below the reorder point of {} {unit}",
+                incoming_note(incoming, unit),
                 product.reorder_point
             ),
         };
         let containers = containers_to_order(
-            f.available,
-            f.incoming,
-            f.projection.use_ahead,
+            available,
+            incoming,
+            use_ahead,
             product.reorder_point,
             product.content,
             product.reorder_quantity,

@@ -38,8 +38,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
         .map(|product| {
             let s = outlook.levels.get(&product.id);
             let at_risk = outlook
-                .forecast(product, horizon)
-                .expiring_unused
+                .expiring_unused(product, horizon)
                 .iter()
                 .map(|l| l.1)
                 .sum::<Decimal>()
