@@ -358,12 +358,6 @@ async fn stock_view(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ReasonForm {
-    reason: String,
-}
-
 /// Wastes every expired and recalled unit of the clinic (`lots::waste_unusable`), then
 /// back to the stock page saying how many lots went; a refused reason stays next to it.
 #[post("/stock/waste-unusable")]
@@ -374,7 +368,7 @@ pub async fn waste_unusable(
     Signed(session): Signed,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: ReasonForm = posted(&req, &cfg, &session, &body)?;
+    let form: ChangeBody = posted(&req, &cfg, &session, &body)?;
     let (actor, reason) = (session.actor.clone(), form.reason.clone());
     match run(&state, move |conn| {
         lots::waste_unusable(conn, &actor, &reason)
@@ -608,6 +602,7 @@ pub async fn lot_page(
     .await
 }
 
+/// A posted reason (and, for a recall, its confirmation).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ChangeBody {
