@@ -123,6 +123,20 @@ pub fn lock(conn: &mut Conn, clinic_id: &ClinicId, products: &[&ProductId]) -> Q
     Ok(())
 }
 
+/// The clinic's products with expired or recalled units on the shelf, as of the rows'
+/// last sweep.
+pub fn with_unusable_stock(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<ProductId>> {
+    product_balances::table
+        .filter(product_balances::clinic_id.eq(clinic_id))
+        .filter(
+            product_balances::expired
+                .gt(0)
+                .or(product_balances::recalled.gt(0)),
+        )
+        .select(product_balances::product_id)
+        .load(conn)
+}
+
 /// Moves the product's balance from a lot's `before` to its `after` (a new lot's
 /// `before` has nothing on hand). Call in the transaction that changed the lot.
 pub fn shift(

@@ -132,6 +132,19 @@ pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Product>> 
         .load(conn)
 }
 
+/// The clinic's products with these ids, in one statement.
+pub fn get_many(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    ids: &[&ProductId],
+) -> QueryResult<Vec<Product>> {
+    products::table
+        .filter(products::clinic_id.eq(clinic_id))
+        .filter(products::id.eq_any(ids.iter().map(|p| p.as_str())))
+        .select(Product::as_select())
+        .load(conn)
+}
+
 pub fn find_by_gtin(
     conn: &mut Conn,
     clinic_id: &ClinicId,

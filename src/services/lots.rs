@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::ledger::{record, Entry};
 use super::scan::scan_in;
 use super::{today, Actor};
+use crate::db::balances;
 use crate::db::lots::{self, Lot, LotFilter};
 use crate::db::products::{self, Product};
 use crate::db::sessions::{self, LotUse};
@@ -351,27 +352,28 @@ pub fn waste_unusable(conn: &mut Conn, actor: &Actor, reason: &str) -> AppResult
     let reason = required_text(reason, crate::domain::limits::REASON)
         .map_err(|e| AppError::invalid("reason", e))?;
     let today = today();
+    // The balances split expired stock at their sweep date: sweep first, so the products
+    // found below are exactly those whose lots are unusable today.
+    balances::sweep(conn, &clinic, today)?;
     db::write_tx(conn, |conn| {
-        let in_stock = LotFilter {
-            in_stock: true,
-            ..Default::default()
-        };
-        let candidates: Vec<ProductId> = lots::list(conn, &clinic, &in_stock)?
-            .into_iter()
-            .filter(|l| l.status == LotStatus::Recalled || is_expired(l.expires_on, today))
-            .map(|l| l.product_id)
-            .collect();
-        // Writers of these products wait from here on, so the balances read next are the
-        // ones the waste takes out.
-        crate::db::balances::lock(conn, &clinic, &candidates.iter().collect::<Vec<_>>())?;
+        let found = balances::with_unusable_stock(conn, &clinic)?;
+        let ids: Vec<&ProductId> = found.iter().collect();
+        // Writers of these products wait from here on, so the lots read next hold what
+        // the waste takes out.
+        balances::lock(conn, &clinic, &ids)?;
+        let products = products::get_many(conn, &clinic, &ids)?;
         let mut wasted = Vec::new();
-        for lot in lots::list(conn, &clinic, &in_stock)? {
+        for lot in lots::list_of_products(conn, &clinic, &ids)? {
             let why = match lot.status {
+                _ if lot.on_hand <= Decimal::ZERO => continue,
                 LotStatus::Recalled => "recalled",
                 _ if is_expired(lot.expires_on, today) => "expired",
                 _ => continue,
             };
-            let product = products::get(conn, &clinic, &lot.product_id)?
+            let product = products
+                .iter()
+                .find(|p| p.id == lot.product_id)
+                .cloned()
                 .ok_or_else(|| AppError::Internal(format!("lot {} has no product", lot.id)))?;
             wasted.push(Wasted {
                 quantity: lot.on_hand,

@@ -335,13 +335,11 @@ pub fn void(
         if !in_course {
             balances::add_daily_use(conn, &clinic, &unplanned_use(&moves, -Decimal::ONE))?;
         }
-        let mut products: BTreeMap<ProductId, Product> = BTreeMap::new();
-        for m in &moves {
-            if !products.contains_key(&m.product_id) {
-                let p = super::catalog::get_product_in(conn, &clinic, &m.product_id)?;
-                products.insert(m.product_id.clone(), p);
-            }
-        }
+        let ids: Vec<&ProductId> = moves.iter().map(|m| &m.product_id).collect();
+        let products: BTreeMap<ProductId, Product> = db::products::get_many(conn, &clinic, &ids)?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
         // One batch, so the void locks like a session does (see `db::balances::lock`).
         let mut entries = Vec::new();
         for m in moves.iter().filter(|m| m.kind != MovementKind::Reversal) {
