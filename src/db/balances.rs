@@ -63,24 +63,48 @@ pub fn create(
     product_id: &ProductId,
     today: NaiveDate,
 ) -> QueryResult<()> {
-    let zero = Scaled(Decimal::ZERO);
     diesel::insert_into(product_balances::table)
         .values((
             product_balances::clinic_id.eq(clinic_id),
             product_balances::product_id.eq(product_id),
-            product_balances::on_hand.eq(zero),
-            product_balances::available.eq(zero),
-            product_balances::expired.eq(zero),
-            product_balances::quarantined.eq(zero),
-            product_balances::recalled.eq(zero),
-            product_balances::next_expiry.eq(None::<NaiveDate>),
-            product_balances::next_stale.eq(false),
-            product_balances::swept_on.eq(today),
-            product_balances::recent_use.eq(zero),
-            product_balances::use_since.eq(window_start(today)),
+            empty_as_of(today),
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+type Set<C, T> = diesel::dsl::Eq<C, T>;
+
+/// The assignments of an empty row.
+type EmptyRow = (
+    Set<product_balances::on_hand, Scaled>,
+    Set<product_balances::available, Scaled>,
+    Set<product_balances::expired, Scaled>,
+    Set<product_balances::quarantined, Scaled>,
+    Set<product_balances::recalled, Scaled>,
+    Set<product_balances::next_expiry, Option<NaiveDate>>,
+    Set<product_balances::next_stale, bool>,
+    Set<product_balances::swept_on, NaiveDate>,
+    Set<product_balances::recent_use, Scaled>,
+    Set<product_balances::use_since, NaiveDate>,
+);
+
+/// A row with nothing in it, swept on `today`: a new product's, and every row before a
+/// sweep refills it.
+fn empty_as_of(today: NaiveDate) -> EmptyRow {
+    let zero = Scaled(Decimal::ZERO);
+    (
+        product_balances::on_hand.eq(zero),
+        product_balances::available.eq(zero),
+        product_balances::expired.eq(zero),
+        product_balances::quarantined.eq(zero),
+        product_balances::recalled.eq(zero),
+        product_balances::next_expiry.eq(None::<NaiveDate>),
+        product_balances::next_stale.eq(false),
+        product_balances::swept_on.eq(today),
+        product_balances::recent_use.eq(zero),
+        product_balances::use_since.eq(window_start(today)),
+    )
 }
 
 /// Takes a lot's old contribution out of its product's row and puts its new one in.
@@ -218,20 +242,8 @@ pub fn compute(
 /// Rewrites every row of the clinic from its lots as of `today`. Call in a write
 /// transaction that holds `lock_for_sweep`.
 pub fn rebuild(conn: &mut Conn, clinic_id: &ClinicId, today: NaiveDate) -> QueryResult<()> {
-    let zero = Scaled(Decimal::ZERO);
     diesel::update(product_balances::table.filter(product_balances::clinic_id.eq(clinic_id)))
-        .set((
-            product_balances::on_hand.eq(zero),
-            product_balances::available.eq(zero),
-            product_balances::expired.eq(zero),
-            product_balances::quarantined.eq(zero),
-            product_balances::recalled.eq(zero),
-            product_balances::next_expiry.eq(None::<NaiveDate>),
-            product_balances::next_stale.eq(false),
-            product_balances::swept_on.eq(today),
-            product_balances::recent_use.eq(zero),
-            product_balances::use_since.eq(window_start(today)),
-        ))
+        .set(empty_as_of(today))
         .execute(conn)?;
     let sql = portable_sql(
         conn,
