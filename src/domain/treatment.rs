@@ -238,11 +238,14 @@ pub fn time_opt<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
     let text: Option<String> = serde::Deserialize::deserialize(d)?;
-    text.map(|t| {
-        t.parse::<chrono::DateTime<chrono::Utc>>()
-            .map_err(|_| serde::de::Error::custom(format!("{t:?} is not a time; send {TIME_FORM}")))
-    })
-    .transpose()
+    text.map(|t| parse_time(&t).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// A time as people send it (JSON bodies, CSV cells): RFC 3339, or a message saying so.
+pub fn parse_time(t: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    t.parse::<chrono::DateTime<chrono::Utc>>()
+        .map_err(|_| format!("{t:?} is not a time; send {TIME_FORM}"))
 }
 
 #[cfg(test)]

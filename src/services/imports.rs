@@ -21,6 +21,7 @@ use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
 use crate::domain::product::{ProductInput, ValidProduct};
 use crate::domain::role::Action;
+use crate::domain::treatment::{check_back_dating, parse_time};
 use crate::domain::{no_control, quantity, FieldError};
 use crate::error::{AppError, AppResult};
 
@@ -42,13 +43,14 @@ pub const PRODUCT_COLUMNS: [&str; 14] = [
 ];
 const PRODUCT_REQUIRED: [&str; 6] = ["sku", "name", "kind", "stock_unit", "single_use", "storage"];
 
-pub const LOT_COLUMNS: [&str; 6] = [
+pub const LOT_COLUMNS: [&str; 7] = [
     "sku",
     "lot_number",
     "expires_on",
     "containers",
     "unit_cost",
     "supplier",
+    "received_at",
 ];
 const LOT_REQUIRED: [&str; 4] = ["sku", "lot_number", "expires_on", "containers"];
 
@@ -80,6 +82,7 @@ struct LotRow {
     containers: String,
     unit_cost: String,
     supplier: String,
+    received_at: String,
 }
 
 /// Row errors of one file.
@@ -457,6 +460,15 @@ impl LotFile<'_> {
             )
         });
         let supplier_id = report.supplier(line, &r.supplier, &self.supplier_ids);
+        // A delivery entered after the fact, under the sessions' back-dating window.
+        let received_at = blank(&r.received_at).and_then(|t| {
+            let at = report.take(line, "received_at", parse_time(t))?;
+            report.take(
+                line,
+                "received_at",
+                check_back_dating(at.naive_utc(), crate::db::now()).map(|()| at),
+            )
+        });
         if let (Some(p), Some(n), Some(e)) = (product, &lot_number, expires_on) {
             let key = (p.id.clone(), n.clone());
             match self.expiry_in_file.get(&key) {
@@ -492,7 +504,7 @@ impl LotFile<'_> {
                 containers,
                 unit_cost,
                 supplier_id,
-                received_at: None,
+                received_at,
             }),
             _ => None,
         })

@@ -439,6 +439,69 @@ async fn imports_are_all_or_nothing_and_name_bad_lines() {
 }
 
 #[actix_web::test]
+async fn a_lots_file_enters_yesterdays_delivery_with_its_time() {
+    let app = spawn_app().await;
+    let c = app.clinic("Late delivery").await;
+    let ha = app.product(&c.manager, json!({"sku": "HA-LATE"})).await;
+    let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+    let old = chrono::Utc::now() - chrono::Duration::days(120);
+    let file = format!(
+        "sku,lot_number,expires_on,containers,received_at\n\
+         HA-LATE,Y-1,2030-01-31,2,{}\n\
+         HA-LATE,Y-2,2030-01-31,2,yesterday\n\
+         HA-LATE,Y-3,2030-01-31,2,{}\n",
+        yesterday.to_rfc3339(),
+        old.to_rfc3339()
+    );
+    let refused = import(&app, &c, "lots", &file).await;
+    assert_eq!(refused.status, 422, "{refused:?}");
+    let errors: Vec<(u64, String, String)> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                s(&e["field"]).to_string(),
+                s(&e["message"]).to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!((errors[0].0, errors[0].1.as_str()), (3, "received_at"));
+    assert!(errors[0].2.contains("is not a time"), "{errors:?}");
+    assert_eq!((errors[1].0, errors[1].1.as_str()), (4, "received_at"));
+    assert!(errors[1].2.contains("90 days"), "{errors:?}");
+
+    let ok = import(&app, &c, "lots", &format!(
+        "sku,lot_number,expires_on,containers,received_at\nHA-LATE,Y-1,2030-01-31,2,{}\nHA-LATE,Y-4,2030-01-31,1,\n",
+        yesterday.to_rfc3339()
+    )).await;
+    assert_eq!(ok.status, 201, "{ok:?}");
+    let lots = app
+        .get(
+            &format!("/api/v1/lots?product_id={}", s(&ha["id"])),
+            &c.manager,
+        )
+        .await;
+    let received = |n: &str| {
+        let lot = lots
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lot_number"] == n)
+            .unwrap();
+        chrono::DateTime::parse_from_rfc3339(s(&lot["received_at"])).unwrap()
+    };
+    assert!((received("Y-1").timestamp() - yesterday.timestamp()).abs() <= 1);
+    assert!(
+        chrono::Utc::now().timestamp() - received("Y-4").timestamp() < 120,
+        "empty means now"
+    );
+}
+
+#[actix_web::test]
 async fn cli_export_equals_the_api_export_byte_for_byte() {
     let app = spawn_app().await;
     let (c, lot, _, _) = scenario(&app).await;
