@@ -62,6 +62,9 @@ enum Command {
         /// Failed bearer tokens per client address and minute before 429 (per instance).
         #[arg(long, env = "MESOLEDGER_AUTH_FAILURES_PER_MINUTE", default_value_t = mesoledger::domain::accounts::TOKEN_FAILURES_PER_MINUTE)]
         auth_failures_per_minute: usize,
+        /// Seconds between two sweeps of open vials past their beyond-use time.
+        #[arg(long, env = "MESOLEDGER_VIAL_SWEEP_SECONDS", default_value_t = 300)]
+        vial_sweep_seconds: u64,
     },
     /// Give the admin account an email and print an invitation code to set its password.
     Invite {
@@ -201,6 +204,7 @@ fn main() -> anyhow::Result<()> {
             session_idle_minutes,
             session_absolute_hours,
             auth_failures_per_minute,
+            vial_sweep_seconds,
         } => {
             let settings = Settings {
                 admin_token,
@@ -211,6 +215,7 @@ fn main() -> anyhow::Result<()> {
                 session_idle_minutes,
                 session_absolute_hours,
                 auth_failures_per_minute,
+                vial_sweep_seconds,
                 ..Settings::new(cli.database_url, bind)
             };
             actix_web::rt::System::new().block_on(serve(settings, demo_credentials))

@@ -12,7 +12,7 @@ use crate::db::{self, Pool};
 use crate::domain::accounts::{self as accounts_rules, SessionLimits};
 use crate::http::ui::session::WebConfig;
 use crate::http::{self, edge, extract::AppState, meta};
-use crate::services::{accounts, auth, demo};
+use crate::services::{accounts, auth, demo, open_vials};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -31,6 +31,9 @@ pub struct Settings {
     pub session_absolute_hours: i64,
     /// Failed bearer tokens per client address and minute before 429 (per instance).
     pub auth_failures_per_minute: usize,
+    /// Seconds between two sweeps of open vials past their beyond-use time (default 300;
+    /// one sweep also runs at start).
+    pub vial_sweep_seconds: u64,
 }
 
 impl Settings {
@@ -46,6 +49,7 @@ impl Settings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             auth_failures_per_minute: accounts_rules::TOKEN_FAILURES_PER_MINUTE,
+            vial_sweep_seconds: 300,
         }
     }
 }
@@ -57,6 +61,7 @@ pub struct Application {
     pub admin_token: Option<String>,
     pub demo: Option<demo::DemoLogin>,
     server: Server,
+    vial_sweep: std::time::Duration,
 }
 
 impl Application {
@@ -75,6 +80,7 @@ impl Application {
         let pool = db::connect_then(&settings.database_url, settings.pool_size, |conn| {
             admin_token = auth::bootstrap_admin(conn, settings.admin_token.as_deref())
                 .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+            sweep_vials(conn);
             if settings.demo {
                 let loaded = demo::load(conn)
                     .map_err(|e| anyhow::anyhow!("loading demo data failed: {e}"))?;
@@ -133,11 +139,40 @@ impl Application {
             admin_token,
             demo,
             server: server.run(),
+            vial_sweep: std::time::Duration::from_secs(settings.vial_sweep_seconds.max(1)),
         })
     }
 
-    /// Serves until SIGINT/SIGTERM; in-flight requests finish first.
+    /// Serves until SIGINT/SIGTERM; in-flight requests finish first. Sweeps stale open
+    /// vials every `vial_sweep_seconds` meanwhile.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let pool = self.pool.clone();
+        let every = self.vial_sweep;
+        let sweeper = actix_web::rt::spawn(async move {
+            let mut ticks = actix_web::rt::time::interval(every);
+            ticks.tick().await; // the first tick is now; start-up already swept
+            loop {
+                ticks.tick().await;
+                let pool = pool.clone();
+                let _ = web::block(move || match pool.get() {
+                    Ok(mut conn) => sweep_vials(&mut conn),
+                    Err(e) => tracing::warn!(error = %e, "open-vial sweep: no connection"),
+                })
+                .await;
+            }
+        });
+        let served = self.server.await;
+        sweeper.abort();
+        served
+    }
+}
+
+/// Wastes the rest of open vials past their beyond-use time; a failure is logged and
+/// the next sweep tries again.
+fn sweep_vials(conn: &mut db::Conn) {
+    match open_vials::sweep_stale(conn, db::now()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(vials = n, "open vials past their beyond-use time wasted"),
+        Err(e) => tracing::warn!(error = %e, "open-vial sweep failed"),
     }
 }

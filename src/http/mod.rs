@@ -15,6 +15,7 @@ pub mod imports;
 pub mod lots;
 pub mod meta;
 pub mod movements;
+pub mod open_vials;
 pub mod orders;
 pub mod planning;
 pub mod products;
@@ -95,6 +96,8 @@ api_handlers!(
     lots::release,
     lots::recall,
     lots::waste_unusable,
+    open_vials::list,
+    open_vials::discard,
     movements::list,
     movements::create,
     stock::list,

@@ -10,6 +10,7 @@ use super::scan::scan_in;
 use super::{today, Actor};
 use crate::db::balances;
 use crate::db::lots::{self, Lot, LotFilter};
+use crate::db::open_containers;
 use crate::db::products::{self, Product};
 use crate::db::sessions::{self, LotUse};
 use crate::db::{self, suppliers, Conn};
@@ -394,6 +395,9 @@ pub fn waste_unusable(conn: &mut Conn, actor: &Actor, reason: &str) -> AppResult
             })
             .collect();
         super::ledger::record_all(conn, actor, &clinic, entries, true)?;
+        // Their open vials held part of what was just wasted: nothing is left to draw.
+        let lot_ids: Vec<&LotId> = wasted.iter().map(|w| &w.lot.id).collect();
+        open_containers::close_of_lots(conn, &clinic, &lot_ids)?;
         if !wasted.is_empty() {
             let listed: Vec<serde_json::Value> = wasted
                 .iter()

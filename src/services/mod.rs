@@ -14,6 +14,7 @@ pub mod formulations;
 pub mod imports;
 pub mod ledger;
 pub mod lots;
+pub mod open_vials;
 pub mod orders;
 pub mod planning;
 pub mod recalls;

@@ -112,10 +112,16 @@ impl std::fmt::Debug for Answer {
 
 /// Starts one service instance over `url` and answers its address.
 pub fn start_instance(url: &str) -> String {
+    start_instance_with(url, |_| {})
+}
+
+/// Like `start_instance`, with some settings changed by `change`.
+pub fn start_instance_with(url: &str, change: impl FnOnce(&mut Settings)) -> String {
     let mut settings = Settings::new(url, "127.0.0.1:0");
     settings.admin_token = Some(ADMIN_TOKEN.into());
     settings.workers = Some(2);
     settings.pool_size = 8;
+    change(&mut settings);
     let app = Application::build(&settings).expect("service starts");
     let address = format!("http://127.0.0.1:{}", app.port);
     actix_web::rt::spawn(app.run());

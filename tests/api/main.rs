@@ -13,6 +13,7 @@ mod helpers;
 mod ledger;
 mod limits;
 mod lots;
+mod open_vials;
 mod openapi;
 mod planning;
 mod safety;

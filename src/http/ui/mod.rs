@@ -12,6 +12,7 @@ pub mod session;
 pub mod staff;
 pub mod stock;
 pub mod treatment;
+pub mod vials;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
@@ -45,6 +46,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(treatment::plan_course)
         .service(stock::stock_page)
         .service(stock::waste_unusable)
+        .service(vials::vials_page)
+        .service(vials::discard)
         .service(stock::lot_page)
         .service(stock::change_lot)
         .service(stock::trace_page)
@@ -123,6 +126,7 @@ fn menu(role: Role, current: &str) -> Vec<NavGroup> {
             ("New session", &[("/sessions/new", "New session")]),
             ("Sessions", &[("/sessions", "Sessions")]),
             ("Courses", &[("/courses", "Courses")]),
+            ("Open vials", &[("/open-vials", "Open vials")]),
         ],
         Role::Manager => &[
             ("Home", &[("/", "Home")]),
@@ -142,6 +146,7 @@ fn menu(role: Role, current: &str) -> Vec<NavGroup> {
                     ("/sessions/new", "New session"),
                     ("/sessions", "Sessions"),
                     ("/courses", "Courses"),
+                    ("/open-vials", "Open vials"),
                     ("/cocktails", "Cocktails"),
                 ],
             ),

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::session::WebConfig;
+use super::stock::amount;
 use super::treatment::{human, select_options, Opt};
 use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
@@ -133,10 +134,6 @@ struct ProductPage {
     errors: Errors,
     notice: Option<String>,
     lots: Vec<LotRow>,
-}
-
-fn amount(d: Decimal) -> String {
-    d.normalize().to_string()
 }
 
 fn form_of(p: &Product) -> ProductForm {

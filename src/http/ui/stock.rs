@@ -54,7 +54,7 @@ fn flag_words(f: StockFlag) -> &'static str {
         .map_or("", |(_, _, words)| words)
 }
 
-fn amount(d: Decimal) -> String {
+pub(super) fn amount(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
