@@ -791,3 +791,59 @@ async fn a_manager_reads_and_edits_a_product_with_errors_next_to_fields() {
         .await;
     assert_eq!(api.body["name"], "Hyaluronic acid renamed");
 }
+
+#[actix_web::test]
+async fn a_delivery_entered_late_keeps_the_time_it_arrived() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let empty = get_page(&app, "/receive", &d.manager).await;
+    assert!(empty
+        .text
+        .contains("<label for=\"received_at\">Arrived (UTC)</label>"));
+    let one = scan(
+        &app,
+        &d.manager,
+        &empty,
+        "(01)09520123456795(17)301231(10)HA-LATE",
+    )
+    .await;
+    let commit = |at: String| {
+        let mut f = fields(&one, "/receive");
+        set_nth(&mut f, "containers", 0, "2");
+        set(&mut f, "received_at", &at);
+        with(&f, &[("action", "commit")])
+    };
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    for (typed, words) in [
+        ("yesterday".to_string(), "is not a date and time"),
+        (
+            fmt(chrono::Utc::now() - chrono::Duration::days(120)),
+            "90 days",
+        ),
+    ] {
+        let refused = post_form(&app, &d.manager, "/receive", &commit(typed.clone())).await;
+        assert_eq!(refused.status, 422, "{refused:?}");
+        assert!(
+            refused.text.contains("id=\"received_at-error\""),
+            "{}",
+            refused.text
+        );
+        assert!(refused.text.contains(words), "{words} in {}", refused.text);
+        assert!(
+            refused.text.contains(&format!("value=\"{typed}\"")),
+            "kept as typed"
+        );
+        assert!(lots_numbered(&app, &d.c.manager, "HA-LATE")
+            .await
+            .is_empty());
+    }
+    let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+    let done = post_form(&app, &d.manager, "/receive", &commit(fmt(yesterday))).await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let lot = lots_numbered(&app, &d.c.manager, "HA-LATE").await;
+    assert_eq!(lot.len(), 1, "{lot:?}");
+    assert!(
+        s(&lot[0]["received_at"]).starts_with(&yesterday.format("%Y-%m-%dT%H:%M").to_string()),
+        "{lot:?}"
+    );
+}

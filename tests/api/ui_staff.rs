@@ -551,6 +551,18 @@ async fn a_manager_creates_a_product_from_the_stock_page() {
     assert!(to.ends_with("?done=new"), "{to}");
     let shown = get_page(&app, &to, &t.mona).await;
     assert!(shown.text.contains("Product created"), "{shown:?}");
+    // As the API's answer does, the page warns of an ingredient screening does not know.
+    assert!(
+        shown
+            .text
+            .contains("Warning: ingredient &#34;water&#34; is named by no screening rule")
+            || shown
+                .text
+                .contains("Warning: ingredient &quot;water&quot; is named by no screening rule"),
+        "{}",
+        shown.text
+    );
+    assert!(!shown.text.contains("ingredient &#34;vitamin c&#34;"));
     let id = to
         .trim_start_matches("/products/")
         .trim_end_matches("?done=new");

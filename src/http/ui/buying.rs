@@ -49,10 +49,20 @@ struct Received {
 struct ReceivePage {
     frame: Frame,
     csrf_token: String,
+    form: ReceiveState,
+}
+
+/// What `/receive` shows besides its frame: the lines so far, when the delivery arrived
+/// (empty: now), the errors, and after a delivery its lots.
+#[derive(Default)]
+struct ReceiveState {
     lines: Vec<ReceiveLine>,
     scan_error: Option<String>,
     alert: Option<String>,
     received: Vec<Received>,
+    /// `Arrived (UTC)` as typed (`YYYY-MM-DDTHH:MM`, the browser's `datetime-local`).
+    arrived: String,
+    arrived_error: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,23 +72,13 @@ struct ReceiveQuery {
     received: String,
 }
 
-fn receive_page(
-    session: &WebSession,
-    lines: Vec<ReceiveLine>,
-    scan_error: Option<String>,
-    alert: Option<String>,
-    received: Vec<Received>,
-    status: StatusCode,
-) -> HttpResponse {
+fn receive_page(session: &WebSession, form: ReceiveState, status: StatusCode) -> HttpResponse {
     page(
         status,
         &ReceivePage {
             frame: Frame::at("Receive a delivery", "/receive", Some(session)),
             csrf_token: session.csrf_token.clone(),
-            lines,
-            scan_error,
-            alert,
-            received,
+            form,
         },
     )
 }
@@ -116,14 +116,11 @@ pub async fn receive_form(
             .collect::<Result<Vec<_>, AppError>>()
     })
     .await?;
-    Ok(receive_page(
-        &session,
-        Vec::new(),
-        None,
-        None,
+    let form = ReceiveState {
         received,
-        StatusCode::OK,
-    ))
+        ..ReceiveState::default()
+    };
+    Ok(receive_page(&session, form, StatusCode::OK))
 }
 
 /// What a code reads as in this clinic (product, lot number, expiry), in the words of the
@@ -160,6 +157,8 @@ pub(super) struct Scanned {
     pub lines: Vec<ReceiveLine>,
     pub scan_error: Option<String>,
     pub commit: bool,
+    /// The `received_at` field, as typed (only `/receive` has it).
+    pub arrived: String,
 }
 
 /// Reads a scanning form (`/receive`, `/purchase-orders/{id}`): CSRF first, then the
@@ -230,6 +229,7 @@ pub(super) async fn read_scans(
         lines,
         scan_error,
         commit,
+        arrived: field("received_at"),
     })
 }
 
@@ -248,23 +248,23 @@ pub async fn receive(
         lines,
         scan_error,
         commit,
+        arrived,
     } = read_scans(&req, &state, &cfg, &session, &body).await?;
+    let form = ReceiveState {
+        lines,
+        scan_error,
+        arrived,
+        ..ReceiveState::default()
+    };
     if !commit {
-        let status = if scan_error.is_some() {
+        let status = if form.scan_error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
             StatusCode::OK
         };
-        return Ok(receive_page(
-            &session,
-            lines,
-            scan_error,
-            None,
-            Vec::new(),
-            status,
-        ));
+        return Ok(receive_page(&session, form, status));
     }
-    commit_lines(&state, &session, lines).await
+    commit_lines(&state, &session, form).await
 }
 
 fn line_of(
@@ -358,33 +358,38 @@ pub(super) fn place_errors(lines: &mut [ReceiveLine], e: AppError) -> Option<Str
 
 pub(super) const NOTHING_RECEIVED: &str = "Nothing was received: fix the lines marked below.";
 
-/// Receives every line at once; errors go back next to their line's field.
+/// Receives every line at once; errors go back next to their line's field, and the
+/// arrival time's next to it.
 async fn commit_lines(
     state: &AppState,
     session: &WebSession,
-    mut lines: Vec<ReceiveLine>,
+    mut form: ReceiveState,
 ) -> Result<HttpResponse, UiError> {
-    if lines.is_empty() {
-        return Ok(receive_page(
-            session,
-            lines,
-            Some("scan at least one code before receiving".into()),
-            None,
-            Vec::new(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    if form.lines.is_empty() {
+        form.scan_error = Some("scan at least one code before receiving".into());
+        return Ok(receive_page(session, form, unprocessable));
     }
-    let Some(counts) = counts(&mut lines) else {
-        return Ok(receive_page(
-            session,
-            lines,
-            None,
-            Some(NOTHING_RECEIVED.into()),
-            Vec::new(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
+    // The page's times are UTC: a `datetime-local` value is read as such.
+    let received_at = match form.arrived.as_str() {
+        "" => None,
+        typed => match chrono::NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M") {
+            Ok(t) => Some(t.and_utc()),
+            Err(_) => {
+                form.arrived_error = Some(format!(
+                    "{typed:?} is not a date and time; use YYYY-MM-DDTHH:MM (UTC)"
+                ));
+                form.alert = Some(NOTHING_RECEIVED.into());
+                return Ok(receive_page(session, form, unprocessable));
+            }
+        },
     };
-    let requests = lines
+    let Some(counts) = counts(&mut form.lines) else {
+        form.alert = Some(NOTHING_RECEIVED.into());
+        return Ok(receive_page(session, form, unprocessable));
+    };
+    let requests = form
+        .lines
         .iter()
         .zip(counts)
         .map(|(line, containers)| ReceiveInput {
@@ -395,7 +400,7 @@ async fn commit_lines(
             unit_cost: None,
             supplier_id: None,
             code: Some(line.code.clone()),
-            received_at: None,
+            received_at,
         })
         .collect();
     let actor = session.actor.clone();
@@ -410,18 +415,26 @@ async fn commit_lines(
                 serde_urlencoded::to_string([("received", ids.join(","))]).unwrap_or_default();
             Ok(see_other(&format!("/receive?{query}")))
         }
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+        Err(AppError::Invalid(errs)) => {
+            // One arrival time for the delivery: its error once, next to its field.
+            let (when, rest): (Vec<_>, Vec<_>) = errs
+                .into_iter()
+                .partition(|f| f.field.ends_with("received_at"));
+            form.arrived_error = when.into_iter().map(|f| f.message).next();
+            let alert = if rest.is_empty() {
+                None
+            } else {
+                place_errors(&mut form.lines, AppError::Invalid(rest))
+            };
+            form.alert = Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into()));
+            Ok(receive_page(session, form, unprocessable))
+        }
+        Err(e @ AppError::Conflict { .. }) => {
             use actix_web::ResponseError;
             let status = e.status_code();
-            let alert = place_errors(&mut lines, e);
-            Ok(receive_page(
-                session,
-                lines,
-                None,
-                Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into())),
-                Vec::new(),
-                status,
-            ))
+            let alert = place_errors(&mut form.lines, e);
+            form.alert = Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into()));
+            Ok(receive_page(session, form, status))
         }
         Err(e) => Err(e.into()),
     }
@@ -787,6 +800,7 @@ pub async fn receive_order(
         mut lines,
         scan_error,
         commit,
+        ..
     } = read_scans(&req, &state, &cfg, &session, &body).await?;
     if !commit || lines.is_empty() {
         let status = if scan_error.is_some() || commit {

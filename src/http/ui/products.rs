@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
 use crate::services::catalog::{self, ProductPatch};
-use crate::services::lots;
+use crate::services::{formulations, lots};
 
 /// The edit form's values (as typed) and their errors.
 #[derive(Debug, Default, Deserialize)]
@@ -133,6 +133,8 @@ struct ProductPage {
     suppliers: Vec<Opt>,
     errors: Errors,
     notice: Option<String>,
+    /// Ingredients no screening rule knows (`formulations::ingredient_warnings`).
+    warnings: Vec<String>,
     lots: Vec<LotRow>,
 }
 
@@ -178,7 +180,7 @@ async fn product_view(
 ) -> Result<HttpResponse, UiError> {
     let actor = session.actor.clone();
     let manages = allows(session.actor.role, Action::ManageStock);
-    let (product, lots, suppliers) = run(state, move |conn| {
+    let (product, lots, suppliers, warnings) = run(state, move |conn| {
         let product = catalog::get_product(conn, &actor, &id)?;
         let lots = lots::list_lots(conn, &actor, Some(product.id.clone()), None, None, None)?;
         let suppliers = if manages {
@@ -186,7 +188,10 @@ async fn product_view(
         } else {
             Vec::new()
         };
-        Ok((product, lots, suppliers))
+        // The API's answer to a create or update carries these; the page shows them as
+        // long as they hold.
+        let warnings = formulations::ingredient_warnings(conn, &actor, &product.ingredients)?;
+        Ok((product, lots, suppliers, warnings))
     })
     .await?;
     let (form, errors) = edited.unwrap_or_else(|| (form_of(&product), Errors::default()));
@@ -231,6 +236,7 @@ async fn product_view(
             suppliers: options,
             errors,
             notice,
+            warnings,
             lots: lots
                 .into_iter()
                 .map(|l| LotRow {
