@@ -123,12 +123,28 @@ pub fn receive_lines(
     actor: &Actor,
     lines: Vec<ReceiveInput>,
 ) -> AppResult<Vec<Lot>> {
-    actor.clinic_for(Action::ManageStock)?;
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     crate::domain::limits::list_len("lines", lines.len())?;
     if lines.is_empty() {
         return Err(AppError::invalid("lines", "give at least one line"));
     }
     db::write_tx(conn, |conn| {
+        // Every line's product is locked before the first is written (the writers' one lock
+        // order), so two deliveries naming the same products in another order take turns
+        // instead of deadlocking. A line that names no product is refused below.
+        let products: Vec<ProductId> = lines
+            .iter()
+            .filter_map(|l| match (&l.product_id, &l.code) {
+                (Some(p), _) => Some(p.clone()),
+                (None, Some(code)) => {
+                    resolve_receipt(conn, &clinic, "line", None, None, None, Some(code))
+                        .ok()
+                        .map(|(p, _, _)| p)
+                }
+                (None, None) => None,
+            })
+            .collect();
+        balances::lock(conn, &clinic, &products.iter().collect::<Vec<_>>())?;
         lines
             .into_iter()
             .enumerate()

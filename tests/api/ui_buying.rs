@@ -847,3 +847,34 @@ async fn a_delivery_entered_late_keeps_the_time_it_arrived() {
         "{lot:?}"
     );
 }
+
+#[actix_web::test]
+async fn deliveries_naming_the_same_products_in_opposite_orders_take_turns() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let ha = "(01)09520123456795(17)301231(10)HA-TURN";
+    let si = format!("(01){GTIN_SI}(17)310630(10)SI-TURN");
+    let empty = get_page(&app, "/receive", &d.manager).await;
+    let mut forms = Vec::new();
+    for order in [[ha, si.as_str()], [si.as_str(), ha]] {
+        let one = scan(&app, &d.manager, &empty, order[0]).await;
+        let two = scan(&app, &d.manager, &one, order[1]).await;
+        let mut f = fields(&two, "/receive");
+        set_nth(&mut f, "containers", 0, "1");
+        set_nth(&mut f, "containers", 1, "1");
+        forms.push(with(&f, &[("action", "commit")]));
+    }
+    // Each delivery writes both lots in its own order; without one lock order two of them
+    // deadlock on PostgreSQL and one gets a 500.
+    let answers = futures_util::future::join_all((0..16).map(|i| {
+        let form = forms[i % 2].clone();
+        let (app, cookie) = (&app, d.manager.clone());
+        async move { post_form(app, &cookie, "/receive", &form).await.status }
+    }))
+    .await;
+    assert!(answers.iter().all(|s| *s == 303), "{answers:?}");
+    for number in ["HA-TURN", "SI-TURN"] {
+        let lots = lots_numbered(&app, &d.c.manager, number).await;
+        assert_eq!(lots[0]["containers"], 16, "{lots:?}");
+    }
+}
