@@ -127,17 +127,23 @@ pub fn get(
     id: &FormulationId,
     version: Option<i64>,
 ) -> QueryResult<Option<FormulationVersion>> {
-    let Some(latest) = current_version(conn, clinic_id, id)? else {
-        return Ok(None);
-    };
-    let row: Option<VersionRow> = versions::table
+    // The version and the cocktail's current version number in one statement.
+    let mut q = versions::table
+        .inner_join(formulations::table.on(formulations::id.eq(versions::formulation_id)))
         .filter(versions::clinic_id.eq(clinic_id))
         .filter(versions::formulation_id.eq(id))
-        .filter(versions::version.eq(version.unwrap_or(latest)))
-        .select(VersionRow::as_select())
+        .into_boxed();
+    q = match version {
+        Some(v) => q.filter(versions::version.eq(v)),
+        None => q.filter(versions::version.eq(formulations::current_version)),
+    };
+    let row: Option<(VersionRow, i64)> = q
+        .select((VersionRow::as_select(), formulations::current_version))
         .first(conn)
         .optional()?;
-    let Some(row) = row else { return Ok(None) };
+    let Some((row, latest)) = row else {
+        return Ok(None);
+    };
     let components: Vec<(ProductId, Scaled)> = comps::table
         .filter(comps::version_id.eq(&row.id))
         .order(comps::position)

@@ -272,6 +272,18 @@ fn merge_items(
     let Some(f) = formulation else {
         return Ok(given.iter().map(|g| take(g, Decimal::ZERO)).collect());
     };
+    // The components no item names are read in one statement.
+    let missing: Vec<&ProductId> = f
+        .components
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| !given.iter().any(|g| g.product.id == **p))
+        .collect();
+    let mut components = if missing.is_empty() {
+        Vec::new()
+    } else {
+        products::get_many(conn, clinic, &missing)?
+    };
     let mut items = Vec::new();
     for (product_id, amount) in &f.components {
         let mine: Vec<&Given> = given
@@ -279,7 +291,8 @@ fn merge_items(
             .filter(|g| g.product.id == *product_id)
             .collect();
         if mine.is_empty() {
-            let product = products::get(conn, clinic, product_id)?.ok_or_else(|| {
+            let at = components.iter().position(|p| p.id == *product_id);
+            let product = at.map(|i| components.swap_remove(i)).ok_or_else(|| {
                 AppError::Internal(format!("component {product_id} of {} is missing", f.name))
             })?;
             items.push(Item {
