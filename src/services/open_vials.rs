@@ -28,9 +28,9 @@ pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<OpenVialRow>> {
 }
 
 /// Throws away what is left in an open vial (a waste movement with the reason) and
-/// closes it. Practitioners and managers: the vial is at the chair.
+/// closes it. Managers only, like every other waste.
 pub fn discard(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppResult<OpenVialRow> {
-    let clinic = actor.clinic_for(Action::Treat)?.clone();
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let reason = required_text(reason, crate::domain::limits::REASON)
         .map_err(|e| AppError::invalid("reason", e))?;
     let not_open = || AppError::NotFound(format!("no open vial {id} in this clinic"));

@@ -82,20 +82,18 @@ async fn open_vials_are_listed_and_discarded_with_a_waste_movement() {
     assert_eq!(v["opened_by"], me.body["staff_id"], "{me:?}");
     let id = s(&v["id"]).to_string();
 
-    // Auditors read; they never write. A reason is required.
+    // Practitioners and auditors read; a manager discards, with a reason.
     let path = format!("/api/v1/open-vials/{id}/discard");
-    let r = app
-        .post(&path, &c.auditor, json!({"reason": "dropped"}))
-        .await;
-    assert_eq!(r.status, 403, "{r:?}");
-    let r = app
-        .post(&path, &c.practitioner, json!({"reason": " "}))
-        .await;
+    for reader in [&c.auditor, &c.practitioner] {
+        let r = app.post(&path, reader, json!({"reason": "dropped"})).await;
+        assert_eq!(r.status, 403, "{r:?}");
+    }
+    let r = app.post(&path, &c.manager, json!({"reason": " "})).await;
     assert_eq!(r.status, 422, "{r:?}");
     assert_eq!(field_errors(&r), vec!["reason"]);
     let other = app.clinic("Other").await;
     let r = app
-        .post(&path, &other.practitioner, json!({"reason": "x"}))
+        .post(&path, &other.manager, json!({"reason": "x"}))
         .await;
     assert_eq!(r.status, 404, "another clinic's vial is not found: {r:?}");
 
@@ -103,7 +101,7 @@ async fn open_vials_are_listed_and_discarded_with_a_waste_movement() {
     let r = app
         .post(
             &path,
-            &c.practitioner,
+            &c.manager,
             json!({"reason": "rubber stopper touched"}),
         )
         .await;
@@ -123,7 +121,7 @@ async fn open_vials_are_listed_and_discarded_with_a_waste_movement() {
     let list = app.get("/api/v1/open-vials", &c.practitioner).await;
     assert_eq!(list.body, json!([]));
     let again = app
-        .post(&path, &c.practitioner, json!({"reason": "again"}))
+        .post(&path, &c.manager, json!({"reason": "again"}))
         .await;
     assert_eq!(
         again.status, 404,
@@ -231,18 +229,18 @@ async fn the_open_vials_page_lists_and_discards_with_a_reason() {
     let app = spawn_app().await;
     let c = app.clinic("Vial page").await;
     let (_, lot_id) = punctured_vial(&app, &c, 28, 0).await;
+    member(&app, &c.manager, &c.id, "manager", "max@vials.example").await;
     member(&app, &c.manager, &c.id, "practitioner", "pia@vials.example").await;
-    member(&app, &c.manager, &c.id, "auditor", "ada@vials.example").await;
+    let manager = sign_in(&app, "max@vials.example", PASSWORD)
+        .await
+        .session_cookie()
+        .unwrap();
     let practitioner = sign_in(&app, "pia@vials.example", PASSWORD)
         .await
         .session_cookie()
         .unwrap();
-    let auditor = sign_in(&app, "ada@vials.example", PASSWORD)
-        .await
-        .session_cookie()
-        .unwrap();
 
-    let page = get_page(&app, "/open-vials", &practitioner).await;
+    let page = get_page(&app, "/open-vials", &manager).await;
     assert_eq!(page.status, 200, "{page:?}");
     assert!(page.text.contains("href=\"/open-vials\""), "in the menu");
     assert!(
@@ -255,18 +253,22 @@ async fn the_open_vials_page_lists_and_discards_with_a_reason() {
     let vial = app.get("/api/v1/open-vials", &c.manager).await;
     let action = format!("/open-vials/{}/discard", s(&vial.body[0]["id"]));
     assert!(page.text.contains(&format!("action=\"{action}\"")));
-    let seen = get_page(&app, "/open-vials", &auditor).await;
+    let seen = get_page(&app, "/open-vials", &practitioner).await;
+    assert!(
+        seen.text.contains("href=\"/open-vials\""),
+        "in the practitioner's menu"
+    );
     assert!(
         seen.text.contains("OV-1") && !seen.text.contains(&action),
-        "auditors only read"
+        "practitioners only read"
     );
 
     let csrf = page.csrf_token();
-    let forged = post_page(&app, &practitioner, &action, &[("reason", "x")]).await;
+    let forged = post_page(&app, &manager, &action, &[("reason", "x")]).await;
     assert_eq!(forged.status, 403);
     let empty = post_page(
         &app,
-        &practitioner,
+        &manager,
         &action,
         &[("csrf_token", &csrf), ("reason", "")],
     )
@@ -279,14 +281,14 @@ async fn the_open_vials_page_lists_and_discards_with_a_reason() {
     );
     let done = post_page(
         &app,
-        &practitioner,
+        &manager,
         &action,
         &[("csrf_token", &csrf), ("reason", "dropped on the floor")],
     )
     .await;
     assert_eq!(done.status, 303, "{done:?}");
     let to = done.header("location").unwrap();
-    let shown = get_page(&app, &to, &practitioner).await;
+    let shown = get_page(&app, &to, &manager).await;
     assert!(
         shown.text.contains("Discarded vial of lot OV-1."),
         "{}",

@@ -1,5 +1,5 @@
 //! `/open-vials`: the punctured multi-dose vials and until when each may be drawn from;
-//! practitioners and managers discard one with a reason (`services::open_vials`).
+//! managers discard one with a reason (`services::open_vials`).
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -30,7 +30,7 @@ struct VialRow {
 struct VialsPage {
     frame: Frame,
     rows: Vec<VialRow>,
-    /// Practitioners and managers may discard; auditors only read.
+    /// Managers may discard; practitioners and auditors only read.
     discards: bool,
     csrf_token: String,
     notice: Option<String>,
@@ -92,7 +92,7 @@ async fn vials_view(
                     beyond_use_at: v.beyond_use_at.format("%Y-%m-%d %H:%M").to_string(),
                 })
                 .collect(),
-            discards: allows(session.actor.role, Action::Treat),
+            discards: allows(session.actor.role, Action::ManageStock),
             csrf_token: session.csrf_token.clone(),
             notice,
             failed_id,
