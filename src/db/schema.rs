@@ -361,7 +361,64 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     product_balances,
     product_daily_use,
+    fridges,
+    fridge_readings,
+    lot_places,
+    excursions,
+    excursion_lots,
 );
+
+diesel::table! {
+    fridges (id) {
+        id -> Text,
+        clinic_id -> Text,
+        name -> Text,
+        min_celsius -> BigInt,
+        max_celsius -> BigInt,
+        tolerance_minutes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fridge_readings (fridge_id, at) {
+        fridge_id -> Text,
+        at -> Timestamp,
+        celsius -> BigInt,
+    }
+}
+
+diesel::table! {
+    lot_places (id) {
+        id -> Text,
+        clinic_id -> Text,
+        lot_id -> Text,
+        fridge_id -> Text,
+        from_at -> Timestamp,
+        to_at -> Nullable<Timestamp>,
+        moved_by -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    excursions (id) {
+        id -> Text,
+        clinic_id -> Text,
+        fridge_id -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        min_celsius -> BigInt,
+        max_celsius -> BigInt,
+    }
+}
+
+diesel::table! {
+    excursion_lots (excursion_id, lot_id) {
+        excursion_id -> Text,
+        lot_id -> Text,
+    }
+}
 
 diesel::table! {
     tokens (id) {

@@ -25,6 +25,9 @@ pub const INGREDIENTS: usize = 20;
 pub const CONDITIONS: usize = 50;
 /// Lines of one purchase order, one receipt against it, or one delivery.
 pub const LINES: usize = 100;
+/// Temperature readings in one request (a week of a logger's 10-minute readings; a
+/// longer history goes through the readings CSV import).
+pub const READINGS: usize = 10_000;
 /// Any other list.
 pub const LIST: usize = 100;
 
@@ -87,6 +90,7 @@ pub const FIELDS: &[FieldLimit] = &[
     list("ingredients", INGREDIENTS, Some(INGREDIENT)),
     list("conditions", CONDITIONS, Some(CONDITION)),
     list("lines", LINES, None),
+    list("readings", READINGS, None),
     text("name", NAME),
     text("reason", REASON),
     text("override_reason", REASON),

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cold_chain;
 pub mod course;
 pub mod csv_safety;
 pub mod forecast;

@@ -242,6 +242,14 @@ pub fn time_opt<'de, D: serde::Deserializer<'de>>(
         .transpose()
 }
 
+/// Serde reader of a required time in a JSON body, with `parse_time`'s message.
+pub fn time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<chrono::DateTime<chrono::Utc>, D::Error> {
+    let text: String = serde::Deserialize::deserialize(d)?;
+    parse_time(&text).map_err(serde::de::Error::custom)
+}
+
 /// A time as people send it (JSON bodies, CSV cells): RFC 3339, or a message saying so.
 pub fn parse_time(t: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     t.parse::<chrono::DateTime<chrono::Utc>>()

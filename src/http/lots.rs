@@ -9,12 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
+use super::fridges::{place_view, PlaceView};
 use crate::db::lots::Lot;
 use crate::db::sessions::LotUse;
 use crate::domain::lot::{derived_state, LotStatus, StatusChange};
 use crate::domain::product::StockUnit;
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
+use crate::services::cold_chain;
 use crate::services::lots::{self, ReceiveInput};
 use crate::services::{today, Actor};
 
@@ -120,15 +122,76 @@ pub async fn list(
 }
 
 #[utoipa::path(tag = "lots", params(("id" = String, Path)),
-    responses((status = 200, body = LotView), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = LotDetailView), (status = 404, body = Problem)), security(("bearer" = [])))]
 #[get("/lots/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<LotId>,
 ) -> AppResult<HttpResponse> {
-    let lot = run(&state, move |conn| lots::get_lot(conn, &actor, &id)).await?;
-    Ok(HttpResponse::Ok().json(LotView::from(lot)))
+    let (lot, cold) = run(&state, move |conn| {
+        let lot = lots::get_lot(conn, &actor, &id)?;
+        let cold = cold_chain::of_lot(conn, &lot.clinic_id, &lot.id)?;
+        Ok((lot, cold))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(LotDetailView {
+        lot: LotView::from(lot),
+        cold_chain: ColdChainView::from(cold),
+    }))
+}
+
+/// A lot with where it was kept.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LotDetailView {
+    #[serde(flatten)]
+    pub lot: LotView,
+    pub cold_chain: ColdChainView,
+}
+
+/// Where a lot was kept (oldest first) and the excursions it went through.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ColdChainView {
+    pub places: Vec<PlaceView>,
+    pub excursions: Vec<LotExcursionView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LotExcursionView {
+    pub id: String,
+    pub fridge_id: String,
+    pub fridge: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    #[schema(value_type = String, example = "11.5")]
+    pub min_celsius: Decimal,
+    #[schema(value_type = String, example = "14")]
+    pub max_celsius: Decimal,
+}
+
+impl From<cold_chain::ColdChain> for ColdChainView {
+    fn from(c: cold_chain::ColdChain) -> Self {
+        ColdChainView {
+            places: c
+                .places
+                .into_iter()
+                .map(|(p, name)| place_view(p, name))
+                .collect(),
+            excursions: c
+                .excursions
+                .into_iter()
+                .map(|(e, fridge)| LotExcursionView {
+                    id: e.id,
+                    fridge_id: e.fridge_id,
+                    fridge,
+                    started_at: e.started_at.and_utc(),
+                    ended_at: e.ended_at.map(|t| t.and_utc()),
+                    min_celsius: e.min_celsius,
+                    max_celsius: e.max_celsius,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -166,6 +229,8 @@ impl From<LotUse> for TracedSession {
 pub struct TraceView {
     pub lot: LotView,
     pub sessions: Vec<TracedSession>,
+    /// Where the lot was kept and the excursions it went through.
+    pub cold_chain: ColdChainView,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -194,15 +259,22 @@ pub async fn trace_by_number(
 ) -> AppResult<HttpResponse> {
     let number = q.0.lot_number;
     let found = run(&state, move |conn| {
-        lots::trace_by_number(conn, &actor, &number)
+        lots::trace_by_number(conn, &actor, &number)?
+            .into_iter()
+            .map(|(lot, uses)| {
+                let cold = cold_chain::of_lot(conn, &lot.clinic_id, &lot.id)?;
+                Ok((lot, uses, cold))
+            })
+            .collect::<AppResult<Vec<_>>>()
     })
     .await?;
     Ok(HttpResponse::Ok().json(
         found
             .into_iter()
-            .map(|(lot, uses)| TraceView {
+            .map(|(lot, uses, cold)| TraceView {
                 lot: LotView::from(lot),
                 sessions: uses.into_iter().map(TracedSession::from).collect(),
+                cold_chain: ColdChainView::from(cold),
             })
             .collect::<Vec<_>>(),
     ))
@@ -217,10 +289,16 @@ pub async fn trace(
     actor: Actor,
     id: web::Path<LotId>,
 ) -> AppResult<HttpResponse> {
-    let (lot, uses) = run(&state, move |conn| lots::trace(conn, &actor, &id)).await?;
+    let (lot, uses, cold) = run(&state, move |conn| {
+        let (lot, uses) = lots::trace(conn, &actor, &id)?;
+        let cold = cold_chain::of_lot(conn, &lot.clinic_id, &lot.id)?;
+        Ok((lot, uses, cold))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(TraceView {
         lot: LotView::from(lot),
         sessions: uses.into_iter().map(TracedSession::from).collect(),
+        cold_chain: ColdChainView::from(cold),
     }))
 }
 

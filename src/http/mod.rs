@@ -11,6 +11,7 @@ pub mod error;
 pub mod exports;
 pub mod extract;
 pub mod formulations;
+pub mod fridges;
 pub mod imports;
 pub mod lots;
 pub mod meta;
@@ -98,6 +99,13 @@ api_handlers!(
     lots::waste_unusable,
     open_vials::list,
     open_vials::discard,
+    fridges::create,
+    fridges::list,
+    fridges::get,
+    fridges::add_readings,
+    fridges::readings,
+    fridges::excursions,
+    fridges::move_lot,
     movements::list,
     movements::create,
     stock::list,

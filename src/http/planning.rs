@@ -11,7 +11,7 @@ use super::extract::{run, AppState, Query};
 use crate::domain::product::StockUnit;
 use crate::domain::stock::StockFlag;
 use crate::error::AppResult;
-use crate::services::{planning, stock, Actor};
+use crate::services::{cold_chain, planning, stock, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AtRiskLot {
@@ -163,13 +163,30 @@ pub struct Alerts {
     pub at_risk: usize,
     /// Every product with at least one flag.
     pub products: Vec<AlertLine>,
+    /// Fridge excursions going on or ended in the last 7 days.
+    pub excursions: i64,
+    /// Fridges with no reading for 2 hours (a logger gone quiet).
+    pub silent_fridges: Vec<SilentFridge>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SilentFridge {
+    pub fridge_id: String,
+    pub name: String,
+    /// Null: it never reported.
+    pub last_reading_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The stock view reduced to what needs attention.
 #[utoipa::path(tag = "planning", responses((status = 200, body = Alerts)), security(("bearer" = [])))]
 #[get("/alerts")]
 pub async fn alerts(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    let lines = run(&state, move |conn| stock::stock(conn, &actor)).await?;
+    let (lines, fridges) = run(&state, move |conn| {
+        let lines = stock::stock(conn, &actor)?;
+        let clinic = actor.clinic_for(crate::domain::role::Action::ReadStock)?;
+        Ok((lines, cold_chain::alerts(conn, clinic)?))
+    })
+    .await?;
     let counts = stock::alert_counts(&lines);
     let alerts = Alerts {
         low: counts.low,
@@ -188,6 +205,16 @@ pub async fn alerts(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpR
                 name: l.product.name.clone(),
                 available: l.available,
                 flags: l.flags.clone(),
+            })
+            .collect(),
+        excursions: fridges.excursions,
+        silent_fridges: fridges
+            .silent
+            .into_iter()
+            .map(|(fridge_id, name, at)| SilentFridge {
+                fridge_id,
+                name,
+                last_reading_at: at.map(|t| t.and_utc()),
             })
             .collect(),
     };

@@ -258,6 +258,7 @@ fn create_stock(
                 unit_cost: None,
                 supplier_id: None,
                 received_at: Some(chrono::Utc::now() - chrono::Duration::days(DEMO_STOCK_AGE_DAYS)),
+                fridge_id: None,
             },
         )?;
     }

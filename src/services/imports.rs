@@ -505,6 +505,7 @@ impl LotFile<'_> {
                 unit_cost,
                 supplier_id,
                 received_at,
+                fridge_id: None,
             }),
             _ => None,
         })

@@ -47,6 +47,10 @@ pub struct ReceiveLot {
     #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
     #[schema(value_type = Option<String>)]
     pub received_at: Option<DateTime<Utc>>,
+    /// The fridge the lot goes into (`GET /fridges`); required for a refrigerated
+    /// product once the clinic has a fridge.
+    #[serde(default)]
+    pub fridge_id: Option<String>,
 }
 
 /// A delivery as the API takes it: by ids or by the GS1 code scanned from the box.
@@ -75,6 +79,10 @@ pub struct ReceiveInput {
     #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
     #[schema(value_type = Option<String>, example = "2026-11-20T10:30:00Z")]
     pub received_at: Option<DateTime<Utc>>,
+    /// The fridge the lot goes into (`GET /fridges`); required for a refrigerated
+    /// product once the clinic has a fridge.
+    #[serde(default)]
+    pub fridge_id: Option<String>,
 }
 
 pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppResult<Lot> {
@@ -111,6 +119,7 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppRe
             unit_cost: r.unit_cost,
             supplier_id: r.supplier_id,
             received_at: r.received_at,
+            fridge_id: r.fridge_id,
         },
     )
 }
@@ -248,6 +257,15 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
         };
         let entry = Entry::new(MovementKind::Receive, quantity, reason);
         record(conn, actor, &clinic, &product, &lot_id, entry)?;
+        super::cold_chain::receive_into(
+            conn,
+            actor,
+            &clinic,
+            &product,
+            &lot_id,
+            input.fridge_id.as_deref(),
+            received_at,
+        )?;
         get_lot_in(conn, &clinic, &lot_id)
     })
 }

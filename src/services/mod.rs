@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod cold_chain;
 pub mod courses;
 pub mod demo;
 pub mod desk;

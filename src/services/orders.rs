@@ -316,6 +316,7 @@ pub fn receive(
                     unit_cost: Some(line.unit_cost),
                     supplier_id: Some(order.supplier_id.clone()),
                     received_at: receipt.received_at,
+                    fridge_id: None,
                 },
             )
             .map_err(|e| e.within(&field))?;

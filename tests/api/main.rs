@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod balances;
 mod catalog;
+mod cold_chain;
 mod docs_contract;
 mod errors;
 mod hardening;

@@ -401,6 +401,7 @@ async fn commit_lines(
             supplier_id: None,
             code: Some(line.code.clone()),
             received_at,
+            fridge_id: None,
         })
         .collect();
     let actor = session.actor.clone();
