@@ -6,6 +6,7 @@ mod accounts;
 mod auth;
 mod balances;
 mod catalog;
+mod corrections;
 mod docs_contract;
 mod errors;
 mod hardening;

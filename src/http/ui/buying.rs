@@ -582,7 +582,7 @@ pub async fn orders_page(
             .into_iter()
             .map(|o| orders::get(conn, &actor, &o.id))
             .collect::<Result<Vec<_>, AppError>>()?;
-        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        let suppliers = catalog::list_suppliers(conn, &actor, None)?;
         Ok((all, suppliers))
     })
     .await?;
@@ -654,7 +654,7 @@ async fn order_view(
     let actor = session.actor.clone();
     let ((order, order_lines), suppliers) = run(state, move |conn| {
         let order = orders::get(conn, &actor, &id)?;
-        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        let suppliers = catalog::list_suppliers(conn, &actor, None)?;
         Ok((order, suppliers))
     })
     .await?;
@@ -832,6 +832,7 @@ pub async fn receive_order(
             })
             .collect(),
         received_at: None,
+        confirm_over_receipt: false,
     };
     let (actor, target) = (session.actor.clone(), id.clone());
     match run(&state, move |conn| {

@@ -441,7 +441,7 @@ async fn index_view(
     let (list, products, own) = run(state, move |conn| {
         Ok((
             formulations::list(conn, &actor)?,
-            catalog::list_products(conn, &actor)?,
+            catalog::list_products(conn, &actor, None)?,
             formulations::list_rules(conn, &actor)?,
         ))
     })
@@ -653,7 +653,7 @@ async fn show_view(
     let (versions, products) = run(state, move |conn| {
         Ok((
             formulations::versions(conn, &actor, &target)?,
-            catalog::list_products(conn, &actor)?,
+            catalog::list_products(conn, &actor, None)?,
         ))
     })
     .await?;
@@ -792,7 +792,7 @@ async fn rule_view(
     let (own, products) = run(state, move |conn| {
         Ok((
             formulations::list_rules(conn, &actor)?,
-            catalog::list_products(conn, &actor)?,
+            catalog::list_products(conn, &actor, None)?,
         ))
     })
     .await?;

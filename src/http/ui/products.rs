@@ -185,7 +185,10 @@ async fn product_view(
         let product = catalog::get_product(conn, &actor, &id)?;
         let lots = lots::list_lots(conn, &actor, Some(product.id.clone()), None, None, None)?;
         let suppliers = if manages {
-            catalog::list_suppliers(conn, &actor)?
+            // The picker: suppliers in use, and the product's own even if archived.
+            let mut all = catalog::list_suppliers(conn, &actor, None)?;
+            all.retain(|s| !s.archived || product.supplier_id.as_ref() == Some(&s.id));
+            all
         } else {
             Vec::new()
         };
@@ -384,7 +387,10 @@ async fn new_product_view(
 ) -> Result<HttpResponse, UiError> {
     session.actor.clinic_for(Action::ManageStock)?;
     let actor = session.actor.clone();
-    let suppliers = run(state, move |conn| catalog::list_suppliers(conn, &actor)).await?;
+    let suppliers = run(state, move |conn| {
+        catalog::list_suppliers(conn, &actor, Some(false))
+    })
+    .await?;
     Ok(page(
         status,
         &NewProductPage {

@@ -17,7 +17,6 @@ use crate::db::lots::Lot;
 use crate::db::movements::MovementFilter;
 use crate::db::sessions::LotUse;
 use crate::domain::lot::{apply_status_change, StatusChange};
-use crate::domain::order::PurchaseOrderStatus;
 use crate::domain::recall::RecallCaseStatus;
 use crate::domain::role::{allows, Action};
 use crate::domain::stock::StockFlag;
@@ -95,12 +94,12 @@ pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview
         let lines = stock::stock(conn, &actor)?;
         let mut open_orders = Vec::new();
         for o in orders::list(conn, &actor)? {
-            if o.status != PurchaseOrderStatus::Received {
+            if o.status.is_open() {
                 let (order, lines) = orders::get(conn, &actor, &o.id)?;
                 open_orders.push((order, lines.len()));
             }
         }
-        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        let suppliers = catalog::list_suppliers(conn, &actor, None)?;
         let mut cases = Vec::new();
         for c in recalls::list(conn, &actor)? {
             if c.status == RecallCaseStatus::Open {
