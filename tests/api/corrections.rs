@@ -476,3 +476,140 @@ async fn archived_products_and_suppliers_leave_lists_pickers_and_suggestions() {
         "{log:?}"
     );
 }
+
+#[actix_web::test]
+async fn a_manager_corrects_cancels_edits_and_archives_from_the_pages() {
+    use crate::accounts::{get_page, member, sign_in, PASSWORD};
+    use crate::ui_manager::post_page;
+    let app = spawn_app().await;
+    let c = app.clinic("Pages").await;
+    member(&app, &c.manager, &c.id, "manager", "mia@pages.example").await;
+    let cookie = sign_in(&app, "mia@pages.example", PASSWORD)
+        .await
+        .session_cookie()
+        .unwrap();
+    let sid = supplier(&app, &c, "Dermaline").await;
+    let p = app.product(&c.manager, json!({"sku": "PG"})).await;
+    let pid = s(&p["id"]).to_string();
+    let lot = app.receive(&c.manager, &pid, "PG-1", &day(200), 1).await;
+
+    // The lot: a correction with the reason next to its field when missing.
+    let path = format!("/lots/{}", s(&lot["id"]));
+    let page = get_page(&app, &path, &cookie).await;
+    let csrf = page.csrf_token();
+    assert!(
+        page.text.contains("Correct number or expiry"),
+        "{}",
+        page.text
+    );
+    let expiry = day(150);
+    let missing = post_page(
+        &app,
+        &cookie,
+        &format!("{path}/correct"),
+        &[
+            ("csrf_token", &csrf),
+            ("lot_number", "PG-1B"),
+            ("expires_on", &expiry),
+            ("reason", ""),
+        ],
+    )
+    .await;
+    assert_eq!(missing.status, 422, "{missing:?}");
+    assert!(missing.text.contains("id=\"correct_reason-error\""));
+    let fixed = post_page(
+        &app,
+        &cookie,
+        &format!("{path}/correct"),
+        &[
+            ("csrf_token", &csrf),
+            ("lot_number", "PG-1B"),
+            ("expires_on", &expiry),
+            ("reason", "typo"),
+        ],
+    )
+    .await;
+    assert_eq!(fixed.status, 303, "{fixed:?}");
+    let lot = app
+        .get(&format!("/api/v1/lots/{}", s(&lot["id"])), &c.manager)
+        .await;
+    assert_eq!(lot.body["lot_number"], "PG-1B");
+    assert_eq!(lot.body["expires_on"], expiry);
+
+    // A draft order: edited, then cancelled.
+    let oid = order(
+        &app,
+        &c,
+        &sid,
+        json!([{"product_id": pid, "containers": 1}]),
+    )
+    .await;
+    let opath = format!("/purchase-orders/{oid}");
+    let page = get_page(&app, &opath, &cookie).await;
+    assert!(page.text.contains("Change the draft") && page.text.contains("Cancel the order"));
+    let edited = post_page(
+        &app,
+        &cookie,
+        &format!("{opath}/edit"),
+        &[
+            ("csrf_token", &csrf),
+            ("product_id", &pid),
+            ("containers", "4"),
+        ],
+    )
+    .await;
+    assert_eq!(edited.status, 303, "{edited:?}");
+    let api = app.get(&format!("/api/v1{opath}"), &c.manager).await;
+    assert_eq!(api.body["lines"][0]["containers"], 4);
+    let no_reason = post_page(
+        &app,
+        &cookie,
+        &format!("{opath}/cancel"),
+        &[("csrf_token", &csrf), ("reason", "")],
+    )
+    .await;
+    assert_eq!(no_reason.status, 422, "{no_reason:?}");
+    let cancelled = post_page(
+        &app,
+        &cookie,
+        &format!("{opath}/cancel"),
+        &[("csrf_token", &csrf), ("reason", "ordered twice")],
+    )
+    .await;
+    assert_eq!(cancelled.status, 303, "{cancelled:?}");
+    let page = get_page(&app, &opath, &cookie).await;
+    assert!(
+        page.text.contains("cancelled: ordered twice"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("Cancel the order"));
+
+    // The product: archived, then back.
+    let ppath = format!("/products/{pid}");
+    let archived = post_page(
+        &app,
+        &cookie,
+        &format!("{ppath}/archive"),
+        &[("csrf_token", &csrf), ("archived", "true")],
+    )
+    .await;
+    assert_eq!(archived.status, 303, "{archived:?}");
+    assert_eq!(
+        app.get(&format!("/api/v1{ppath}"), &c.manager).await.body["archived"],
+        true
+    );
+    let page = get_page(&app, &ppath, &cookie).await;
+    assert!(page.text.contains("(archived)") && page.text.contains("Bring back into use"));
+    post_page(
+        &app,
+        &cookie,
+        &format!("{ppath}/archive"),
+        &[("csrf_token", &csrf), ("archived", "false")],
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/api/v1{ppath}"), &c.manager).await.body["archived"],
+        false
+    );
+}

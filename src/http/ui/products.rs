@@ -133,6 +133,7 @@ struct ProductPage {
     errors: Errors,
     notice: Option<String>,
     lots: Vec<LotRow>,
+    archived: bool,
 }
 
 fn amount(d: Decimal) -> String {
@@ -231,6 +232,7 @@ async fn product_view(
                 ("Unit cost", amount(product.unit_cost)),
                 ("Supplier", supplier_name),
             ],
+            archived: product.archived,
             id: product.id,
             manages,
             form,
@@ -267,6 +269,11 @@ pub async fn product_page(
 ) -> Result<HttpResponse, UiError> {
     let notice = match q.done.as_str() {
         "edit" => Some("Product saved.".to_string()),
+        "archive" => Some(
+            "Product archived: hidden from choices, suggestions and the forecast; its stock can still be used up."
+                .to_string(),
+        ),
+        "unarchive" => Some("Product back in use.".to_string()),
         "new" => Some("Product created. Receive its first lot from Receive.".to_string()),
         _ => None,
     };
@@ -341,6 +348,42 @@ pub async fn edit_product(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `archived=true|false` as posted by the archive button.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ArchiveBody {
+    archived: bool,
+}
+
+/// Archives the product, or brings it back, through the API's use case.
+#[post("/products/{id}/archive")]
+pub async fn archive_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    id: web::Path<ProductId>,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let form: ArchiveBody = posted(&req, &cfg, &session, &body)?;
+    let (actor, id) = (session.actor.clone(), id.into_inner());
+    let target = id.clone();
+    let patch = ProductPatch {
+        archived: Some(form.archived),
+        ..ProductPatch::default()
+    };
+    run(&state, move |conn| {
+        catalog::update_product(conn, &actor, &target, patch)
+    })
+    .await?;
+    let done = if form.archived {
+        "archive"
+    } else {
+        "unarchive"
+    };
+    Ok(see_other(&format!("/products/{id}?done={done}")))
 }
 
 // ---- a new product
