@@ -613,3 +613,96 @@ async fn a_manager_corrects_cancels_edits_and_archives_from_the_pages() {
         false
     );
 }
+
+#[actix_web::test]
+async fn the_order_page_receives_extra_containers_only_when_ticked() {
+    use crate::accounts::{get_page, member, sign_in, PASSWORD};
+    use crate::ui_manager::post_page;
+    let app = spawn_app().await;
+    let c = app.clinic("Extra").await;
+    member(&app, &c.manager, &c.id, "manager", "max@extra.example").await;
+    let cookie = sign_in(&app, "max@extra.example", PASSWORD)
+        .await
+        .session_cookie()
+        .unwrap();
+    let sid = supplier(&app, &c, "Dermaline").await;
+    let p = app
+        .product(&c.manager, json!({"sku": "EX", "gtin": "09520123456795"}))
+        .await;
+    let oid = order(
+        &app,
+        &c,
+        &sid,
+        json!([{"product_id": p["id"], "containers": 1}]),
+    )
+    .await;
+    let path = format!("/purchase-orders/{oid}/receive");
+    let csrf = get_page(&app, &format!("/purchase-orders/{oid}"), &cookie)
+        .await
+        .csrf_token();
+    let form = |confirm: bool| {
+        let mut f = vec![
+            ("csrf_token", csrf.as_str()),
+            ("code", "(01)09520123456795(17)301231(10)EX-1"),
+            ("containers", "2"),
+            ("action", "commit"),
+        ];
+        if confirm {
+            f.push(("confirm_over_receipt", "yes"));
+        }
+        f
+    };
+    let refused = post_page(&app, &cookie, &path, &form(false)).await;
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert!(
+        refused.text.contains("confirm_over_receipt"),
+        "{}",
+        refused.text
+    );
+    assert!(app
+        .get("/api/v1/lots?lot_number=EX-1", &c.manager)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let received = post_page(&app, &cookie, &path, &form(true)).await;
+    assert_eq!(received.status, 303, "{received:?}");
+    let api = app
+        .get(&format!("/api/v1/purchase-orders/{oid}"), &c.manager)
+        .await;
+    assert_eq!(api.body["lines"][0]["received_containers"], 2);
+}
+
+#[actix_web::test]
+async fn the_session_form_offers_an_archived_product_only_while_it_has_stock() {
+    use crate::accounts::{get_page, member, sign_in, PASSWORD};
+    let app = spawn_app().await;
+    let c = app.clinic("Form").await;
+    member(&app, &c.manager, &c.id, "practitioner", "pia@form.example").await;
+    let cookie = sign_in(&app, "pia@form.example", PASSWORD)
+        .await
+        .session_cookie()
+        .unwrap();
+    let stocked = app.product(&c.manager, json!({"sku": "ARCH-STOCK"})).await;
+    let empty = app.product(&c.manager, json!({"sku": "ARCH-EMPTY"})).await;
+    app.receive(&c.manager, s(&stocked["id"]), "AS-1", &day(100), 1)
+        .await;
+    for p in [&stocked, &empty] {
+        let a = app
+            .patch(
+                &format!("/api/v1/products/{}", s(&p["id"])),
+                &c.manager,
+                json!({"archived": true}),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{a:?}");
+    }
+    let form = get_page(&app, "/sessions/new", &cookie).await;
+    assert_eq!(form.status, 200, "{form:?}");
+    assert!(
+        form.text.contains("(ARCH-STOCK)"),
+        "its stock can be used up"
+    );
+    assert!(!form.text.contains("(ARCH-EMPTY)"), "nothing left to use");
+}

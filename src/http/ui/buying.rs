@@ -836,6 +836,9 @@ pub async fn receive_order(
         )
         .await;
     };
+    // Ticked by the manager after the page showed an over-receipt.
+    let confirm_over_receipt = form_urlencoded::parse(&body)
+        .any(|(name, value)| name == "confirm_over_receipt" && value == "yes");
     let receipt = ReceiptInput {
         lines: lines
             .iter()
@@ -849,7 +852,7 @@ pub async fn receive_order(
             })
             .collect(),
         received_at: None,
-        confirm_over_receipt: false,
+        confirm_over_receipt,
     };
     let (actor, target) = (session.actor.clone(), id.clone());
     match run(&state, move |conn| {

@@ -221,6 +221,8 @@ fn form_view(
             selected,
             products
                 .iter()
+                // Archived products are no choice, unless already chosen.
+                .filter(|p| !p.archived || p.id.as_str() == selected)
                 .map(|p| (p.id.to_string(), product_label(p))),
         )
     };
@@ -375,6 +377,7 @@ fn product_options(products: &[Product], selected: &str) -> Vec<Opt> {
         selected,
         products
             .iter()
+            .filter(|p| !p.archived || p.id.as_str() == selected)
             .map(|p| (p.id.to_string(), product_label(p))),
     )
 }
