@@ -584,6 +584,12 @@ async fn a_manager_corrects_cancels_edits_and_archives_from_the_pages() {
         page.text
     );
     assert!(!page.text.contains("Cancel the order"));
+    let home = get_page(&app, "/", &cookie).await;
+    assert!(
+        home.text.contains("No open purchase order."),
+        "a cancelled order is not open: {}",
+        home.text
+    );
 
     // The product: archived, then back.
     let ppath = format!("/products/{pid}");
