@@ -16,6 +16,10 @@ pub enum ConflictKind {
     ExpiryMismatch,
     /// A cocktail used on an area it is not for, without an override reason.
     AreaNotPlanned,
+    /// More containers received on an order line than it ordered, unconfirmed.
+    OverReceipt,
+    /// New stock of an archived product.
+    Archived,
 }
 
 impl ConflictKind {
@@ -29,6 +33,8 @@ impl ConflictKind {
             ConflictKind::IdempotencyKeyReused => "idempotency-key-reused",
             ConflictKind::ExpiryMismatch => "expiry-mismatch",
             ConflictKind::AreaNotPlanned => "area-not-planned",
+            ConflictKind::OverReceipt => "over-receipt",
+            ConflictKind::Archived => "archived",
         }
     }
 }

@@ -205,6 +205,39 @@ pub fn set_status(
     Ok(true)
 }
 
+/// Corrects a lot's number and expiry as a manager typed them, and moves its stock in the
+/// product's balance by the new expiry (its balance row locked first, as `set_status`
+/// does). Movements stay with the lot: they name it by id.
+pub fn correct(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    lot: &Lot,
+    lot_number: &str,
+    expires_on: NaiveDate,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Date, Text, Timestamp};
+    balances::lock(conn, clinic_id, &[&lot.product_id])?;
+    let sql = super::portable_sql(
+        conn,
+        "UPDATE lots SET lot_number = $3, expires_on = $4, updated_at = $5 \
+         WHERE clinic_id = $1 AND id = $2 \
+         RETURNING product_id, status, expires_on, on_hand",
+    );
+    let w: Written = diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .bind::<Text, _>(&lot.id)
+        .bind::<Text, _>(lot_number)
+        .bind::<Date, _>(expires_on)
+        .bind::<Timestamp, _>(super::now())
+        .get_result(conn)?;
+    let after = w.state();
+    let before = LotState {
+        expires_on: lot.expires_on,
+        ..after
+    };
+    balances::shift(conn, clinic_id, &w.product_id, before, after)
+}
+
 pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &LotId) -> QueryResult<Option<Lot>> {
     one(clinic_id, id)
         .select(Lot::as_select())

@@ -22,6 +22,7 @@ pub struct PurchaseOrder {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::db::utc::ser")]
     pub updated_at: NaiveDateTime,
+    pub cancel_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, Queryable, Selectable)]
@@ -78,6 +79,13 @@ pub fn insert_line(conn: &mut Conn, line: NewLine) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// A draft's lines go before it is given new ones; a draft has no receipts to keep.
+pub fn delete_lines(conn: &mut Conn, order_id: &PurchaseOrderId) -> QueryResult<()> {
+    diesel::delete(lines::table.filter(lines::order_id.eq(order_id)))
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn get(
     conn: &mut Conn,
     clinic_id: &ClinicId,
@@ -128,6 +136,18 @@ pub fn lines_of(conn: &mut Conn, order_id: &PurchaseOrderId) -> QueryResult<Vec<
 pub fn add_received(conn: &mut Conn, line_id: &str, containers: i64) -> QueryResult<()> {
     diesel::update(lines::table.find(line_id))
         .set(lines::received_containers.eq(lines::received_containers + containers))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks an order cancelled, with why.
+pub fn cancel(conn: &mut Conn, id: &PurchaseOrderId, reason: &str) -> QueryResult<()> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::status.eq(PurchaseOrderStatus::Cancelled),
+            orders::cancel_reason.eq(reason),
+            orders::updated_at.eq(super::now()),
+        ))
         .execute(conn)
         .map(|_| ())
 }

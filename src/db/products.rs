@@ -38,14 +38,16 @@ pub struct Product {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::db::utc::ser")]
     pub updated_at: NaiveDateTime,
+    /// Hidden from pickers, suggestions and the forecast; its history stays.
+    pub archived: bool,
 }
 
 fn row(
     id: &ProductId,
     clinic_id: &ClinicId,
     p: &ValidProduct,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
+    (created_at, updated_at): (NaiveDateTime, NaiveDateTime),
+    archived: bool,
 ) -> Product {
     Product {
         id: id.clone(),
@@ -66,6 +68,7 @@ fn row(
         unit_cost: p.unit_cost,
         created_at,
         updated_at,
+        archived,
     }
 }
 
@@ -76,7 +79,7 @@ pub fn insert(
     p: &ValidProduct,
 ) -> QueryResult<Product> {
     let now = super::now();
-    let r = row(id, clinic_id, p, now, now);
+    let r = row(id, clinic_id, p, (now, now), false);
     diesel::insert_into(products::table)
         .values(r.clone())
         .execute(conn)?;
@@ -84,13 +87,18 @@ pub fn insert(
     Ok(r)
 }
 
-pub fn update(conn: &mut Conn, existing: &Product, p: &ValidProduct) -> QueryResult<Product> {
+pub fn update(
+    conn: &mut Conn,
+    existing: &Product,
+    p: &ValidProduct,
+    archived: bool,
+) -> QueryResult<Product> {
     let r = row(
         &existing.id,
         &existing.clinic_id,
         p,
-        existing.created_at,
-        super::now(),
+        (existing.created_at, super::now()),
+        archived,
     );
     diesel::update(
         products::table
@@ -124,12 +132,21 @@ pub fn find_by_sku(
         .optional()
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Product>> {
-    products::table
+/// The clinic's products by sku: only the archived ones, only the others, or (None) all.
+pub fn list(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    archived: Option<bool>,
+) -> QueryResult<Vec<Product>> {
+    let mut q = products::table
         .filter(products::clinic_id.eq(clinic_id))
         .select(Product::as_select())
         .order(products::sku)
-        .load(conn)
+        .into_boxed();
+    if let Some(a) = archived {
+        q = q.filter(products::archived.eq(a));
+    }
+    q.load(conn)
 }
 
 /// The clinic's products with these ids, in one statement.

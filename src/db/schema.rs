@@ -34,6 +34,7 @@ diesel::table! {
         lead_time_days -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        archived -> Bool,
     }
 }
 
@@ -57,6 +58,7 @@ diesel::table! {
         unit_cost -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        archived -> Bool,
     }
 }
 
@@ -311,6 +313,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        cancel_reason -> Nullable<Text>,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Supplier {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::db::utc::ser")]
     pub updated_at: NaiveDateTime,
+    /// Hidden from pickers and orders; its history stays.
+    pub archived: bool,
 }
 
 pub fn insert(conn: &mut Conn, s: &Supplier) -> QueryResult<()> {
@@ -65,10 +67,19 @@ pub fn find_by_name(
         .optional()
 }
 
-pub fn list(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Supplier>> {
-    suppliers::table
+/// The clinic's suppliers by name: only the archived ones, only the others, or (None) all.
+pub fn list(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    archived: Option<bool>,
+) -> QueryResult<Vec<Supplier>> {
+    let mut q = suppliers::table
         .filter(suppliers::clinic_id.eq(clinic_id))
         .select(Supplier::as_select())
         .order(suppliers::name)
-        .load(conn)
+        .into_boxed();
+    if let Some(a) = archived {
+        q = q.filter(suppliers::archived.eq(a));
+    }
+    q.load(conn)
 }

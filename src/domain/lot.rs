@@ -80,6 +80,15 @@ pub fn apply_status_change(
     }
 }
 
+/// A lot's number and expiry may be corrected until it is recalled: the recall case and
+/// its notices name the lot as it was when recalled.
+pub fn check_correctable(status: LotStatus) -> Result<(), StatusChangeError> {
+    match status {
+        LotStatus::Recalled => Err(StatusChangeError::RecallIsFinal),
+        LotStatus::Available | LotStatus::Quarantined => Ok(()),
+    }
+}
+
 /// Why a status change is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StatusChangeError {
@@ -214,6 +223,13 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_recalled_lot_is_not_corrected() {
+        assert!(check_correctable(LotStatus::Available).is_ok());
+        assert!(check_correctable(LotStatus::Quarantined).is_ok());
+        assert!(check_correctable(LotStatus::Recalled).is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Lots: receiving, reading, and status changes.
 
 use crate::domain::ids::{LotId, ProductId, RecallCaseId, SessionId, SupplierId};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::domain::product::StockUnit;
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
 use crate::services::cold_chain;
-use crate::services::lots::{self, ReceiveInput};
+use crate::services::lots::{self, LotPatch, ReceiveInput};
 use crate::services::{today, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -192,6 +192,22 @@ impl From<cold_chain::ColdChain> for ColdChainView {
                 .collect(),
         }
     }
+}
+
+/// Correct a lot's number or expiry as typed at receipt (manager), with a reason; the
+/// audit log keeps the old and new values.
+#[utoipa::path(tag = "lots", params(("id" = String, Path)), request_body = LotPatch,
+    responses((status = 200, body = LotView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[patch("/lots/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<LotId>,
+    body: Json<LotPatch>,
+) -> AppResult<HttpResponse> {
+    let lot = run(&state, move |conn| lots::correct(conn, &actor, &id, body.0)).await?;
+    Ok(HttpResponse::Ok().json(LotView::from(lot)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,7 +2,7 @@
 //! receiving creates the lots.
 
 use crate::domain::ids::{ProductId, PurchaseOrderId, SupplierId};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -10,11 +10,12 @@ use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
+use super::lots::ReasonInput;
 use crate::db::orders::{OrderLine, PurchaseOrder};
 use crate::domain::order::PurchaseOrderStatus;
 use crate::error::AppResult;
 use crate::services::exports::{write_purchase_order, CsvOptions};
-use crate::services::orders::{self, OrderInput, ReceiptInput};
+use crate::services::orders::{self, OrderInput, OrderPatch, ReceiptInput};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,6 +40,8 @@ pub struct OrderView {
     pub status: PurchaseOrderStatus,
     pub lines: Vec<OrderLineView>,
     pub total: Decimal,
+    /// Why it was cancelled, when it was.
+    pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -66,6 +69,7 @@ fn view((o, lines): (PurchaseOrder, Vec<OrderLine>)) -> OrderView {
         id: o.id,
         supplier_id: o.supplier_id,
         status: o.status,
+        cancel_reason: o.cancel_reason,
         created_at: o.created_at.and_utc(),
     }
 }
@@ -127,6 +131,42 @@ pub async fn get(
     id: web::Path<PurchaseOrderId>,
 ) -> AppResult<HttpResponse> {
     let o = run(&state, move |conn| orders::get(conn, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(view(o)))
+}
+
+/// Replace a draft's lines; a sent order is a 409.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = OrderPatch,
+    responses((status = 200, body = OrderView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[patch("/purchase-orders/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<PurchaseOrderId>,
+    body: Json<OrderPatch>,
+) -> AppResult<HttpResponse> {
+    let o = run(&state, move |conn| {
+        orders::update(conn, &actor, &id, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view(o)))
+}
+
+/// Cancel an order nothing was received on (draft or sent): it is no longer on order.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = ReasonInput,
+    responses((status = 200, body = OrderView), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[post("/purchase-orders/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<PurchaseOrderId>,
+    body: Json<ReasonInput>,
+) -> AppResult<HttpResponse> {
+    let o = run(&state, move |conn| {
+        orders::cancel(conn, &actor, &id, &body.0.reason)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view(o)))
 }
 

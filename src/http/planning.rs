@@ -59,8 +59,7 @@ pub async fn forecast(
     let days = q.0.days.unwrap_or(30);
     let (outlook, lines) = run(&state, move |conn| planning::forecast(conn, &actor, days)).await?;
     let view: Vec<ForecastLine> = outlook
-        .products
-        .iter()
+        .planned_products()
         .zip(lines)
         .map(|(p, f)| ForecastLine {
             product_id: p.id.clone(),

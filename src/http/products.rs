@@ -4,11 +4,11 @@ use crate::domain::ids::{ProductId, SupplierId};
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::Problem;
-use super::extract::{run, AppState, Json};
+use super::extract::{run, AppState, Json, Query};
 use crate::db::products::Product;
 use crate::domain::product::ProductInput;
 use crate::domain::product::{ProductKind, StockUnit, Storage};
@@ -38,6 +38,8 @@ pub struct ProductView {
     pub unit_cost: Decimal,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Hidden from the lists (unless asked for), pickers, suggestions and the forecast.
+    pub archived: bool,
     /// In the answers to create and update only: the ingredients screening knows of no
     /// rule for (a misspelling would let a patient's screening miss them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -64,6 +66,7 @@ impl From<Product> for ProductView {
             unit_cost: p.unit_cost,
             created_at: p.created_at.and_utc(),
             updated_at: p.updated_at.and_utc(),
+            archived: p.archived,
             warnings: Vec::new(),
         }
     }
@@ -90,10 +93,25 @@ pub async fn create(
     }))
 }
 
-#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<ProductView>)), security(("bearer" = [])))]
+/// The filter of the catalog lists.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ArchivedQuery {
+    /// `true`: only the archived ones; `false` (the default): the others.
+    pub archived: Option<bool>,
+}
+
+#[utoipa::path(tag = "catalog", params(ArchivedQuery), responses((status = 200, body = Vec<ProductView>)), security(("bearer" = [])))]
 #[get("/products")]
-pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    let all = run(&state, move |conn| catalog::list_products(conn, &actor)).await?;
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: Query<ArchivedQuery>,
+) -> AppResult<HttpResponse> {
+    let archived = q.0.archived.unwrap_or(false);
+    let all = run(&state, move |conn| {
+        catalog::list_products(conn, &actor, Some(archived))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(all.into_iter().map(ProductView::from).collect::<Vec<_>>()))
 }
 

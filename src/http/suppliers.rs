@@ -7,7 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::Problem;
-use super::extract::{run, AppState, Json};
+use super::extract::{run, AppState, Json, Query};
+use super::products::ArchivedQuery;
 use crate::db::suppliers::Supplier;
 use crate::domain::supplier::SupplierInput;
 use crate::error::AppResult;
@@ -22,6 +23,8 @@ pub struct SupplierView {
     pub lead_time_days: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Hidden from the list (unless asked for), pickers and orders.
+    pub archived: bool,
 }
 
 impl From<Supplier> for SupplierView {
@@ -33,6 +36,7 @@ impl From<Supplier> for SupplierView {
             lead_time_days: s.lead_time_days,
             created_at: s.created_at.and_utc(),
             updated_at: s.updated_at.and_utc(),
+            archived: s.archived,
         }
     }
 }
@@ -53,10 +57,18 @@ pub async fn create(
     Ok(HttpResponse::Created().json(SupplierView::from(s)))
 }
 
-#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<SupplierView>)), security(("bearer" = [])))]
+#[utoipa::path(tag = "catalog", params(ArchivedQuery), responses((status = 200, body = Vec<SupplierView>)), security(("bearer" = [])))]
 #[get("/suppliers")]
-pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    let all = run(&state, move |conn| catalog::list_suppliers(conn, &actor)).await?;
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: Query<ArchivedQuery>,
+) -> AppResult<HttpResponse> {
+    let archived = q.0.archived.unwrap_or(false);
+    let all = run(&state, move |conn| {
+        catalog::list_suppliers(conn, &actor, Some(archived))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(all.into_iter().map(SupplierView::from).collect::<Vec<_>>()))
 }
 

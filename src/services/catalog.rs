@@ -24,6 +24,8 @@ pub struct SupplierPatch {
     pub name: Option<String>,
     pub lead_time_days: Option<i64>,
     pub email: Option<String>,
+    /// Archive (hide from pickers and orders, keep history) or bring back.
+    pub archived: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -49,6 +51,9 @@ pub struct ProductPatch {
     #[serde(default, deserialize_with = "quantity::strict_opt")]
     #[schema(value_type = Option<String>)]
     pub unit_cost: Option<Decimal>,
+    /// Archive (hide from pickers, suggestions and the forecast, refuse new stock, keep
+    /// history and let existing stock be used up) or bring back.
+    pub archived: Option<bool>,
 }
 
 pub fn create_supplier(
@@ -67,6 +72,7 @@ pub fn create_supplier(
         lead_time_days: valid.lead_time_days,
         created_at: now,
         updated_at: now,
+        archived: false,
     };
     db::write_tx(conn, |conn| {
         suppliers::insert(conn, &s)
@@ -101,6 +107,7 @@ pub fn update_supplier(
         email: valid.email,
         lead_time_days: valid.lead_time_days,
         updated_at: db::now(),
+        archived: patch.archived.unwrap_or(existing.archived),
         ..existing.clone()
     };
     db::write_tx(conn, |conn| {
@@ -126,9 +133,15 @@ fn get_supplier_in(conn: &mut Conn, clinic: &ClinicId, id: &SupplierId) -> AppRe
     suppliers::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("supplier {id}")))
 }
 
-pub fn list_suppliers(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<Supplier>> {
+/// `archived`: only the archived suppliers, only the others, or (None) all of them (to
+/// name the supplier of past orders and lots).
+pub fn list_suppliers(
+    conn: &mut Conn,
+    actor: &Actor,
+    archived: Option<bool>,
+) -> AppResult<Vec<Supplier>> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
-    Ok(suppliers::list(conn, clinic)?)
+    Ok(suppliers::list(conn, clinic, archived)?)
 }
 
 pub fn create_product(conn: &mut Conn, actor: &Actor, input: ProductInput) -> AppResult<Product> {
@@ -166,6 +179,7 @@ pub fn update_product(
 ) -> AppResult<Product> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     let existing = get_product_in(conn, clinic, id)?;
+    let archived = patch.archived.unwrap_or(existing.archived);
     // Turning a product single-use drops its beyond-use days unless new ones are given.
     let beyond_use_days = match (patch.single_use, patch.beyond_use_days) {
         (_, Some(d)) => Some(d),
@@ -203,7 +217,7 @@ pub fn update_product(
         }
     }
     db::write_tx(conn, |conn| {
-        let p = products::update(conn, &existing, &valid).map_err(product_duplicate)?;
+        let p = products::update(conn, &existing, &valid, archived).map_err(product_duplicate)?;
         audit::record(
             conn,
             actor,
@@ -261,7 +275,13 @@ pub fn get_product_in(conn: &mut Conn, clinic: &ClinicId, id: &ProductId) -> App
     products::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("product {id}")))
 }
 
-pub fn list_products(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<Product>> {
+/// `archived`: only the archived products, only the others (the pickers), or (None) all
+/// of them (to name the products of history).
+pub fn list_products(
+    conn: &mut Conn,
+    actor: &Actor,
+    archived: Option<bool>,
+) -> AppResult<Vec<Product>> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
-    Ok(products::list(conn, clinic)?)
+    Ok(products::list(conn, clinic, archived)?)
 }

@@ -96,10 +96,14 @@ pub struct FormChoices {
 pub fn form_choices(conn: &mut Conn, actor: &Actor) -> AppResult<FormChoices> {
     let clinic = actor.clinic_for(Action::Treat)?.clone();
     let (_, conditions) = formulations::rules_of(conn, &clinic)?;
+    let lots = lots::list_lots(conn, actor, None, None, Some("usable"), None)?;
+    // An archived product is offered only while it has usable stock left to use up.
+    let mut products = super::catalog::list_products(conn, actor, None)?;
+    products.retain(|p| !p.archived || lots.iter().any(|l| l.product_id == p.id));
     Ok(FormChoices {
         cocktails: formulations::list(conn, actor)?,
-        products: super::catalog::list_products(conn, actor)?,
-        lots: lots::list_lots(conn, actor, None, None, Some("usable"), None)?,
+        products,
+        lots,
         conditions,
     })
 }

@@ -391,7 +391,7 @@ pub fn import_products(
     let mut report = Report(Vec::new());
     let rows: Vec<(u64, ProductRow)> =
         read(bytes, &PRODUCT_COLUMNS, &PRODUCT_REQUIRED, &mut report);
-    let supplier_ids: HashMap<String, SupplierId> = suppliers::list(conn, &clinic)?
+    let supplier_ids: HashMap<String, SupplierId> = suppliers::list(conn, &clinic, None)?
         .into_iter()
         .map(|s| (s.name, s.id))
         .collect();
@@ -523,11 +523,11 @@ pub fn import_lots(
     let rows: Vec<(u64, LotRow)> = read(bytes, &LOT_COLUMNS, &LOT_REQUIRED, &mut report);
     let mut file = LotFile {
         clinic: &clinic,
-        products_by_sku: products::list(conn, &clinic)?
+        products_by_sku: products::list(conn, &clinic, None)?
             .into_iter()
             .map(|p| (p.sku.clone(), p))
             .collect(),
-        supplier_ids: suppliers::list(conn, &clinic)?
+        supplier_ids: suppliers::list(conn, &clinic, None)?
             .into_iter()
             .map(|s| (s.name, s.id))
             .collect(),

@@ -17,8 +17,8 @@ use crate::db::{self, suppliers, Conn};
 use crate::domain::ids::{ClinicId, LotId, ProductId, RecallCaseId, SupplierId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
-    apply_status_change, check_top_up, is_expired, parse_lot_number, LotStatus, StatusChange,
-    TopUpRefusal, DERIVED_FILTERS,
+    apply_status_change, check_correctable, check_top_up, is_expired, parse_lot_number, LotStatus,
+    StatusChange, TopUpRefusal, DERIVED_FILTERS,
 };
 use crate::domain::role::Action;
 use crate::domain::treatment::check_back_dating;
@@ -201,6 +201,15 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
                 format!("no product {} in this clinic", input.product_id),
             )
         })?;
+        if product.archived {
+            return Err(AppError::conflict(
+                ConflictKind::Archived,
+                format!(
+                    "{} is archived: its stock can be used up, but no new stock is received; bring it back (archived: false) first",
+                    product.sku
+                ),
+            ));
+        }
         let supplier_id = delivery_supplier(conn, &clinic, &input, &product)?;
         let quantity = delivered_quantity(&product, containers)?;
         let lot_id = match lots::find_by_number(conn, &clinic, &product.id, &lot_number)? {
@@ -348,6 +357,91 @@ pub fn change_status(
             super::audit::Subject::of(&clinic, "lot", &lot.id, change.as_str()),
             Some(&serde_json::json!({"status": lot.status, "status_reason": lot.status_reason})),
             Some(&serde_json::json!({"status": next.as_str(), "status_reason": reason})),
+        )?;
+        get_lot_in(conn, &clinic, &lot.id)
+    })
+}
+
+/// A manager's correction of what was typed at receipt. At least one of the two.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LotPatch {
+    #[serde(default)]
+    pub lot_number: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub expires_on: Option<NaiveDate>,
+    /// Why: kept in the audit log with the old and new values.
+    pub reason: String,
+}
+
+/// Corrects a lot's number or expiry (a typo at receipt). The number follows the GS1
+/// rules; a number another lot of the product already has is a 409 (one lot, one
+/// expiry: the two would be one lot). The lot keeps its id, stock and movements.
+pub fn correct(conn: &mut Conn, actor: &Actor, lot_id: &LotId, patch: LotPatch) -> AppResult<Lot> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
+    let mut c = Checks::new();
+    let reason = c.take(
+        "reason",
+        required_text(&patch.reason, crate::domain::limits::REASON),
+    );
+    let number = match &patch.lot_number {
+        Some(n) => c.take("lot_number", parse_lot_number(n)).map(Some),
+        None => Some(None),
+    };
+    if patch.lot_number.is_none() && patch.expires_on.is_none() {
+        c.fail("lot_number", "give lot_number, expires_on or both");
+    }
+    c.into_result().map_err(AppError::Invalid)?;
+    let (Some(reason), Some(number)) = (reason, number) else {
+        return Err(AppError::invalid("body", "invalid correction"));
+    };
+    db::write_tx(conn, |conn| {
+        // Status changes of the lot wait, and so do receipts of its new number.
+        db::lock_key(conn, &format!("lot-status:{clinic}:{lot_id}"))?;
+        let lot = get_lot_in(conn, &clinic, lot_id)?;
+        check_correctable(lot.status).map_err(|e| {
+            AppError::conflict(
+                ConflictKind::InvalidState,
+                format!("cannot correct lot {}: {e}", lot.lot_number),
+            )
+        })?;
+        let lot_number = number.unwrap_or_else(|| lot.lot_number.clone());
+        let expires_on = patch.expires_on.unwrap_or(lot.expires_on);
+        if lot_number == lot.lot_number && expires_on == lot.expires_on {
+            return Err(AppError::invalid(
+                "lot_number",
+                "the lot already has this number and expiry; nothing to correct",
+            ));
+        }
+        if lot_number != lot.lot_number {
+            db::lock_key(
+                conn,
+                &format!("lot:{clinic}:{}:{lot_number}", lot.product_id),
+            )?;
+            if let Some(other) = lots::find_by_number(conn, &clinic, &lot.product_id, &lot_number)?
+            {
+                return Err(AppError::Conflict {
+                    kind: ConflictKind::Duplicate,
+                    detail: format!(
+                        "another lot of this product is already numbered {lot_number} (expiry {}); correct that one, or choose another number",
+                        other.expires_on
+                    ),
+                    extra: Some(serde_json::json!({ "lot_id": other.id })),
+                });
+            }
+        }
+        lots::correct(conn, &clinic, &lot, &lot_number, expires_on)?;
+        super::audit::record(
+            conn,
+            actor,
+            super::audit::Subject::of(&clinic, "lot", &lot.id, "correct"),
+            Some(&serde_json::json!({
+                "lot_number": lot.lot_number, "expires_on": lot.expires_on, "reason": null,
+            })),
+            Some(&serde_json::json!({
+                "lot_number": lot_number, "expires_on": expires_on, "reason": reason,
+            })),
         )?;
         get_lot_in(conn, &clinic, &lot.id)
     })

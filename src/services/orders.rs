@@ -12,9 +12,9 @@ use super::Actor;
 use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
 use crate::domain::ids::{ClinicId, ProductId, PurchaseOrderId, SupplierId};
-use crate::domain::order::PurchaseOrderStatus;
+use crate::domain::order::{check_receipt, PurchaseOrderStatus};
 use crate::domain::role::Action;
-use crate::domain::{quantity, Checks};
+use crate::domain::{quantity, required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -47,6 +47,15 @@ pub fn create(
             format!("no supplier {} in this clinic", input.supplier_id),
         )
     })?;
+    if supplier.archived {
+        return Err(AppError::invalid(
+            "supplier_id",
+            format!(
+                "{} is archived; bring it back (archived: false) to order from it",
+                supplier.name
+            ),
+        ));
+    }
     if input.from_suggestions && !input.lines.is_empty() {
         return Err(AppError::invalid(
             "lines",
@@ -67,6 +76,7 @@ pub fn create(
         created_by: actor.staff_id.clone(),
         created_at: now,
         updated_at: now,
+        cancel_reason: None,
     };
     db::write_tx(conn, |conn| {
         let lines = match given {
@@ -74,22 +84,7 @@ pub fn create(
             None => lines_from_suggestions(conn, actor, &clinic, &supplier)?,
         };
         repo::insert(conn, &order)?;
-        for (i, l) in lines.into_iter().enumerate() {
-            repo::insert_line(
-                conn,
-                NewLine {
-                    id: db::new_id(),
-                    clinic_id: clinic.clone(),
-                    order_id: order.id.clone(),
-                    position: i as i64,
-                    product_id: l.product_id,
-                    containers: l.containers,
-                    unit_cost: l.unit_cost,
-                    received_containers: 0,
-                    reason: l.reason,
-                },
-            )?;
-        }
+        insert_lines(conn, &clinic, &order.id, lines)?;
         let lines = repo::lines_of(conn, &order.id)?;
         audit::record(
             conn,
@@ -100,6 +95,117 @@ pub fn create(
         )?;
         Ok((order, lines))
     })
+}
+
+fn insert_lines(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    order_id: &PurchaseOrderId,
+    lines: Vec<Wanted>,
+) -> AppResult<()> {
+    for (i, l) in lines.into_iter().enumerate() {
+        repo::insert_line(
+            conn,
+            NewLine {
+                id: db::new_id(),
+                clinic_id: clinic.clone(),
+                order_id: order_id.clone(),
+                position: i as i64,
+                product_id: l.product_id,
+                containers: l.containers,
+                unit_cost: l.unit_cost,
+                received_containers: 0,
+                reason: l.reason,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The new lines of a draft; they replace all its lines.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPatch {
+    pub lines: Vec<LineInput>,
+}
+
+/// Replaces a draft's lines (a line's suggestion reason is kept while its product stays
+/// on the order). A sent order is what the supplier has: 409.
+pub fn update(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &PurchaseOrderId,
+    patch: OrderPatch,
+) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
+    let mut wanted = given_lines(conn, &clinic, &patch.lines)?;
+    db::write_tx(conn, |conn| {
+        let (order, before) = locked(conn, actor, id)?;
+        order
+            .status
+            .can_edit()
+            .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
+        for w in &mut wanted {
+            w.reason = before
+                .iter()
+                .find(|l| l.product_id == w.product_id)
+                .and_then(|l| l.reason.clone());
+        }
+        repo::delete_lines(conn, &order.id)?;
+        insert_lines(conn, &clinic, &order.id, wanted)?;
+        repo::set_status(conn, &order.id, order.status)?;
+        let after = repo::lines_of(conn, &order.id)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "purchase_order", &order.id, "update"),
+            Some(&serde_json::json!({ "lines": before })),
+            Some(&serde_json::json!({ "lines": after })),
+        )?;
+        get(conn, actor, id)
+    })
+}
+
+/// Cancels an order nothing was received on (draft or sent): it is no longer on order.
+/// The reason is kept on the order and in the audit log.
+pub fn cancel(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &PurchaseOrderId,
+    reason: &str,
+) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
+    let reason = required_text(reason, crate::domain::limits::REASON)
+        .map_err(|e| AppError::invalid("reason", e))?;
+    db::write_tx(conn, |conn| {
+        let (order, lines) = locked(conn, actor, id)?;
+        let received = lines.iter().any(|l| l.received_containers > 0);
+        let next = order
+            .status
+            .cancel(received)
+            .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
+        repo::cancel(conn, &order.id, &reason)?;
+        audit::record(
+            conn,
+            actor,
+            Subject::of(&clinic, "purchase_order", &order.id, "cancel"),
+            Some(&serde_json::json!({"status": order.status, "cancel_reason": null})),
+            Some(&serde_json::json!({"status": next, "cancel_reason": reason})),
+        )?;
+        get(conn, actor, id)
+    })
+}
+
+/// The order read under its lock: changes of one order (edit, send, receive, cancel)
+/// take turns, so each sees the status the previous one left.
+fn locked(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &PurchaseOrderId,
+) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
+    let clinic = actor.clinic_for(Action::ManageStock)?;
+    db::lock_key(conn, &format!("order:{clinic}:{id}"))?;
+    get(conn, actor, id)
 }
 
 /// The suggested lines for one supplier. Orders from suggestions for one supplier take
@@ -177,6 +283,13 @@ fn given_lines(conn: &mut Conn, clinic: &ClinicId, given: &[LineInput]) -> AppRe
                 &format!("lines[{i}].product_id"),
                 format!("no product {} in this clinic", l.product_id),
             ),
+            Some(p) if p.archived => c.fail(
+                &format!("lines[{i}].product_id"),
+                format!(
+                    "{} is archived; bring it back (archived: false) to order it",
+                    p.sku
+                ),
+            ),
             Some(p) if lines.iter().any(|x| x.product_id == p.id) => c.fail(
                 &format!("lines[{i}].product_id"),
                 "this product already has a line",
@@ -222,7 +335,7 @@ pub fn send(
 ) -> AppResult<(PurchaseOrder, Vec<OrderLine>)> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     db::write_tx(conn, |conn| {
-        let (order, _) = get(conn, actor, id)?;
+        let (order, _) = locked(conn, actor, id)?;
         let sent = order
             .status
             .send()
@@ -264,6 +377,10 @@ pub struct ReceiptInput {
     #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
     #[schema(value_type = Option<String>, example = "2026-11-20T10:30:00Z")]
     pub received_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Receive more containers than a line ordered (the supplier sent extra). Without
+    /// it, such a receipt is a 409 `over-receipt` and nothing is received.
+    #[serde(default)]
+    pub confirm_over_receipt: bool,
 }
 
 /// Receives delivered boxes against the order: each becomes (or tops up) a lot at the
@@ -283,7 +400,7 @@ pub fn receive(
         ));
     }
     db::write_tx(conn, |conn| {
-        let (order, lines) = get(conn, actor, id)?;
+        let (order, mut lines) = locked(conn, actor, id)?;
         order
             .status
             .can_receive()
@@ -299,7 +416,7 @@ pub fn receive(
                 r.expires_on,
                 r.code.as_deref(),
             )?;
-            let Some(line) = lines.iter().find(|l| l.product_id == lot.0) else {
+            let Some(line) = lines.iter_mut().find(|l| l.product_id == lot.0) else {
                 return Err(AppError::invalid(
                     &format!("{field}.product_id"),
                     "this product is not on the order",
@@ -320,6 +437,18 @@ pub fn receive(
                 },
             )
             .map_err(|e| e.within(&field))?;
+            // After the lot's own checks (a bad count is a 422 first); a refusal rolls
+            // the receipt back.
+            check_receipt(
+                &line.sku,
+                line.containers,
+                line.received_containers,
+                r.containers,
+                receipt.confirm_over_receipt,
+            )
+            .map_err(|e| AppError::conflict(ConflictKind::OverReceipt, format!("{field}: {e}")))?;
+            // Two lines of one receipt for one product count together.
+            line.received_containers = line.received_containers.saturating_add(r.containers);
             repo::add_received(conn, &line.id, r.containers)?;
         }
         let after = repo::lines_of(conn, &order.id)?;

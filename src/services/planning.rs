@@ -67,9 +67,10 @@ impl Outlook {
     /// supplier's lead time).
     pub fn load(conn: &mut Conn, clinic: &ClinicId, days: i64) -> AppResult<Outlook> {
         let today = today();
-        let products = products::list(conn, clinic)?;
+        let products = products::list(conn, clinic, None)?;
         let mut lead_times = HashMap::new();
-        let suppliers = suppliers::list(conn, clinic)?;
+        // An archived supplier is no one to order from: its products count as having none.
+        let suppliers = suppliers::list(conn, clinic, Some(false))?;
         let mut longest = days;
         for p in &products {
             if let Some(s) = p
@@ -183,6 +184,12 @@ impl Outlook {
         }
     }
 
+    /// The products the forecast and the suggestions plan for: archived ones are no longer
+    /// bought (the stock view still shows their stock).
+    pub fn planned_products(&self) -> impl Iterator<Item = &Product> {
+        self.products.iter().filter(|p| !p.archived)
+    }
+
     /// (supplier id, supplier name, lead time days) of the product's preferred supplier.
     pub fn supplier_of(&self, product: &Product) -> Option<&(SupplierId, String, i64)> {
         self.lead_times.get(&product.id)
@@ -190,6 +197,9 @@ impl Outlook {
 
     /// What to order of a product now, and why; none when nothing is needed.
     pub fn suggestion(&self, product: &Product) -> Option<Suggestion> {
+        if product.archived {
+            return None;
+        }
         let lead = self
             .supplier_of(product)
             .map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
@@ -259,8 +269,7 @@ pub fn forecast(
     }
     let outlook = Outlook::load(conn, clinic, days)?;
     let lines = outlook
-        .products
-        .iter()
+        .planned_products()
         .map(|p| outlook.forecast(p, days))
         .collect();
     Ok((outlook, lines))
@@ -274,7 +283,7 @@ pub fn suggestions(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<SupplierGrou
     let clinic = actor.clinic_for(Action::ManageStock)?;
     let outlook = Outlook::load(conn, clinic, 1)?;
     let mut groups: Vec<SupplierGroup> = Vec::new();
-    for p in &outlook.products {
+    for p in outlook.planned_products() {
         let Some(s) = outlook.suggestion(p) else {
             continue;
         };

@@ -35,6 +35,14 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
     let lines = outlook
         .products
         .iter()
+        // An archived product stays while it still has stock to use up.
+        .filter(|p| {
+            !p.archived
+                || outlook
+                    .levels
+                    .get(&p.id)
+                    .is_some_and(|b| !b.on_hand.is_zero())
+        })
         .map(|product| {
             let s = outlook.levels.get(&product.id);
             let at_risk = outlook

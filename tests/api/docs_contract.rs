@@ -15,7 +15,7 @@ async fn unknown_query_parameters_are_a_400_naming_them() {
         .await;
 
     // A misspelt or invented filter used to answer everything.
-    let a = app.get("/api/v1/products?sku=NOPE", &c.manager).await;
+    let a = app.get("/api/v1/stock?sku=NOPE", &c.manager).await;
     assert_eq!(a.status, 400, "{a:?}");
     assert_eq!(a.content_type, "application/problem+json");
     let detail = s(&a.body["detail"]);

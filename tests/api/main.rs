@@ -7,6 +7,7 @@ mod auth;
 mod balances;
 mod catalog;
 mod cold_chain;
+mod corrections;
 mod docs_contract;
 mod errors;
 mod hardening;

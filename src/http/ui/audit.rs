@@ -474,7 +474,10 @@ async fn exports_view(
     // The same permission as the download: a practitioner is refused at once.
     exports::authorize(&session.actor)?;
     let actor = session.actor.clone();
-    let products = run(state, move |conn| catalog::list_products(conn, &actor)).await?;
+    let products = run(state, move |conn| {
+        catalog::list_products(conn, &actor, None)
+    })
+    .await?;
     let product_opts = select_options(
         "All products",
         &form.product_id,

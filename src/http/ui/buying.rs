@@ -21,7 +21,9 @@ use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
 use crate::services::exports::{write_purchase_order, CsvOptions};
 use crate::services::lots::{self, ReceiveInput};
-use crate::services::orders::{self, OrderInput, ReceiptInput, ReceivedLine};
+use crate::services::orders::{
+    self, LineInput, OrderInput, OrderPatch, ReceiptInput, ReceivedLine,
+};
 use crate::services::{catalog, planning};
 
 // ---- /receive
@@ -596,7 +598,7 @@ pub async fn orders_page(
             .into_iter()
             .map(|o| orders::get(conn, &actor, &o.id))
             .collect::<Result<Vec<_>, AppError>>()?;
-        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        let suppliers = catalog::list_suppliers(conn, &actor, None)?;
         Ok((all, suppliers))
     })
     .await?;
@@ -621,6 +623,7 @@ pub async fn orders_page(
 }
 
 struct OrderLineRow {
+    product_id: ProductId,
     product: String,
     containers: i64,
     unit_cost: String,
@@ -642,6 +645,11 @@ struct OrderPage {
     total: String,
     can_send: bool,
     can_receive: bool,
+    /// A draft's lines can be changed.
+    can_edit: bool,
+    /// Nothing was received yet: the order can be cancelled.
+    can_cancel: bool,
+    cancel_reason: Option<String>,
     notice: Option<String>,
     alert: Option<String>,
     /// The receiving form's scanned lines.
@@ -668,7 +676,7 @@ async fn order_view(
     let actor = session.actor.clone();
     let ((order, order_lines), suppliers) = run(state, move |conn| {
         let order = orders::get(conn, &actor, &id)?;
-        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        let suppliers = catalog::list_suppliers(conn, &actor, None)?;
         Ok((order, suppliers))
     })
     .await?;
@@ -684,6 +692,7 @@ async fn order_view(
             order_lines: order_lines
                 .iter()
                 .map(|l| OrderLineRow {
+                    product_id: l.product_id.clone(),
                     product: format!("{} ({})", l.name, l.sku),
                     containers: l.containers,
                     unit_cost: money(l.unit_cost),
@@ -694,6 +703,12 @@ async fn order_view(
                 .collect(),
             can_send: order.status.send().is_ok(),
             can_receive: order.status.can_receive().is_ok(),
+            can_edit: order.status.can_edit().is_ok(),
+            can_cancel: order
+                .status
+                .cancel(order_lines.iter().any(|l| l.received_containers > 0))
+                .is_ok(),
+            cancel_reason: order.cancel_reason.clone(),
             id: order.id,
             notice,
             alert,
@@ -718,6 +733,8 @@ pub async fn order_page(
     let notice = match q.done.as_str() {
         "send" => Some("Order sent: download its CSV for the supplier.".to_string()),
         "receive" => Some("Received: the boxes are in stock as lots.".to_string()),
+        "edit" => Some("Order changed.".to_string()),
+        "cancel" => Some("Order cancelled: it is no longer on order.".to_string()),
         _ => None,
     };
     order_view(
@@ -834,6 +851,9 @@ pub async fn receive_order(
         )
         .await;
     };
+    // Ticked by the manager after the page showed an over-receipt.
+    let confirm_over_receipt = form_urlencoded::parse(&body)
+        .any(|(name, value)| name == "confirm_over_receipt" && value == "yes");
     let receipt = ReceiptInput {
         lines: lines
             .iter()
@@ -847,6 +867,7 @@ pub async fn receive_order(
             })
             .collect(),
         received_at: None,
+        confirm_over_receipt,
     };
     let (actor, target) = (session.actor.clone(), id.clone());
     match run(&state, move |conn| {
@@ -866,6 +887,117 @@ pub async fn receive_order(
                 None,
                 Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into())),
                 (lines, None),
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The reason of a cancel.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CancelBody {
+    reason: String,
+}
+
+/// Cancel an order nothing was received on, then back to it.
+#[post("/purchase-orders/{id}/cancel")]
+pub async fn cancel_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    id: web::Path<PurchaseOrderId>,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let form: CancelBody = posted(&req, &cfg, &session, &body)?;
+    let (actor, id) = (session.actor.clone(), id.into_inner());
+    let target = id.clone();
+    let result = run(&state, move |conn| {
+        orders::cancel(conn, &actor, &target, &form.reason)
+    })
+    .await;
+    order_changed(&state, &session, id, "cancel", result.map(|_| ())).await
+}
+
+/// A draft's new containers per line (a line left at 0 or empty is taken off), then back
+/// to the order.
+#[post("/purchase-orders/{id}/edit")]
+pub async fn edit_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    id: web::Path<PurchaseOrderId>,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    check_posted(&req, &cfg, &session, &body)?;
+    let (mut products, mut counts) = (Vec::new(), Vec::new());
+    for (name, value) in form_urlencoded::parse(&body) {
+        match name.as_ref() {
+            "product_id" => products.push(ProductId::from(value.trim())),
+            "containers" => counts.push(value.trim().to_string()),
+            _ => {}
+        }
+    }
+    let mut lines = Vec::new();
+    for (product_id, count) in products.into_iter().zip(counts) {
+        if count.is_empty() || count == "0" {
+            continue;
+        }
+        match count.parse::<i64>() {
+            Ok(containers) => lines.push(LineInput {
+                product_id,
+                containers,
+            }),
+            Err(_) => {
+                let e = AppError::invalid(
+                    "containers",
+                    format!("{count:?} is not a whole number of containers"),
+                );
+                return order_changed(&state, &session, id.into_inner(), "edit", Err(e)).await;
+            }
+        }
+    }
+    let (actor, id) = (session.actor.clone(), id.into_inner());
+    let target = id.clone();
+    let result = run(&state, move |conn| {
+        orders::update(conn, &actor, &target, OrderPatch { lines })
+    })
+    .await;
+    order_changed(&state, &session, id, "edit", result.map(|_| ())).await
+}
+
+/// After a change of the order: back to it, or the order with what was refused.
+async fn order_changed(
+    state: &AppState,
+    session: &WebSession,
+    id: PurchaseOrderId,
+    done: &str,
+    result: Result<(), AppError>,
+) -> Result<HttpResponse, UiError> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/purchase-orders/{id}?done={done}"))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            let alert = match e {
+                AppError::Invalid(errs) => errs
+                    .iter()
+                    .map(|f| format!("{}: {}", human(&f.field), f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            order_view(
+                state,
+                session,
+                id,
+                None,
+                Some(alert),
+                (Vec::new(), None),
                 status,
             )
             .await

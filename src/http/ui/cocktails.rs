@@ -221,6 +221,8 @@ fn form_view(
             selected,
             products
                 .iter()
+                // Archived products are no choice, unless already chosen.
+                .filter(|p| !p.archived || p.id.as_str() == selected)
                 .map(|p| (p.id.to_string(), product_label(p))),
         )
     };
@@ -375,6 +377,7 @@ fn product_options(products: &[Product], selected: &str) -> Vec<Opt> {
         selected,
         products
             .iter()
+            .filter(|p| !p.archived || p.id.as_str() == selected)
             .map(|p| (p.id.to_string(), product_label(p))),
     )
 }
@@ -441,7 +444,7 @@ async fn index_view(
     let (list, products, own) = run(state, move |conn| {
         Ok((
             formulations::list(conn, &actor)?,
-            catalog::list_products(conn, &actor)?,
+            catalog::list_products(conn, &actor, None)?,
             formulations::list_rules(conn, &actor)?,
         ))
     })
@@ -653,7 +656,7 @@ async fn show_view(
     let (versions, products) = run(state, move |conn| {
         Ok((
             formulations::versions(conn, &actor, &target)?,
-            catalog::list_products(conn, &actor)?,
+            catalog::list_products(conn, &actor, None)?,
         ))
     })
     .await?;
@@ -792,7 +795,7 @@ async fn rule_view(
     let (own, products) = run(state, move |conn| {
         Ok((
             formulations::list_rules(conn, &actor)?,
-            catalog::list_products(conn, &actor)?,
+            catalog::list_products(conn, &actor, None)?,
         ))
     })
     .await?;

@@ -179,8 +179,7 @@ pub async fn forecast_page(
     let (lines, days_error, today, status) = match answer {
         Ok((days, (outlook, forecasts))) => (
             outlook
-                .products
-                .iter()
+                .planned_products()
                 .zip(forecasts)
                 .map(|(p, f)| line(p, f, days, outlook.today))
                 .collect(),

@@ -136,6 +136,7 @@ struct ProductPage {
     /// Ingredients no screening rule knows (`formulations::ingredient_warnings`).
     warnings: Vec<String>,
     lots: Vec<LotRow>,
+    archived: bool,
 }
 
 fn form_of(p: &Product) -> ProductForm {
@@ -184,7 +185,10 @@ async fn product_view(
         let product = catalog::get_product(conn, &actor, &id)?;
         let lots = lots::list_lots(conn, &actor, Some(product.id.clone()), None, None, None)?;
         let suppliers = if manages {
-            catalog::list_suppliers(conn, &actor)?
+            // The picker: suppliers in use, and the product's own even if archived.
+            let mut all = catalog::list_suppliers(conn, &actor, None)?;
+            all.retain(|s| !s.archived || product.supplier_id.as_ref() == Some(&s.id));
+            all
         } else {
             Vec::new()
         };
@@ -230,6 +234,7 @@ async fn product_view(
                 ("Unit cost", amount(product.unit_cost)),
                 ("Supplier", supplier_name),
             ],
+            archived: product.archived,
             id: product.id,
             manages,
             form,
@@ -267,6 +272,11 @@ pub async fn product_page(
 ) -> Result<HttpResponse, UiError> {
     let notice = match q.done.as_str() {
         "edit" => Some("Product saved.".to_string()),
+        "archive" => Some(
+            "Product archived: hidden from choices, suggestions and the forecast; its stock can still be used up."
+                .to_string(),
+        ),
+        "unarchive" => Some("Product back in use.".to_string()),
         "new" => Some("Product created. Receive its first lot from Receive.".to_string()),
         _ => None,
     };
@@ -343,6 +353,42 @@ pub async fn edit_product(
     }
 }
 
+/// `archived=true|false` as posted by the archive button.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ArchiveBody {
+    archived: bool,
+}
+
+/// Archives the product, or brings it back, through the API's use case.
+#[post("/products/{id}/archive")]
+pub async fn archive_product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cfg: web::Data<WebConfig>,
+    Signed(session): Signed,
+    id: web::Path<ProductId>,
+    body: web::Bytes,
+) -> Result<HttpResponse, UiError> {
+    let form: ArchiveBody = posted(&req, &cfg, &session, &body)?;
+    let (actor, id) = (session.actor.clone(), id.into_inner());
+    let target = id.clone();
+    let patch = ProductPatch {
+        archived: Some(form.archived),
+        ..ProductPatch::default()
+    };
+    run(&state, move |conn| {
+        catalog::update_product(conn, &actor, &target, patch)
+    })
+    .await?;
+    let done = if form.archived {
+        "archive"
+    } else {
+        "unarchive"
+    };
+    Ok(see_other(&format!("/products/{id}?done={done}")))
+}
+
 // ---- a new product
 
 /// The new product form as typed.
@@ -387,7 +433,10 @@ async fn new_product_view(
 ) -> Result<HttpResponse, UiError> {
     session.actor.clinic_for(Action::ManageStock)?;
     let actor = session.actor.clone();
-    let suppliers = run(state, move |conn| catalog::list_suppliers(conn, &actor)).await?;
+    let suppliers = run(state, move |conn| {
+        catalog::list_suppliers(conn, &actor, Some(false))
+    })
+    .await?;
     Ok(page(
         status,
         &NewProductPage {

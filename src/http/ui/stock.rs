@@ -16,8 +16,7 @@ use crate::db::exports::ExportFilter;
 use crate::db::lots::Lot;
 use crate::db::movements::MovementFilter;
 use crate::db::sessions::LotUse;
-use crate::domain::lot::{apply_status_change, StatusChange};
-use crate::domain::order::PurchaseOrderStatus;
+use crate::domain::lot::{apply_status_change, check_correctable, StatusChange};
 use crate::domain::recall::RecallCaseStatus;
 use crate::domain::role::{allows, Action};
 use crate::domain::stock::StockFlag;
@@ -95,12 +94,12 @@ pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview
         let lines = stock::stock(conn, &actor)?;
         let mut open_orders = Vec::new();
         for o in orders::list(conn, &actor)? {
-            if o.status != PurchaseOrderStatus::Received {
+            if o.status.is_open() {
                 let (order, lines) = orders::get(conn, &actor, &o.id)?;
                 open_orders.push((order, lines.len()));
             }
         }
-        let suppliers = catalog::list_suppliers(conn, &actor)?;
+        let suppliers = catalog::list_suppliers(conn, &actor, None)?;
         let mut cases = Vec::new();
         for c in recalls::list(conn, &actor)? {
             if c.status == RecallCaseStatus::Open {
@@ -451,6 +450,8 @@ struct LotPage {
     changes: Vec<ChangeForm>,
     /// The recall form, unless the lot is recalled or the person may not manage stock.
     recall: Option<ChangeForm>,
+    /// The correction of number and expiry, for a manager.
+    correct: Option<CorrectForm>,
     confirm_error: Option<String>,
     notice: Option<String>,
     alert: Option<String>,
@@ -463,6 +464,18 @@ struct LotQuery {
     done: String,
 }
 
+/// The correction form: number and expiry as typed (the lot's own at first), the reason,
+/// and each field's error.
+#[derive(Default, Clone)]
+struct CorrectForm {
+    number: String,
+    expiry: String,
+    reason: String,
+    number_error: Option<String>,
+    expiry_error: Option<String>,
+    reason_error: Option<String>,
+}
+
 /// What a failed form leaves on the page.
 #[derive(Default)]
 struct Failed {
@@ -471,6 +484,8 @@ struct Failed {
     reason_error: Option<String>,
     confirm_error: Option<String>,
     alert: Option<String>,
+    /// A failed correction, as typed.
+    correct: Option<CorrectForm>,
 }
 
 async fn lot_view(
@@ -524,6 +539,13 @@ async fn lot_view(
     .flatten()
     .collect();
     let recall = form(StatusChange::Recall, "recall", "Recall");
+    let correct = (manages && check_correctable(lot.status).is_ok()).then(|| {
+        failed.correct.clone().unwrap_or_else(|| CorrectForm {
+            number: lot.lot_number.clone(),
+            expiry: lot.expires_on.to_string(),
+            ..CorrectForm::default()
+        })
+    });
     Ok(page(
         status,
         &LotPage {
@@ -561,6 +583,7 @@ async fn lot_view(
             uses: uses.iter().map(|u| UseRow::of(u, &unit)).collect(),
             changes,
             recall,
+            correct,
             confirm_error: failed.confirm_error,
             notice,
             alert: failed.alert,
@@ -589,6 +612,7 @@ pub async fn lot_page(
             "Lot recalled: it will never be used again. A recall case is open for the patients of the sessions below."
                 .to_string(),
         ),
+        "correct" => Some("Lot corrected: the audit log keeps the old values.".to_string()),
         _ => None,
     };
     lot_view(
@@ -608,6 +632,9 @@ pub async fn lot_page(
 struct ChangeBody {
     reason: String,
     confirm: String,
+    /// The correction's fields.
+    lot_number: String,
+    expires_on: String,
 }
 
 /// Quarantine, release or recall (a recall needs `I confirm the recall` ticked), then
@@ -623,6 +650,9 @@ pub async fn change_lot(
 ) -> Result<HttpResponse, UiError> {
     let form: ChangeBody = posted(&req, &cfg, &session, &body)?;
     let (id, action) = path.into_inner();
+    if action == "correct" {
+        return correct_lot(&state, &session, id, form).await;
+    }
     let (change, action): (StatusChange, &'static str) = match action.as_str() {
         "quarantine" => (StatusChange::Quarantine, "quarantine"),
         "release" => (StatusChange::Release, "release"),
@@ -673,6 +703,76 @@ pub async fn change_lot(
                 other => failed.alert = Some(other.to_string()),
             }
             lot_view(&state, &session, id, None, failed, status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A correction of number and expiry through `services::lots::correct`; its errors stay
+/// next to the fields.
+async fn correct_lot(
+    state: &AppState,
+    session: &WebSession,
+    id: LotId,
+    form: ChangeBody,
+) -> Result<HttpResponse, UiError> {
+    let mut typed = CorrectForm {
+        number: form.lot_number.clone(),
+        expiry: form.expires_on.clone(),
+        reason: form.reason.clone(),
+        ..CorrectForm::default()
+    };
+    let expires_on = match form.expires_on.trim().parse::<chrono::NaiveDate>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            session.actor.clinic_for(Action::ManageStock)?;
+            typed.expiry_error = Some("give the expiry date printed on the box".into());
+            let failed = Failed {
+                correct: Some(typed),
+                ..Failed::default()
+            };
+            return lot_view(
+                state,
+                session,
+                id,
+                None,
+                failed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let patch = lots::LotPatch {
+        lot_number: Some(form.lot_number),
+        expires_on,
+        reason: form.reason,
+    };
+    let (actor, target) = (session.actor.clone(), id.clone());
+    match run(state, move |conn| {
+        lots::correct(conn, &actor, &target, patch)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/lots/{id}?done=correct"))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            let mut failed = Failed::default();
+            match e {
+                AppError::Invalid(errs) => {
+                    for f in errs {
+                        let slot = match f.field.as_str() {
+                            "reason" => &mut typed.reason_error,
+                            "expires_on" => &mut typed.expiry_error,
+                            _ => &mut typed.number_error,
+                        };
+                        *slot = Some(f.message);
+                    }
+                }
+                other => failed.alert = Some(other.to_string()),
+            }
+            failed.correct = Some(typed);
+            lot_view(state, session, id, None, failed, status).await
         }
         Err(e) => Err(e.into()),
     }

@@ -843,7 +843,7 @@ async fn show(
     let actor = session.actor.clone();
     let (d, products, cocktails) = run(state, move |conn| {
         let d = sessions::get(conn, &actor, &id)?;
-        let products = crate::services::catalog::list_products(conn, &actor)?;
+        let products = crate::services::catalog::list_products(conn, &actor, None)?;
         let cocktails = crate::services::formulations::list(conn, &actor)?;
         Ok((d, products, cocktails))
     })
