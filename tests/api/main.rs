@@ -8,6 +8,7 @@ mod balances;
 mod catalog;
 mod docs_contract;
 mod errors;
+mod gs1;
 mod hardening;
 mod helpers;
 mod ledger;

@@ -379,7 +379,10 @@ async fn scanning_all_three_forms() {
         "]d201095011010209181719050810ABCD1234",
         "17131300",
         "17260230",
-        "(99)123",
+        "(89)123",
+        "HTTPS://id.gs1.org/01/09520123456788",
+        "https://id.gs1.org/01/9520123456788",
+        "https://id.gs1.org/01/09520123456788/",
         "10ABCDEFGHIJKLMNOPQRSTU",
     ] {
         let r = app
