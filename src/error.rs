@@ -16,6 +16,8 @@ pub enum ConflictKind {
     ExpiryMismatch,
     /// A cocktail used on an area it is not for, without an override reason.
     AreaNotPlanned,
+    /// A lot number that matches, ignoring case, several lots spelt differently.
+    AmbiguousLot,
 }
 
 impl ConflictKind {
@@ -29,6 +31,7 @@ impl ConflictKind {
             ConflictKind::IdempotencyKeyReused => "idempotency-key-reused",
             ConflictKind::ExpiryMismatch => "expiry-mismatch",
             ConflictKind::AreaNotPlanned => "area-not-planned",
+            ConflictKind::AmbiguousLot => "ambiguous-lot",
         }
     }
 }

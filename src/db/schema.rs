@@ -92,6 +92,8 @@ diesel::table! {
         session_id -> Nullable<Text>,
         reverses_id -> Nullable<Text>,
         created_at -> Timestamp,
+        gs1_serial -> Nullable<Text>,
+        gs1_raw -> Nullable<Text>,
     }
 }
 
@@ -184,6 +186,8 @@ diesel::table! {
         quantity -> BigInt,
         wasted -> BigInt,
         position -> BigInt,
+        gs1_serial -> Nullable<Text>,
+        gs1_raw -> Nullable<Text>,
     }
 }
 

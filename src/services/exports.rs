@@ -17,7 +17,8 @@ use crate::domain::ids::{ClinicId, LotId};
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
 
-pub const TRACEABILITY_COLUMNS: [&str; 17] = [
+// New columns go at the end, so readers that pick columns by position keep working.
+pub const TRACEABILITY_COLUMNS: [&str; 20] = [
     "session_id",
     "performed_at",
     "patient_ref",
@@ -35,9 +36,12 @@ pub const TRACEABILITY_COLUMNS: [&str; 17] = [
     "unit",
     "session_status",
     "override_reason",
+    "gs1_serial",
+    "gs1_raw",
+    "area_override_reason",
 ];
 
-pub const MOVEMENT_COLUMNS: [&str; 13] = [
+pub const MOVEMENT_COLUMNS: [&str; 15] = [
     "created_at",
     "movement_id",
     "kind",
@@ -51,6 +55,8 @@ pub const MOVEMENT_COLUMNS: [&str; 13] = [
     "reason",
     "session_id",
     "reverses_id",
+    "gs1_serial",
+    "gs1_raw",
 ];
 
 pub const VARIANCE_COLUMNS: [&str; 13] = [
@@ -260,6 +266,10 @@ impl ExportRow for q::TraceRow {
             value(self.unit),
             value(self.session_status),
             opt_text(self.override_reason),
+            // A scanned code is outside text: neutralised like people's text.
+            opt_text(self.gs1_serial),
+            opt_text(self.gs1_raw),
+            opt_text(self.area_override_reason),
         ]
     }
 }
@@ -280,6 +290,8 @@ impl ExportRow for q::MovementRow {
             opt_text(self.reason),
             opt_value(self.session_id),
             opt_value(self.reverses_id),
+            opt_text(self.gs1_serial),
+            opt_text(self.gs1_raw),
         ]
     }
 }

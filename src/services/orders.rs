@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::audit::{self, Subject};
-use super::lots::{receive_lot, ReceiveLot};
+use super::lots::{receive_scanned, ReceiveLot};
 use super::planning;
 use super::Actor;
 use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
@@ -305,7 +305,7 @@ pub fn receive(
                     "this product is not on the order",
                 ));
             };
-            receive_lot(
+            receive_scanned(
                 conn,
                 actor,
                 ReceiveLot {
@@ -317,6 +317,7 @@ pub fn receive(
                     supplier_id: Some(order.supplier_id.clone()),
                     received_at: receipt.received_at,
                 },
+                lot.3,
             )
             .map_err(|e| e.within(&field))?;
             repo::add_received(conn, &line.id, r.containers)?;

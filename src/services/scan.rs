@@ -1,7 +1,7 @@
 //! Scanning: what a GS1 code names in this clinic.
 
 use super::{today, Actor};
-use crate::db::lots::{self, Lot};
+use crate::db::lots::Lot;
 use crate::db::products::{self, Product};
 use crate::db::Conn;
 use crate::domain::ids::ClinicId;
@@ -16,7 +16,8 @@ pub struct ScanResult {
     pub lot: Option<Lot>,
 }
 
-/// Parses a scanned code and finds its product (by GTIN) and lot (by number).
+/// Parses a scanned code and finds its product (by GTIN) and lot (by number, exact or
+/// else ignoring case).
 pub fn scan_in(
     conn: &mut Conn,
     clinic: &ClinicId,
@@ -30,7 +31,7 @@ pub fn scan_in(
         None => None,
     };
     let lot = match (&product, &scan.lot_number) {
-        (Some(p), Some(n)) => lots::find_by_number(conn, clinic, &p.id, n)?,
+        (Some(p), Some(n)) => super::lots::find_by_number(conn, clinic, &p.id, n)?,
         _ => None,
     };
     Ok(ScanResult { scan, product, lot })

@@ -135,7 +135,7 @@ fn read_code(
 ) -> Result<(String, String, String), String> {
     let answer = (|| {
         let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-        let (product_id, lot_number, expires_on) =
+        let (product_id, lot_number, expires_on, _) =
             lots::resolve_receipt(conn, &clinic, "scan", None, None, None, Some(code))?;
         let product = catalog::get_product(conn, actor, &product_id)?;
         Ok::<_, AppError>((

@@ -698,6 +698,8 @@ pub async fn new_session(
             Err(AppError::Invalid(errs)) => {
                 out.scan_error = errs.into_iter().next().map(|e| e.message);
             }
+            // A lot number that only matches lots spelt differently: said next to the field.
+            Err(AppError::Conflict { detail, .. }) => out.scan_error = Some(detail),
             Err(e) => return Err(e.into()),
         }
         return Ok(render_form(&session, &form, &choices, out, StatusCode::OK));
