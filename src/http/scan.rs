@@ -73,7 +73,14 @@ pub async fn scan(
             .into_iter()
             .map(|(ai, value)| InternalAi { ai, value })
             .collect(),
+        lot: r.lot.map(|l| {
+            let labels = r
+                .product
+                .iter()
+                .map(|p| (p.id.clone(), (p.sku.clone(), p.name.clone())))
+                .collect();
+            LotView::new(l, &labels)
+        }),
         product: r.product.map(ProductView::from),
-        lot: r.lot.map(LotView::from),
     }))
 }

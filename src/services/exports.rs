@@ -354,20 +354,44 @@ pub fn write_recall(
     })
 }
 
-pub const PURCHASE_ORDER_COLUMNS: [&str; 6] = [
+/// The order's own details are repeated on every row, after the line's columns: a file
+/// forwarded alone still says which order it is, and every row keeps one shape for the
+/// programs that read it.
+pub const PURCHASE_ORDER_COLUMNS: [&str; 10] = [
     "sku",
     "gtin",
     "name",
     "containers",
     "unit_cost",
     "line_total",
+    "order_number",
+    "order_date",
+    "clinic",
+    "supplier",
 ];
+
+/// Who orders what from whom, repeated on each row of a purchase order's CSV.
+pub struct OrderHeader {
+    pub order_number: String,
+    pub order_date: chrono::NaiveDate,
+    pub clinic: String,
+    pub supplier: String,
+}
 
 /// The order as the supplier gets it: one row per line, then a `TOTAL` row.
 pub fn write_purchase_order(
+    header: &OrderHeader,
     lines: &[crate::db::orders::OrderLine],
     opts: &CsvOptions,
 ) -> AppResult<Vec<u8>> {
+    let order_cells = || {
+        vec![
+            value(&header.order_number),
+            value(header.order_date),
+            text(header.clinic.clone()),
+            text(header.supplier.clone()),
+        ]
+    };
     let mut bytes = Vec::new();
     let mut sink = |b: &[u8]| {
         bytes.extend_from_slice(b);
@@ -377,23 +401,27 @@ pub fn write_purchase_order(
     let mut total = Decimal::ZERO;
     for l in lines {
         total += l.total();
-        out.record(vec![
+        let mut cells = vec![
             text(l.sku.clone()),
             opt_value(l.gtin.clone()),
             text(l.name.clone()),
             value(l.containers),
             value(l.unit_cost),
             value(l.total()),
-        ])?;
+        ];
+        cells.extend(order_cells());
+        out.record(cells)?;
     }
-    out.record(vec![
+    let mut cells = vec![
         value("TOTAL"),
         value(""),
         value(""),
         value(""),
         value(""),
         value(total),
-    ])?;
+    ];
+    cells.extend(order_cells());
+    out.record(cells)?;
     out.flush()?;
     drop(out);
     Ok(bytes)

@@ -504,6 +504,26 @@ fn ambiguous_lot(asked: &str, found: &[Lot]) -> AppError {
     }
 }
 
+/// (SKU, name) by product id.
+pub type ProductLabels = std::collections::HashMap<ProductId, (String, String)>;
+
+/// The SKU and name of these lots' products, read in one statement, for views that show
+/// them next to ids (people forward these answers; ids alone mean nothing to them).
+pub fn product_labels<'a>(
+    conn: &mut Conn,
+    lots: impl IntoIterator<Item = &'a Lot>,
+) -> AppResult<ProductLabels> {
+    let lots: Vec<&Lot> = lots.into_iter().collect();
+    let Some(first) = lots.first() else {
+        return Ok(ProductLabels::new());
+    };
+    let ids: Vec<&ProductId> = lots.iter().map(|l| &l.product_id).collect();
+    Ok(products::get_many(conn, &first.clinic_id, &ids)?
+        .into_iter()
+        .map(|p| (p.id, (p.sku, p.name)))
+        .collect())
+}
+
 pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &LotId) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ReadStock)?;
     get_lot_in(conn, clinic, id)

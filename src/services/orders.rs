@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::audit::{self, Subject};
+use super::exports::{write_purchase_order, CsvOptions, OrderHeader};
 use super::lots::{receive_scanned, ReceiveLot};
 use super::planning;
 use super::Actor;
@@ -207,6 +208,27 @@ pub fn get(
         .ok_or_else(|| AppError::not_found(format!("purchase order {id}")))?;
     let lines = repo::lines_of(conn, &order.id)?;
     Ok((order, lines))
+}
+
+/// The order's CSV for its supplier (the API and the web page send the same bytes).
+pub fn supplier_csv(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &PurchaseOrderId,
+) -> AppResult<(PurchaseOrder, Vec<u8>)> {
+    let (order, lines) = get(conn, actor, id)?;
+    let clinic = crate::db::staff::find_clinic(conn, &order.clinic_id)?
+        .ok_or_else(|| AppError::Internal(format!("order {} has no clinic", order.id)))?;
+    let supplier = suppliers::get(conn, &order.clinic_id, &order.supplier_id)?
+        .ok_or_else(|| AppError::Internal(format!("order {} has no supplier", order.id)))?;
+    let header = OrderHeader {
+        order_number: order.id.to_string(),
+        order_date: order.created_at.date(),
+        clinic: clinic.name,
+        supplier: supplier.name,
+    };
+    let bytes = write_purchase_order(&header, &lines, &CsvOptions { bom: false })?;
+    Ok((order, bytes))
 }
 
 pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<PurchaseOrder>> {

@@ -211,7 +211,17 @@ async fn forecast_suggestions_order_and_receive() {
         .get(&format!("/api/v1/purchase-orders/{oid}.csv"), &c.manager)
         .await
         .text;
-    assert_eq!(csv_text, "sku,gtin,name,containers,unit_cost,line_total\r\nBUSY,09501101020917,Hyaluronic acid 2 ml,5,10.5,52.5\r\nTOTAL,,,,,52.5\r\n");
+    // The order's number, date, clinic and supplier on every row, after the line.
+    let head = format!(
+        "{oid},{},Reorder,MesoPharma",
+        &s(&order.body["created_at"])[..10]
+    );
+    assert_eq!(csv_text, format!("sku,gtin,name,containers,unit_cost,line_total,order_number,order_date,clinic,supplier\r\nBUSY,09501101020917,Hyaluronic acid 2 ml,5,10.5,52.5,{head}\r\nTOTAL,,,,,52.5,{head}\r\n"));
+    assert_eq!(order.body["lines"][0]["sku"], "BUSY");
+    assert_eq!(
+        order.body["lines"][0]["product_name"],
+        "Hyaluronic acid 2 ml"
+    );
     // Stock on order counts as coming: no more suggestion, no reorder flag.
     assert_eq!(
         app.get("/api/v1/reorder-suggestions", &c.manager)

@@ -19,7 +19,6 @@ use crate::domain::role::Action;
 use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
-use crate::services::exports::{write_purchase_order, CsvOptions};
 use crate::services::lots::{self, ReceiveInput};
 use crate::services::orders::{self, OrderInput, ReceiptInput, ReceivedLine};
 use crate::services::{catalog, planning};
@@ -726,8 +725,7 @@ async fn order_csv(
     id: PurchaseOrderId,
 ) -> Result<HttpResponse, UiError> {
     let actor = session.actor.clone();
-    let (order, lines) = run(state, move |conn| orders::get(conn, &actor, &id)).await?;
-    let bytes = write_purchase_order(&lines, &CsvOptions { bom: false })?;
+    let (order, bytes) = run(state, move |conn| orders::supplier_csv(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -1391,6 +1391,7 @@ mod tests {
                 method: Method::Injectable,
                 areas: vec![Area::Face],
                 components: vec![("a".into(), 2.into()), ("b".into(), 1.into())],
+                component_labels: Vec::new(),
                 created_by: "s".into(),
                 created_at: chrono::NaiveDateTime::default(),
             });
