@@ -12,8 +12,8 @@ use crate::db::balances::{self, Balance};
 use crate::db::products::{self, Product};
 use crate::db::{planning, suppliers, Conn};
 use crate::domain::forecast::{
-    containers_to_order, daily_use, expiring_unused, per_session_use, project, stock_by_day,
-    Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
+    containers_to_order, daily_use, expiring_unused, in_unit, per_session_use, project,
+    rate as rate_of, stock_by_day, Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
 };
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::product::StockUnit;
@@ -155,7 +155,12 @@ impl Outlook {
         if lots.is_empty() {
             return Vec::new();
         }
-        expiring_unused(lots, &self.use_by_day(product, days), self.today)
+        at_risk(
+            lots,
+            &self.use_by_day(product, days),
+            self.today,
+            product.stock_unit,
+        )
     }
 
     pub fn forecast(&self, product: &Product, days: i64) -> ProductForecast {
@@ -171,14 +176,18 @@ impl Outlook {
             .copied()
             .collect();
         within.sort_by_key(|(d, _)| *d);
+        let unit = product.stock_unit;
         ProductForecast {
             available,
             incoming: self.incoming.get(&product.id).copied().unwrap_or_default(),
-            planned_use: within.iter().map(|(_, q)| *q).sum::<Decimal>().normalize(),
-            recent_daily_use: rate,
-            projection: project(available, &by_day, self.today),
-            expiring_unused: expiring_unused(lots, &by_day, self.today),
-            stock_by_day: stock_by_day(available, &by_day),
+            planned_use: in_unit(within.iter().map(|(_, q)| *q).sum::<Decimal>(), unit),
+            recent_daily_use: rate_of(rate),
+            projection: project(available, &by_day, self.today).rounded(unit),
+            expiring_unused: at_risk(lots, &by_day, self.today, unit),
+            stock_by_day: stock_by_day(available, &by_day)
+                .into_iter()
+                .map(|q| in_unit(q, unit))
+                .collect(),
             planned: within,
         }
     }
@@ -201,7 +210,7 @@ impl Outlook {
         let coming = available + incoming;
         let low = coming <= product.reorder_point;
         let by_day = self.use_by_day(product, horizon);
-        let projection = project(coming, &by_day, self.today);
+        let projection = project(coming, &by_day, self.today).rounded(product.stock_unit);
         let runs_out = projection.stock_out_on;
         if !low && runs_out.is_none() {
             return None;
@@ -238,6 +247,19 @@ impl Outlook {
             reason,
         })
     }
+}
+
+/// `domain::forecast::expiring_unused`, quantities as reported.
+fn at_risk(
+    lots: &[(NaiveDate, Decimal)],
+    by_day: &[Decimal],
+    today: NaiveDate,
+    unit: StockUnit,
+) -> Vec<(NaiveDate, Decimal)> {
+    expiring_unused(lots, by_day, today)
+        .into_iter()
+        .map(|(on, q)| (on, in_unit(q, unit)))
+        .collect()
 }
 
 fn incoming_note(incoming: Decimal, unit: &str) -> String {

@@ -440,3 +440,48 @@ async fn scanning_all_three_forms() {
     assert_eq!(no_expiry.status, 422);
     assert_eq!(no_expiry.body["errors"][0]["field"], "expires_on");
 }
+
+/// Forecast figures are what can be used or bought: 50 ml used in the last 30 days is a
+/// rate of 1.666667 ml a day, and 30 days of it reads 50, not 50.00001.
+#[actix_web::test]
+async fn forecast_figures_are_rounded_to_the_unit() {
+    let app = spawn_app().await;
+    let c = app.clinic("Rounding").await;
+    let ml = app
+        .product(
+            &c.manager,
+            json!({"sku": "BULK", "content": "10", "single_use": false}),
+        )
+        .await;
+    app.receive(&c.manager, s(&ml["id"]), "R-1", &day(300), 10)
+        .await;
+    let used = app
+        .log_session(
+            &c.practitioner,
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
+                   "items": [{"product_id": ml["id"], "quantity": "50"}]}),
+        )
+        .await;
+    assert_eq!(used.status, 201, "{used:?}");
+    let line = |days: i64| {
+        let app = &app;
+        let token = c.manager.clone();
+        async move {
+            app.get(&format!("/api/v1/forecast?days={days}"), &token)
+                .await
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["sku"] == "BULK")
+                .cloned()
+                .unwrap()
+        }
+    };
+    let month = line(30).await;
+    assert_eq!(month["recent_daily_use"], "1.67", "{month}");
+    assert_eq!(month["projected_use"], "50", "{month}");
+    assert_eq!(month["daily_use"], "1.67", "{month}");
+    let week = line(7).await;
+    assert_eq!(week["projected_use"], "11.67", "{week}");
+}
