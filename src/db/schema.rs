@@ -292,6 +292,7 @@ diesel::table! {
         status -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        maintenance_every_days -> Nullable<BigInt>,
     }
 }
 

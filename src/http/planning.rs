@@ -29,8 +29,8 @@ pub struct ForecastLine {
     pub available: Decimal,
     /// Ordered, not yet received.
     pub incoming: Decimal,
-    /// From planned course sessions (whole single-use containers), in what can be used:
-    /// ml to 2 decimals, pieces whole.
+    /// From planned course sessions and the courses' maintenance sessions (whole
+    /// single-use containers), in what can be used: ml to 2 decimals, pieces whole.
     pub planned_use: Decimal,
     /// Unplanned use per day over the last 30 days, to 2 decimals.
     pub recent_daily_use: Decimal,

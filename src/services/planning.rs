@@ -11,6 +11,7 @@ use super::{today, Actor};
 use crate::db::balances::{self, Balance};
 use crate::db::products::{self, Product};
 use crate::db::{planning, suppliers, Conn};
+use crate::domain::course::{maintenance_dates, maintenance_days};
 use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, in_unit, per_session_use, project,
     rate as rate_of, stock_by_day, Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
@@ -42,7 +43,8 @@ pub struct Outlook {
 pub struct ProductForecast {
     pub available: Decimal,
     pub incoming: Decimal,
-    /// Planned course sessions over the horizon (whole single-use containers).
+    /// Planned course and maintenance sessions over the horizon (whole single-use
+    /// containers).
     pub planned_use: Decimal,
     /// Unplanned use per day over the last 30 days.
     pub recent_daily_use: Decimal,
@@ -100,6 +102,20 @@ impl Outlook {
                 .or_default()
                 .push((on, per_session_use(amount, unit, p.content, p.single_use)));
         }
+        // Courses go on into maintenance: those sessions use the cocktail too.
+        let until = today + Duration::days(longest);
+        for m in planning::maintained_courses(conn, clinic)? {
+            let Some(p) = by_id.get(m.product_id.as_str()) else {
+                continue;
+            };
+            let every = maintenance_days(m.every, &m.area);
+            let use_per_session = per_session_use(m.amount, p.stock_unit, p.content, p.single_use);
+            let dates = maintenance_dates(m.last_on, every, today, until);
+            planned
+                .entry(m.product_id)
+                .or_default()
+                .extend(dates.into_iter().map(|on| (on, use_per_session)));
+        }
         let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
         let mut lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
         // One row per product serves both the stock view and the forecast.
@@ -113,7 +129,6 @@ impl Outlook {
             .filter(|(_, b)| !b.recent_use.is_zero())
             .map(|(p, b)| (p.clone(), (b.recent_use / window).round_dp(6)))
             .collect();
-        let until = today + Duration::days(longest);
         for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today, until)? {
             lots.entry(product_id).or_default().push((expires_on, q));
         }

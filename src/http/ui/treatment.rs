@@ -1293,6 +1293,7 @@ pub async fn plan_course(
         start_on,
         sessions: sessions_n,
         interval_days: interval,
+        maintenance_every_days: None,
     };
     let result = run(&state, move |conn| courses::create(conn, &actor, input)).await;
     match result {
