@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::ledger::{record, Entry};
-use super::scan::scan_in;
+use super::scan::product_of_code;
 use super::{today, Actor};
 use crate::db::balances;
 use crate::db::lots::{self, Lot, LotFilter};
@@ -593,11 +593,10 @@ pub fn resolve_receipt(
     let (mut product_id, mut lot_number, mut expires_on) = (product_id, lot_number, expires_on);
     let mut scanned = None;
     if let Some(code) = code {
-        let found = scan_in(conn, clinic, &format!("{field}.code"), code)?;
-        scanned = Some(found.scan.detail());
-        let Some(product) = found.product else {
-            let gtin = found
-                .scan
+        let (scan, product) = product_of_code(conn, clinic, &format!("{field}.code"), code)?;
+        scanned = Some(scan.detail());
+        let Some(product) = product else {
+            let gtin = scan
                 .gtin
                 .map(|g| g.to_string())
                 .unwrap_or_else(|| "none".into());
@@ -615,7 +614,7 @@ pub fn resolve_receipt(
             ));
         }
         product_id = Some(product.id);
-        if let (Some(typed), Some(scanned)) = (&lot_number, &found.scan.lot_number) {
+        if let (Some(typed), Some(scanned)) = (&lot_number, &scan.lot_number) {
             if typed != scanned {
                 return Err(AppError::invalid(
                     &format!("{field}.lot_number"),
@@ -625,7 +624,7 @@ pub fn resolve_receipt(
                 ));
             }
         }
-        if let (Some(typed), Some(scanned)) = (expires_on, found.scan.expires_on) {
+        if let (Some(typed), Some(scanned)) = (expires_on, scan.expires_on) {
             if typed != scanned {
                 return Err(AppError::invalid(
                     &format!("{field}.expires_on"),
@@ -635,8 +634,8 @@ pub fn resolve_receipt(
                 ));
             }
         }
-        lot_number = lot_number.or(found.scan.lot_number);
-        expires_on = expires_on.or(found.scan.expires_on);
+        lot_number = lot_number.or(scan.lot_number);
+        expires_on = expires_on.or(scan.expires_on);
     }
     let mut c = Checks::new();
     if product_id.is_none() {

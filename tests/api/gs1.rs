@@ -208,4 +208,17 @@ async fn lot_look_ups_ignore_case_when_the_exact_number_finds_nothing() {
             "{detail}"
         );
     }
+    // Receiving matches exactly: a box scanned with a third spelling is a lot of its own,
+    // not refused for the others' sake.
+    let third = app
+        .post(
+            "/api/v1/lots",
+            &c.manager,
+            json!({"code": format!("(01){GTIN}(17)301231(10)abc-1"), "containers": 1}),
+        )
+        .await;
+    assert_eq!(third.status, 201, "{third:?}");
+    assert_eq!(third.body["lot_number"], "abc-1");
+    let exact = scan(&app, &c.practitioner, &format!("(01){GTIN}(10)abc-1")).await;
+    assert_eq!(exact.body["lot"]["id"], third.body["id"]);
 }
