@@ -112,6 +112,20 @@ async fn scanned_serial_and_code_go_into_the_movements_and_traceability_exports(
         )
         .await;
     assert_eq!(session.status, 201, "{session:?}");
+    assert_eq!(session.body["usage"][0]["gs1_serial"], "SN-9");
+    assert_eq!(session.body["usage"][0]["gs1_raw"], use_code.as_str());
+    let ledger = app
+        .get(
+            &format!("/api/v1/movements?lot_id={}", s(&lot.body["id"])),
+            &c.manager,
+        )
+        .await;
+    assert_eq!(
+        ledger.body[0]["gs1_serial"], "=1+2",
+        "JSON keeps the value as it is"
+    );
+    assert_eq!(ledger.body[0]["gs1_raw"], receipt_code.as_str());
+    assert!(ledger.body[1]["gs1_raw"].is_null());
     let by_hand = app
         .log_session(
             &c.practitioner,
