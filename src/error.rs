@@ -20,6 +20,8 @@ pub enum ConflictKind {
     OverReceipt,
     /// New stock of an archived product.
     Archived,
+    /// A lot number that matches, ignoring case, several lots spelt differently.
+    AmbiguousLot,
 }
 
 impl ConflictKind {
@@ -35,6 +37,7 @@ impl ConflictKind {
             ConflictKind::AreaNotPlanned => "area-not-planned",
             ConflictKind::OverReceipt => "over-receipt",
             ConflictKind::Archived => "archived",
+            ConflictKind::AmbiguousLot => "ambiguous-lot",
         }
     }
 }

@@ -22,6 +22,16 @@ pub struct Course {
     pub created_by: StaffId,
     #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
+    /// Days between maintenance sessions after the last one; 0 none; `None` (courses
+    /// planned before maintenance existed) the area's default.
+    pub maintenance_every_days: Option<i64>,
+}
+
+impl Course {
+    /// Days between maintenance sessions, the area's default filled in; 0 means none.
+    pub fn maintenance_days(&self) -> i64 {
+        crate::domain::course::maintenance_days(self.maintenance_every_days, &self.area)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -97,6 +97,12 @@ pub struct TraceRow {
     pub session_status: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub override_reason: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub gs1_serial: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub gs1_raw: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub area_override_reason: Option<String>,
 }
 
 /// One row per lot used per session, in time order (the `sessions_keyset` index gives
@@ -110,7 +116,7 @@ pub fn traceability<E: From<DbError>>(
     let sql = "SELECT s.id AS session_id, s.performed_at, s.patient_ref, st.name AS practitioner, s.area, s.method, \
            fv.name AS formulation, s.formulation_version, p.sku AS product_sku, p.name AS product_name, p.gtin, \
            l.lot_number, l.expires_on, u.quantity, p.stock_unit AS unit, s.status AS session_status, \
-           s.override_reason \
+           s.override_reason, u.gs1_serial, u.gs1_raw, s.area_override_reason \
          FROM sessions s \
          JOIN session_usage u ON u.session_id = s.id \
          JOIN staff st ON st.id = s.practitioner_id \
@@ -156,6 +162,10 @@ pub struct MovementRow {
     pub session_id: Option<SessionId>,
     #[diesel(sql_type = Nullable<Text>)]
     pub reverses_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub gs1_serial: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub gs1_raw: Option<String>,
 }
 
 /// The ledger in time order (the `movements_keyset` index gives the order).
@@ -166,7 +176,8 @@ pub fn movements<E: From<DbError>>(
     each: &mut dyn FnMut(MovementRow) -> Result<(), E>,
 ) -> Result<(), E> {
     let sql = "SELECT m.created_at, m.id, m.kind, p.sku AS product_sku, p.name AS product_name, l.lot_number, \
-           l.expires_on, m.quantity, p.stock_unit AS unit, st.name AS actor, m.reason, m.session_id, m.reverses_id \
+           l.expires_on, m.quantity, p.stock_unit AS unit, st.name AS actor, m.reason, m.session_id, m.reverses_id, \
+           m.gs1_serial, m.gs1_raw \
          FROM movements m \
          JOIN lots l ON l.id = m.lot_id \
          JOIN products p ON p.id = m.product_id \

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 
 use super::schema::{
-    formulation_components as comps, formulation_versions as versions, formulations,
+    formulation_components as comps, formulation_versions as versions, formulations, products,
 };
 use super::types::Scaled;
 use super::Conn;
@@ -22,6 +22,10 @@ pub struct FormulationVersion {
     pub method: Method,
     pub areas: Vec<Area>,
     pub components: Vec<(ProductId, Decimal)>,
+    /// (SKU, name) of each component's product, in the order of `components`: what people
+    /// who read a forwarded cocktail recognise. Not part of the audited content.
+    #[serde(skip)]
+    pub component_labels: Vec<(String, String)>,
     pub created_by: StaffId,
     #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
@@ -144,10 +148,16 @@ pub fn get(
     let Some((row, latest)) = row else {
         return Ok(None);
     };
-    let components: Vec<(ProductId, Scaled)> = comps::table
+    let components: Vec<(ProductId, Scaled, String, String)> = comps::table
+        .inner_join(products::table)
         .filter(comps::version_id.eq(&row.id))
         .order(comps::position)
-        .select((comps::product_id, comps::amount))
+        .select((
+            comps::product_id,
+            comps::amount,
+            products::sku,
+            products::name,
+        ))
         .load(conn)?;
     Ok(Some(FormulationVersion {
         formulation_id: row.formulation_id,
@@ -157,7 +167,14 @@ pub fn get(
         method: row.method,
         areas: serde_json::from_str(&row.areas)
             .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?,
-        components: components.into_iter().map(|(p, a)| (p, a.0)).collect(),
+        component_labels: components
+            .iter()
+            .map(|(_, _, sku, name)| (sku.clone(), name.clone()))
+            .collect(),
+        components: components
+            .into_iter()
+            .map(|(p, a, _, _)| (p, a.0))
+            .collect(),
         created_by: row.created_by,
         created_at: row.created_at,
     }))

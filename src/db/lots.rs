@@ -245,6 +245,8 @@ pub fn get(conn: &mut Conn, clinic_id: &ClinicId, id: &LotId) -> QueryResult<Opt
         .optional()
 }
 
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
 pub fn find_by_number(
     conn: &mut Conn,
     clinic_id: &ClinicId,
@@ -258,6 +260,23 @@ pub fn find_by_number(
         .select(Lot::as_select())
         .first(conn)
         .optional()
+}
+
+/// The product's lots whose number is `lot_number` ignoring case (`lower()` reads the
+/// same on both backends for the ASCII of GS1 lot numbers).
+pub fn find_by_number_any_case(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    product_id: &ProductId,
+    lot_number: &str,
+) -> QueryResult<Vec<Lot>> {
+    lots::table
+        .filter(lots::clinic_id.eq(clinic_id))
+        .filter(lots::product_id.eq(product_id))
+        .filter(lower(lots::lot_number).eq(lower(lot_number)))
+        .order(lots::lot_number)
+        .select(Lot::as_select())
+        .load(conn)
 }
 
 pub fn any_for_product(
@@ -292,6 +311,8 @@ pub fn list_of_products(
 pub struct LotFilter {
     pub product_id: Option<ProductId>,
     pub lot_number: Option<String>,
+    /// Match `lot_number` ignoring case.
+    pub any_case: bool,
     pub status: Option<LotStatus>,
     /// Only lots that still hold stock.
     pub in_stock: bool,
@@ -309,8 +330,10 @@ pub fn list(conn: &mut Conn, clinic_id: &ClinicId, f: &LotFilter) -> QueryResult
     if let Some(p) = &f.product_id {
         q = q.filter(lots::product_id.eq(p.clone()));
     }
-    if let Some(n) = &f.lot_number {
-        q = q.filter(lots::lot_number.eq(n.clone()));
+    match &f.lot_number {
+        Some(n) if f.any_case => q = q.filter(lower(lots::lot_number).eq(lower(n.clone()))),
+        Some(n) => q = q.filter(lots::lot_number.eq(n.clone())),
+        None => {}
     }
     if let Some(s) = &f.status {
         q = q.filter(lots::status.eq(*s));

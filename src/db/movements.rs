@@ -26,9 +26,13 @@ pub struct Movement {
     pub session_id: Option<SessionId>,
     pub reverses_id: Option<String>,
     pub created_at: NaiveDateTime,
+    /// AI (21) of the scanned code the movement came from.
+    pub gs1_serial: Option<String>,
+    /// The scanned code itself, as received.
+    pub gs1_raw: Option<String>,
 }
 
-/// Inserts movements with one multi-row statement per 1,000 (11 binds a row).
+/// Inserts movements with one multi-row statement per 1,000 (13 binds a row).
 pub fn insert_all(conn: &mut Conn, moves: &[Movement]) -> QueryResult<()> {
     use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
     for chunk in moves.chunks(1000) {
@@ -36,8 +40,8 @@ pub fn insert_all(conn: &mut Conn, moves: &[Movement]) -> QueryResult<()> {
             conn,
             &format!(
                 "INSERT INTO movements (id, clinic_id, lot_id, product_id, kind, quantity, actor_id, \
-                 reason, session_id, reverses_id, created_at) VALUES {}",
-                super::values_list(chunk.len(), 11)
+                 reason, session_id, reverses_id, created_at, gs1_serial, gs1_raw) VALUES {}",
+                super::values_list(chunk.len(), 13)
             ),
         );
         let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
@@ -53,7 +57,9 @@ pub fn insert_all(conn: &mut Conn, moves: &[Movement]) -> QueryResult<()> {
                 .bind::<Nullable<Text>, _>(&m.reason)
                 .bind::<Nullable<Text>, _>(&m.session_id)
                 .bind::<Nullable<Text>, _>(&m.reverses_id)
-                .bind::<Timestamp, _>(m.created_at);
+                .bind::<Timestamp, _>(m.created_at)
+                .bind::<Nullable<Text>, _>(&m.gs1_serial)
+                .bind::<Nullable<Text>, _>(&m.gs1_raw);
         }
         q.execute(conn)?;
     }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text};
+use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use rust_decimal::Decimal;
 
 use super::types::Scaled;
@@ -45,6 +45,53 @@ pub fn planned_use(
     Ok(rows
         .into_iter()
         .map(|r| (r.planned_on, r.product_id, r.amount))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct MaintenanceRow {
+    #[diesel(sql_type = Text)]
+    area: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    maintenance_every_days: Option<i64>,
+    #[diesel(sql_type = Date)]
+    last_on: NaiveDate,
+    #[diesel(sql_type = Text)]
+    product_id: ProductId,
+    #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
+    amount: Decimal,
+}
+
+/// A course that may go on into maintenance, per product of its current cocktail.
+pub struct Maintained {
+    pub area: String,
+    /// As stored: `None` is the area's default, 0 none.
+    pub every: Option<i64>,
+    /// The course's last planned session.
+    pub last_on: NaiveDate,
+    pub product_id: ProductId,
+    pub amount: Decimal,
+}
+
+/// Active and completed courses whose maintenance is not turned off, with their last
+/// planned date and the current cocktail's amount per product.
+pub fn maintained_courses(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Maintained>> {
+    let sql = portable_sql(
+        conn,
+        "SELECT c.area, c.maintenance_every_days,            (SELECT MAX(cs.planned_on) FROM course_sessions cs WHERE cs.course_id = c.id) AS last_on,            fc.product_id, fc.amount          FROM courses c          JOIN formulations f ON f.id = c.formulation_id          JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version          JOIN formulation_components fc ON fc.version_id = fv.id          WHERE c.clinic_id = $1 AND c.status IN ('active', 'completed')            AND (c.maintenance_every_days IS NULL OR c.maintenance_every_days > 0)",
+    );
+    let rows: Vec<MaintenanceRow> = diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Maintained {
+            area: r.area,
+            every: r.maintenance_every_days,
+            last_on: r.last_on,
+            product_id: r.product_id,
+            amount: r.amount,
+        })
         .collect())
 }
 

@@ -94,6 +94,8 @@ diesel::table! {
         session_id -> Nullable<Text>,
         reverses_id -> Nullable<Text>,
         created_at -> Timestamp,
+        gs1_serial -> Nullable<Text>,
+        gs1_raw -> Nullable<Text>,
     }
 }
 
@@ -186,6 +188,8 @@ diesel::table! {
         quantity -> BigInt,
         wasted -> BigInt,
         position -> BigInt,
+        gs1_serial -> Nullable<Text>,
+        gs1_raw -> Nullable<Text>,
     }
 }
 
@@ -290,6 +294,7 @@ diesel::table! {
         status -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        maintenance_every_days -> Nullable<BigInt>,
     }
 }
 

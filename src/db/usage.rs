@@ -26,6 +26,10 @@ pub struct Usage {
     pub quantity: Decimal,
     #[diesel(deserialize_as = Scaled)]
     pub wasted: Decimal,
+    /// AI (21) of the code scanned for this lot in the session (the first, when several).
+    pub gs1_serial: Option<String>,
+    /// That code as scanned.
+    pub gs1_raw: Option<String>,
 }
 
 /// Planned (the cocktail) against actual (what was used), per product.
@@ -57,7 +61,7 @@ pub fn insert_usage_all(
     session_id: &SessionId,
     used: &[Usage],
 ) -> QueryResult<()> {
-    use diesel::sql_types::{BigInt, Text};
+    use diesel::sql_types::{BigInt, Nullable, Text};
     if used.is_empty() {
         return Ok(());
     }
@@ -65,8 +69,8 @@ pub fn insert_usage_all(
         conn,
         &format!(
             "INSERT INTO session_usage (id, clinic_id, session_id, product_id, lot_id, quantity, \
-             wasted, position) VALUES {}",
-            super::values_list(used.len(), 8)
+             wasted, position, gs1_serial, gs1_raw) VALUES {}",
+            super::values_list(used.len(), 10)
         ),
     );
     let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
@@ -79,7 +83,9 @@ pub fn insert_usage_all(
             .bind::<Text, _>(&u.lot_id)
             .bind::<BigInt, _>(Scaled(u.quantity))
             .bind::<BigInt, _>(Scaled(u.wasted))
-            .bind::<BigInt, _>(position);
+            .bind::<BigInt, _>(position)
+            .bind::<Nullable<Text>, _>(&u.gs1_serial)
+            .bind::<Nullable<Text>, _>(&u.gs1_raw);
     }
     q.execute(conn).map(|_| ())
 }

@@ -31,6 +31,25 @@ pub fn per_session_use(
     }
 }
 
+/// A projected quantity as it can be used or bought: ml to 2 decimals, pieces whole (part
+/// of a piece needed is a piece; part of one short is one short). The daily rate is a
+/// six-decimal division, so sums of it carry noise (`49.99998`); rounding to hundredths
+/// first removes it before pieces are rounded away from zero.
+pub fn in_unit(q: Decimal, unit: StockUnit) -> Decimal {
+    let hundredths = q.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    match unit {
+        StockUnit::Piece => hundredths.round_dp_with_strategy(0, RoundingStrategy::AwayFromZero),
+        StockUnit::Ml => hundredths,
+    }
+    .normalize()
+}
+
+/// A use per day as reported: 2 decimals (a rate of pieces may be a fraction).
+pub fn rate(q: Decimal) -> Decimal {
+    q.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Projection {
     /// Projected use over the horizon.
@@ -40,6 +59,18 @@ pub struct Projection {
     pub days_of_cover: Option<Decimal>,
     /// The first day whose use cannot be met, within the horizon.
     pub stock_out_on: Option<NaiveDate>,
+}
+
+impl Projection {
+    /// The figures as reported, in what can be used (`in_unit`, `rate`); the stock-out
+    /// day and the cover are computed on the exact figures first.
+    pub fn rounded(self, unit: StockUnit) -> Projection {
+        Projection {
+            use_ahead: in_unit(self.use_ahead, unit),
+            daily_use: rate(self.daily_use),
+            ..self
+        }
+    }
 }
 
 /// Use per day from `today` for `days` days: planned sessions on their dates plus the
@@ -188,6 +219,29 @@ mod tests {
         // 10 expiring on day 5: 5 used (days 0..=4, day 5 too: 6), the rest at risk.
         let risk = expiring_unused(&[(day(5), d("10")), (day(100), d("50"))], &by_day, day(0));
         assert_eq!(risk, vec![(day(5), d("4"))]);
+    }
+
+    #[test]
+    fn reported_figures_are_what_can_be_used_or_bought() {
+        // 50 ml over 30 days is a rate of 1.666667 a day: 30 days of it is 50.00001.
+        let by_day = daily_use(&[], d("1.666667"), day(0), 30);
+        let p = project(d("10"), &by_day, day(0));
+        assert_eq!(p.use_ahead, d("50.00001"));
+        let r = p.clone().rounded(StockUnit::Ml);
+        assert_eq!(r.use_ahead, d("50"));
+        assert_eq!(r.daily_use, d("1.67"));
+        assert_eq!(
+            (r.stock_out_on, r.days_of_cover),
+            (p.stock_out_on, p.days_of_cover)
+        );
+        assert_eq!(in_unit(d("49.99998"), StockUnit::Ml), d("50"));
+        assert_eq!(in_unit(d("12.345"), StockUnit::Ml), d("12.35"));
+        // Pieces are whole: noise first, then a part of a piece counts as one.
+        assert_eq!(in_unit(d("3.000001"), StockUnit::Piece), d("3"));
+        assert_eq!(in_unit(d("2.99998"), StockUnit::Piece), d("3"));
+        assert_eq!(in_unit(d("2.3"), StockUnit::Piece), d("3"));
+        assert_eq!(in_unit(d("-2.3"), StockUnit::Piece), d("-3"));
+        assert_eq!(rate(d("0.033333")), d("0.03"));
     }
 
     #[test]

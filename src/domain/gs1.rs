@@ -7,17 +7,20 @@
 //!   field that is not last (a leading, doubled or trailing GS is harmless);
 //! - the bracketed human-readable form `(01)09506000134352(17)261231(10)ABC123` (a literal
 //!   `(` inside a value may be escaped as `\(`, as gs1-syntax-engine does);
-//! - a GS1 Digital Link URI: any scheme and host, an optional path prefix, then
-//!   `/01/{gtin}` and optionally `/22/…`, `/10/{lot}`, `/21/{serial}` in that order, other AIs
-//!   as query parameters (`?17=YYMMDD`); values are percent-decoded, and query parameters
-//!   whose name is not numeric (`linkType`, tracking tags) are ignored. A `]Q1` or `]d1`
-//!   prefix is accepted in front of a URI, since Digital Link is printed in plain QR or
-//!   DataMatrix.
+//! - a GS1 Digital Link URI: scheme `http` or `https` in lower case, any host, an optional
+//!   path prefix, then `/01/{gtin}` with the full 14-digit GTIN and optionally `/22/…`,
+//!   `/10/{lot}`, `/21/{serial}` in that order, no trailing slash, other AIs as query
+//!   parameters (`?17=YYMMDD`); values are percent-decoded, and query parameters whose name
+//!   is not numeric (`linkType`, tracking tags) are ignored. A `]Q1` or `]d1` prefix is
+//!   accepted in front of a URI, since Digital Link is printed in plain QR or DataMatrix.
+//!   The strict form is the one resolvers and other readers agree on, so a link that only
+//!   a lenient reader understands is refused rather than guessed at.
 //!
 //! Only the application identifiers found on the boxes the clinic receives are read: (01)
 //! GTIN, (10) lot, (11) production date, (15) best before, (17) expiry, (21) serial, (22)
-//! consumer product variant, (30) count, (240) additional product id and (7003) expiry date
-//! and time. (22) and (240) are checked and then dropped. Any other AI is an error rather
+//! consumer product variant, (30) count, (240) additional product id, (7003) expiry date
+//! and time, and (90)–(99) internal data (company-specific, kept as given: up to 90
+//! characters of set 82). (22) and (240) are checked and then dropped. Any other AI is an error rather
 //! than skipped, so that nobody records a lot from a code that was only half understood.
 //! Lengths and character sets follow the GS1 General Specifications and the AI table of
 //! gs1/gs1-syntax-engine (`src/c-lib/gs1-syntax-dictionary.txt`): lot, serial and (240) use
@@ -61,8 +64,27 @@ pub struct Scan {
     pub serial: Option<String>,
     /// AI (30).
     pub count: Option<u32>,
+    /// AIs (90)–(99), company-internal: (AI, value as given), in the order read.
+    pub internal: Vec<(String, String)>,
     /// The input as received, trimmed: kept for traceability.
     pub raw: String,
+}
+
+/// What is kept of a scanned code with the stock it received or used: the serial (AI 21)
+/// and the code as scanned, so a box can be traced back to its exact label.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanDetail {
+    pub serial: Option<String>,
+    pub raw: String,
+}
+
+impl Scan {
+    pub fn detail(&self) -> ScanDetail {
+        ScanDetail {
+            serial: self.serial.clone(),
+            raw: self.raw.clone(),
+        }
+    }
 }
 
 /// Why a scan could not be read. `Display` gives a message a clinic user can act on.
@@ -210,6 +232,8 @@ enum Kind {
     /// Character set 82, checked and dropped.
     Ignored,
     Count,
+    /// AIs (90)–(99): character set 82, kept as given.
+    Internal,
 }
 
 #[derive(Debug)]
@@ -222,7 +246,19 @@ struct AiDef {
     max: usize,
 }
 
-const AIS: [AiDef; 10] = [
+/// AIs (90)–(99): data agreed between trading partners, X..90 (General Specifications
+/// §3.9.21).
+const fn internal(ai: &'static str) -> AiDef {
+    AiDef {
+        ai,
+        label: "internal",
+        kind: Kind::Internal,
+        fixed: false,
+        max: 90,
+    }
+}
+
+const AIS: [AiDef; 20] = [
     AiDef {
         ai: "01",
         label: "GTIN",
@@ -293,6 +329,16 @@ const AIS: [AiDef; 10] = [
         fixed: false,
         max: 10,
     },
+    internal("90"),
+    internal("91"),
+    internal("92"),
+    internal("93"),
+    internal("94"),
+    internal("95"),
+    internal("96"),
+    internal("97"),
+    internal("98"),
+    internal("99"),
 ];
 
 fn lookup(ai: &str) -> Option<&'static AiDef> {
@@ -338,6 +384,7 @@ struct Fields {
     production_date: Option<NaiveDate>,
     serial: Option<String>,
     count: Option<u32>,
+    internal: Vec<(String, String)>,
     seen: Vec<(&'static str, String)>,
 }
 
@@ -383,14 +430,16 @@ impl Fields {
                 self.lot_number =
                     Some(parse_lot_number(value).map_err(|e| invalid(e.to_string()))?);
             }
-            Kind::Serial | Kind::Ignored => {
+            Kind::Serial | Kind::Ignored | Kind::Internal => {
                 if let Some(c) = first_outside_cset82(value) {
                     return Err(invalid(format!(
                         "{c:?} is not allowed (letters, digits and !\"%&'()*+,-./:;<=>?_ only)"
                     )));
                 }
-                if def.kind == Kind::Serial {
-                    self.serial = Some(value.to_string());
+                match def.kind {
+                    Kind::Serial => self.serial = Some(value.to_string()),
+                    Kind::Internal => self.internal.push((def.ai.to_string(), value.to_string())),
+                    _ => {}
                 }
             }
             Kind::ProductionDate => {
@@ -437,6 +486,7 @@ impl Fields {
             production_date: self.production_date,
             serial: self.serial,
             count: self.count,
+            internal: self.internal,
             raw: raw.to_string(),
         })
     }
@@ -710,7 +760,12 @@ fn percent_decode(s: &str) -> Result<String, String> {
 
 fn parse_digital_link(uri: &str, today: NaiveDate, fields: &mut Fields) -> Result<(), Gs1Error> {
     let link = |problem: String| Gs1Error::DigitalLink { problem };
-    let (_, after_scheme) = uri.split_once("://").unwrap_or(("", uri));
+    let (scheme, after_scheme) = uri.split_once("://").unwrap_or(("", uri));
+    if scheme != "http" && scheme != "https" {
+        return Err(link(format!(
+            "the address must start with http:// or https:// in lower case, found {scheme}://"
+        )));
+    }
     let host_end = after_scheme
         .find(['/', '?', '#'])
         .unwrap_or(after_scheme.len());
@@ -722,6 +777,9 @@ fn parse_digital_link(uri: &str, today: NaiveDate, fields: &mut Fields) -> Resul
     }
     let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.len() > 1 && path.ends_with('/') {
+        return Err(link("the path ends with a slash: remove it".into()));
+    }
 
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let start = segments
@@ -770,13 +828,15 @@ fn parse_digital_link(uri: &str, today: NaiveDate, fields: &mut Fields) -> Resul
             ));
         }
         last_rank = rank;
-        let mut value = percent_decode(value).map_err(|problem| Gs1Error::Invalid {
+        let value = percent_decode(value).map_err(|problem| Gs1Error::Invalid {
             ai: def.ai,
             problem,
         })?;
-        // Digital Link allows GTIN-8, -12 and -13 in the path.
-        if def.kind == Kind::Gtin && is_digits(&value) && [8, 12, 13].contains(&value.len()) {
-            value = format!("{value:0>14}");
+        if def.kind == Kind::Gtin && !(value.len() == 14 && is_digits(&value)) {
+            return Err(link(format!(
+                "the GTIN after /01/ must be written with all 14 digits (pad with leading \
+                 zeros), found {value:?}"
+            )));
         }
         fields.apply(def, &value, today)?;
     }
@@ -853,6 +913,7 @@ mod tests {
                 production_date: None,
                 serial: Some("10".into()),
                 count: None,
+                internal: vec![],
                 raw: code.into(),
             }
         );
@@ -1078,22 +1139,22 @@ mod tests {
 
     #[test]
     fn unknown_and_malformed_ais() {
-        let e = err("0109506000134352992");
+        let e = err("0109506000134352892");
         assert_eq!(
             e,
             Gs1Error::UnknownAi {
-                ai: "99".into(),
+                ai: "89".into(),
                 position: Some(17)
             }
         );
         assert!(e
             .to_string()
-            .starts_with("unknown application identifier (99) at position 17"));
+            .starts_with("unknown application identifier (89) at position 17"));
         // Positions count the prefix too, in characters.
         assert_eq!(
-            err("]d20109506000134352\u{1d}99"),
+            err("]d20109506000134352\u{1d}89"),
             Gs1Error::UnknownAi {
-                ai: "99".into(),
+                ai: "89".into(),
                 position: Some(21)
             }
         );
@@ -1114,7 +1175,7 @@ mod tests {
                 found: None
             }
         );
-        assert!(matches!(err("(99)1"), Gs1Error::UnknownAi { .. }));
+        assert!(matches!(err("(89)1"), Gs1Error::UnknownAi { .. }));
         assert!(matches!(
             err("(A)1"),
             Gs1Error::ExpectedAi { position: 2, .. }
@@ -1173,13 +1234,80 @@ mod tests {
         assert_eq!(s.lot_number.as_deref(), Some("LOT/7"));
         assert_eq!(s.expires_on, Some(day(2026, 12, 31)));
         // Path prefix, /22/, GTIN-13, fragment, plain-QR prefix, other query AIs.
-        let s = ok("]Q1http://brand.example/dl/01/9501101020917/22/V1/10/L%3D1%2B2/21/S%2F1?11=250101&15=270101&30=5#top");
+        let s = ok("]Q1http://brand.example/dl/01/09501101020917/22/V1/10/L%3D1%2B2/21/S%2F1?11=250101&15=270101&30=5#top");
         assert_eq!(s.gtin, gtin("09501101020917"));
         assert_eq!(s.lot_number.as_deref(), Some("L=1+2"));
         assert_eq!(s.production_date, Some(day(2025, 1, 1)));
         assert_eq!(s.best_before, Some(day(2027, 1, 1)));
         assert_eq!(s.serial.as_deref(), Some("S/1"));
         assert_eq!(s.count, Some(5));
+    }
+
+    #[test]
+    fn production_and_best_before_dates() {
+        let s = ok("(01)09506000134352(11)250100(15)270228(10)L1");
+        // Day 00 is the month's last day, as for (17).
+        assert_eq!(s.production_date, Some(day(2025, 1, 31)));
+        assert_eq!(s.best_before, Some(day(2027, 2, 28)));
+        assert_eq!(s.expires_on, None);
+        assert!(matches!(
+            err("11251301"),
+            Gs1Error::Invalid { ai: "11", .. }
+        ));
+        assert!(matches!(
+            err("15270230"),
+            Gs1Error::Invalid { ai: "15", .. }
+        ));
+    }
+
+    #[test]
+    fn internal_ais_are_kept_raw() {
+        let s = ok("010950110102091791ABC-1/2\u{1d}99X\u{1d}10L1");
+        assert_eq!(
+            s.internal,
+            vec![("91".into(), "ABC-1/2".into()), ("99".into(), "X".into())]
+        );
+        assert_eq!(s.lot_number.as_deref(), Some("L1"));
+        assert_eq!(ok("(90)A(10)B").internal, vec![("90".into(), "A".into())]);
+        let s = ok("https://example.com/01/09501101020917?92=Q%2F1&17=261231");
+        assert_eq!(s.internal, vec![("92".into(), "Q/1".into())]);
+        assert_eq!(ok(&format!("95{}", "9".repeat(90))).internal.len(), 1);
+        assert!(matches!(
+            err(&format!("95{}", "9".repeat(91))),
+            Gs1Error::Invalid { ai: "95", .. }
+        ));
+        assert!(matches!(err("93A B"), Gs1Error::Invalid { ai: "93", .. }));
+        assert_eq!(err("91A\u{1d}91B"), Gs1Error::Duplicate { ai: "91" });
+    }
+
+    #[test]
+    fn digital_link_is_strict() {
+        let dl = |e: Gs1Error| matches!(e, Gs1Error::DigitalLink { .. });
+        for code in [
+            "HTTPS://example.com/01/09501101020917",
+            "Http://example.com/01/09501101020917",
+            "ftp://example.com/01/09501101020917",
+            "https://example.com/01/09501101020917/",
+            "https://example.com/01/09501101020917/10/L1/",
+            "https://example.com/01/09501101020917/?17=261231",
+            "https://example.com/01/9501101020917",
+            "https://example.com/01/95011015",
+            "https://example.com/01/095011010209170",
+        ] {
+            assert!(dl(err(code)), "{code}");
+        }
+        assert!(err("https://example.com/01/9501101020917")
+            .to_string()
+            .contains("14 digits"));
+        assert!(err("HTTPS://example.com/01/09501101020917")
+            .to_string()
+            .contains("lower case"));
+        assert_eq!(
+            ok("http://example.com/01/09501101020917/10/L1")
+                .lot_number
+                .as_deref(),
+            Some("L1")
+        );
     }
 
     #[test]
@@ -1195,9 +1323,9 @@ mod tests {
         assert!(dl(err("https:///01/09501101020917")));
         assert!(dl(err(&format!("{base}/lot/L"))));
         assert_eq!(
-            err(&format!("{base}?99=1")),
+            err(&format!("{base}?89=1")),
             Gs1Error::UnknownAi {
-                ai: "99".into(),
+                ai: "89".into(),
                 position: None
             }
         );

@@ -30,6 +30,11 @@ pub struct CourseView {
     pub start_on: NaiveDate,
     pub sessions: i64,
     pub interval_days: i64,
+    /// Days between maintenance sessions after the last planned one (0: none).
+    pub maintenance_every_days: i64,
+    /// The first maintenance session, the day `maintenance_every_days` after the last
+    /// planned one; none without maintenance or once the course is cancelled.
+    pub maintenance_from: Option<NaiveDate>,
     /// `active`, `completed` or `cancelled`.
     pub status: String,
     pub planned: Vec<PlannedView>,
@@ -37,7 +42,16 @@ pub struct CourseView {
 }
 
 fn view((c, planned): (Course, Vec<PlannedSession>)) -> CourseView {
+    let every = c.maintenance_days();
+    let maintenance_from = planned
+        .iter()
+        .map(|p| p.planned_on)
+        .max()
+        .filter(|_| every > 0 && c.status != "cancelled")
+        .map(|last| last + chrono::Duration::days(every));
     CourseView {
+        maintenance_every_days: every,
+        maintenance_from,
         id: c.id,
         patient_ref: c.patient_ref,
         formulation_id: c.formulation_id,

@@ -19,6 +19,8 @@ use crate::services::{formulations, Actor};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ComponentView {
     pub product_id: ProductId,
+    pub sku: String,
+    pub product_name: String,
     pub amount: Decimal,
 }
 
@@ -46,7 +48,15 @@ impl From<FormulationVersion> for FormulationView {
             components: f
                 .components
                 .into_iter()
-                .map(|(product_id, amount)| ComponentView { product_id, amount })
+                .zip(f.component_labels)
+                .map(
+                    |((product_id, amount), (sku, product_name))| ComponentView {
+                        product_id,
+                        sku,
+                        product_name,
+                        amount,
+                    },
+                )
                 .collect(),
             created_at: f.created_at.and_utc(),
         }

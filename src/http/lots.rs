@@ -17,13 +17,15 @@ use crate::domain::product::StockUnit;
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
 use crate::services::cold_chain;
-use crate::services::lots::{self, LotPatch, ReceiveInput};
+use crate::services::lots::{self, LotPatch, ProductLabels, ReceiveInput};
 use crate::services::{today, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LotView {
     pub id: LotId,
     pub product_id: ProductId,
+    pub sku: String,
+    pub product_name: String,
     pub lot_number: String,
     pub expires_on: NaiveDate,
     pub supplier_id: Option<SupplierId>,
@@ -48,10 +50,14 @@ pub struct LotView {
     pub received_at: DateTime<Utc>,
 }
 
-impl From<Lot> for LotView {
-    fn from(l: Lot) -> Self {
+impl LotView {
+    /// The lot with its product's SKU and name from `labels` (`lots::product_labels`).
+    pub fn new(l: Lot, labels: &ProductLabels) -> Self {
         let d = derived_state(l.status, l.expires_on, l.on_hand, today());
+        let (sku, product_name) = labels.get(&l.product_id).cloned().unwrap_or_default();
         LotView {
+            sku,
+            product_name,
             expired: d.expired,
             depleted: d.depleted,
             usable: d.usable,
@@ -82,11 +88,12 @@ pub async fn receive(
     actor: Actor,
     body: Json<ReceiveInput>,
 ) -> AppResult<HttpResponse> {
-    let lot = run(&state, move |conn| {
-        lots::receive_request(conn, &actor, body.0)
+    let view = run(&state, move |conn| {
+        let lot = lots::receive_request(conn, &actor, body.0)?;
+        labelled(conn, lot)
     })
     .await?;
-    Ok(HttpResponse::Created().json(LotView::from(lot)))
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -108,17 +115,22 @@ pub async fn list(
 ) -> AppResult<HttpResponse> {
     let q = q.0;
     let all = run(&state, move |conn| {
-        lots::list_lots(
+        let all = lots::list_lots(
             conn,
             &actor,
             q.product_id,
             q.lot_number,
             q.status.as_deref(),
             q.expiring_within_days,
-        )
+        )?;
+        let labels = lots::product_labels(conn, &all)?;
+        Ok(all
+            .into_iter()
+            .map(|l| LotView::new(l, &labels))
+            .collect::<Vec<_>>())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(all.into_iter().map(LotView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(all))
 }
 
 #[utoipa::path(tag = "lots", params(("id" = String, Path)),
@@ -132,11 +144,11 @@ pub async fn get(
     let (lot, cold) = run(&state, move |conn| {
         let lot = lots::get_lot(conn, &actor, &id)?;
         let cold = cold_chain::of_lot(conn, &lot.clinic_id, &lot.id)?;
-        Ok((lot, cold))
+        Ok((labelled(conn, lot)?, cold))
     })
     .await?;
     Ok(HttpResponse::Ok().json(LotDetailView {
-        lot: LotView::from(lot),
+        lot,
         cold_chain: ColdChainView::from(cold),
     }))
 }
@@ -206,8 +218,12 @@ pub async fn update(
     id: web::Path<LotId>,
     body: Json<LotPatch>,
 ) -> AppResult<HttpResponse> {
-    let lot = run(&state, move |conn| lots::correct(conn, &actor, &id, body.0)).await?;
-    Ok(HttpResponse::Ok().json(LotView::from(lot)))
+    let lot = run(&state, move |conn| {
+        let lot = lots::correct(conn, &actor, &id, body.0)?;
+        labelled(conn, lot)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(lot))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -275,25 +291,22 @@ pub async fn trace_by_number(
 ) -> AppResult<HttpResponse> {
     let number = q.0.lot_number;
     let found = run(&state, move |conn| {
-        lots::trace_by_number(conn, &actor, &number)?
+        let found = lots::trace_by_number(conn, &actor, &number)?;
+        let labels = lots::product_labels(conn, found.iter().map(|(l, _)| l))?;
+        found
             .into_iter()
             .map(|(lot, uses)| {
                 let cold = cold_chain::of_lot(conn, &lot.clinic_id, &lot.id)?;
-                Ok((lot, uses, cold))
+                Ok(TraceView {
+                    lot: LotView::new(lot, &labels),
+                    sessions: uses.into_iter().map(TracedSession::from).collect(),
+                    cold_chain: ColdChainView::from(cold),
+                })
             })
             .collect::<AppResult<Vec<_>>>()
     })
     .await?;
-    Ok(HttpResponse::Ok().json(
-        found
-            .into_iter()
-            .map(|(lot, uses, cold)| TraceView {
-                lot: LotView::from(lot),
-                sessions: uses.into_iter().map(TracedSession::from).collect(),
-                cold_chain: ColdChainView::from(cold),
-            })
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(found))
 }
 
 /// Forward trace: every session that used the lot (manager, auditor).
@@ -308,11 +321,11 @@ pub async fn trace(
     let (lot, uses, cold) = run(&state, move |conn| {
         let (lot, uses) = lots::trace(conn, &actor, &id)?;
         let cold = cold_chain::of_lot(conn, &lot.clinic_id, &lot.id)?;
-        Ok((lot, uses, cold))
+        Ok((labelled(conn, lot)?, uses, cold))
     })
     .await?;
     Ok(HttpResponse::Ok().json(TraceView {
-        lot: LotView::from(lot),
+        lot,
         sessions: uses.into_iter().map(TracedSession::from).collect(),
         cold_chain: ColdChainView::from(cold),
     }))
@@ -325,11 +338,17 @@ async fn change(
     change: StatusChange,
     reason: String,
 ) -> AppResult<LotView> {
-    let lot = run(&state, move |conn| {
-        lots::change_status(conn, &actor, &id, change, &reason)
+    run(&state, move |conn| {
+        let lot = lots::change_status(conn, &actor, &id, change, &reason)?;
+        labelled(conn, lot)
     })
-    .await?;
-    Ok(LotView::from(lot))
+    .await
+}
+
+/// One lot as the API shows it, its product's SKU and name read for it.
+fn labelled(conn: &mut crate::db::Conn, lot: Lot) -> AppResult<LotView> {
+    let labels = lots::product_labels(conn, [&lot])?;
+    Ok(LotView::new(lot, &labels))
 }
 
 /// Put a lot aside: it may not be used until released.
@@ -439,11 +458,14 @@ pub async fn recall(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let reason = body.0.reason;
-    let (lot, uses, case_id) =
-        run(&state, move |conn| lots::recall(conn, &actor, &id, &reason)).await?;
+    let (lot, uses, case_id) = run(&state, move |conn| {
+        let (lot, uses, case_id) = lots::recall(conn, &actor, &id, &reason)?;
+        Ok((labelled(conn, lot)?, uses, case_id))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(RecallView {
         recall_case_id: case_id,
-        lot: LotView::from(lot),
+        lot,
         affected_sessions: uses.into_iter().map(TracedSession::from).collect(),
     }))
 }

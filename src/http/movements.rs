@@ -31,6 +31,10 @@ pub struct MovementView {
     pub session_id: Option<SessionId>,
     pub reverses_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The serial (AI 21) of the scanned code this movement came from, if any.
+    pub gs1_serial: Option<String>,
+    /// That code as scanned.
+    pub gs1_raw: Option<String>,
 }
 
 impl From<(Movement, String)> for MovementView {
@@ -47,6 +51,8 @@ impl From<(Movement, String)> for MovementView {
             session_id: m.session_id,
             reverses_id: m.reverses_id,
             created_at: m.created_at.and_utc(),
+            gs1_serial: m.gs1_serial,
+            gs1_raw: m.gs1_raw,
         }
     }
 }

@@ -14,7 +14,6 @@ use super::lots::ReasonInput;
 use crate::db::orders::{OrderLine, PurchaseOrder};
 use crate::domain::order::PurchaseOrderStatus;
 use crate::error::AppResult;
-use crate::services::exports::{write_purchase_order, CsvOptions};
 use crate::services::orders::{self, OrderInput, OrderPatch, ReceiptInput};
 use crate::services::Actor;
 
@@ -22,6 +21,8 @@ use crate::services::Actor;
 pub struct OrderLineView {
     pub product_id: ProductId,
     pub sku: String,
+    /// The product's name, as in the other views (same as `name`).
+    pub product_name: String,
     pub gtin: Option<String>,
     pub name: String,
     pub containers: i64,
@@ -59,6 +60,7 @@ fn view((o, lines): (PurchaseOrder, Vec<OrderLine>)) -> OrderView {
                 product_id: l.product_id,
                 sku: l.sku,
                 gtin: l.gtin,
+                product_name: l.name.clone(),
                 name: l.name,
                 containers: l.containers,
                 unit_cost: l.unit_cost,
@@ -111,8 +113,7 @@ pub async fn csv(
     actor: Actor,
     id: web::Path<PurchaseOrderId>,
 ) -> AppResult<HttpResponse> {
-    let (order, lines) = run(&state, move |conn| orders::get(conn, &actor, &id)).await?;
-    let bytes = write_purchase_order(&lines, &CsvOptions { bom: false })?;
+    let (order, bytes) = run(&state, move |conn| orders::supplier_csv(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

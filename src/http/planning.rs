@@ -29,11 +29,12 @@ pub struct ForecastLine {
     pub available: Decimal,
     /// Ordered, not yet received.
     pub incoming: Decimal,
-    /// From planned course sessions (whole single-use containers).
+    /// From planned course sessions and the courses' maintenance sessions (whole
+    /// single-use containers), in what can be used: ml to 2 decimals, pieces whole.
     pub planned_use: Decimal,
-    /// Unplanned use per day over the last 30 days.
+    /// Unplanned use per day over the last 30 days, to 2 decimals.
     pub recent_daily_use: Decimal,
-    /// Planned plus unplanned use over the horizon.
+    /// Planned plus unplanned use over the horizon, rounded like `planned_use`.
     pub projected_use: Decimal,
     pub daily_use: Decimal,
     pub days_of_cover: Option<Decimal>,

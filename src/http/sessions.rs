@@ -29,6 +29,10 @@ pub struct UsageView {
     pub quantity: Decimal,
     /// Discarded with it (the rest of a single-use container).
     pub wasted: Decimal,
+    /// The serial (AI 21) of the code this lot was scanned from, if any.
+    pub gs1_serial: Option<String>,
+    /// That code as scanned (the first, when several named this lot).
+    pub gs1_raw: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,6 +100,8 @@ impl From<SessionDetail> for SessionView {
                     expires_on: u.expires_on,
                     quantity: u.quantity,
                     wasted: u.wasted,
+                    gs1_serial: u.gs1_serial,
+                    gs1_raw: u.gs1_raw,
                 })
                 .collect(),
             lines: d

@@ -10,7 +10,9 @@ use super::formulations::get_in as get_formulation;
 use super::Actor;
 use crate::db::courses::{self as repo, Course, PlannedSession};
 use crate::db::{self, Conn};
-use crate::domain::course::{check_schedule, default_schedule, planned_dates};
+use crate::domain::course::{
+    check_maintenance, check_schedule, default_maintenance_days, default_schedule, planned_dates,
+};
 use crate::domain::role::Action;
 use crate::domain::treatment::{parse_patient_code, Area};
 use crate::domain::Checks;
@@ -29,6 +31,11 @@ pub struct CourseInput {
     /// Defaults from the area: face 7, body 15, scalp 35.
     #[serde(default)]
     pub interval_days: Option<i64>,
+    /// Maintenance after the last session, every so many days (14 to 365), as protocols
+    /// say; `0` for none. Defaults from the area: face 91 (3 months), body 122 (4 months),
+    /// scalp 183 (a semester). The forecast counts these sessions.
+    #[serde(default)]
+    pub maintenance_every_days: Option<i64>,
 }
 
 pub fn create(
@@ -51,17 +58,23 @@ pub fn create(
         }
         Err(e) => return Err(e),
     }
-    let (sessions, interval_days) = match area {
+    let (sessions, interval_days, maintenance) = match area {
         Some(a) => {
             let (n, every) = default_schedule(a);
             (
                 input.sessions.unwrap_or(n),
                 input.interval_days.unwrap_or(every),
+                input
+                    .maintenance_every_days
+                    .unwrap_or(default_maintenance_days(a)),
             )
         }
-        None => (1, 1),
+        None => (1, 1, 0),
     };
     if let Err(e) = check_schedule(sessions, interval_days) {
+        c.fail(e.field(), e);
+    }
+    if let Err(e) = check_maintenance(maintenance) {
         c.fail(e.field(), e);
     }
     c.into_result().map_err(AppError::Invalid)?;
@@ -80,6 +93,7 @@ pub fn create(
         status: "active".into(),
         created_by: actor.staff_id.clone(),
         created_at: db::now(),
+        maintenance_every_days: Some(maintenance),
     };
     db::write_tx(conn, |conn| {
         repo::insert(

@@ -321,6 +321,7 @@ fn create_plans(
                 start_on: today() + chrono::Duration::days(c.starts_in_days),
                 sessions: None,
                 interval_days: None,
+                maintenance_every_days: None,
             },
         )?;
     }

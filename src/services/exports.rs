@@ -17,7 +17,8 @@ use crate::domain::ids::{ClinicId, LotId};
 use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
 
-pub const TRACEABILITY_COLUMNS: [&str; 17] = [
+// New columns go at the end, so readers that pick columns by position keep working.
+pub const TRACEABILITY_COLUMNS: [&str; 20] = [
     "session_id",
     "performed_at",
     "patient_ref",
@@ -35,9 +36,12 @@ pub const TRACEABILITY_COLUMNS: [&str; 17] = [
     "unit",
     "session_status",
     "override_reason",
+    "gs1_serial",
+    "gs1_raw",
+    "area_override_reason",
 ];
 
-pub const MOVEMENT_COLUMNS: [&str; 13] = [
+pub const MOVEMENT_COLUMNS: [&str; 15] = [
     "created_at",
     "movement_id",
     "kind",
@@ -51,6 +55,8 @@ pub const MOVEMENT_COLUMNS: [&str; 13] = [
     "reason",
     "session_id",
     "reverses_id",
+    "gs1_serial",
+    "gs1_raw",
 ];
 
 pub const VARIANCE_COLUMNS: [&str; 13] = [
@@ -260,6 +266,10 @@ impl ExportRow for q::TraceRow {
             value(self.unit),
             value(self.session_status),
             opt_text(self.override_reason),
+            // A scanned code is outside text: neutralised like people's text.
+            opt_text(self.gs1_serial),
+            opt_text(self.gs1_raw),
+            opt_text(self.area_override_reason),
         ]
     }
 }
@@ -280,6 +290,8 @@ impl ExportRow for q::MovementRow {
             opt_text(self.reason),
             opt_value(self.session_id),
             opt_value(self.reverses_id),
+            opt_text(self.gs1_serial),
+            opt_text(self.gs1_raw),
         ]
     }
 }
@@ -342,20 +354,44 @@ pub fn write_recall(
     })
 }
 
-pub const PURCHASE_ORDER_COLUMNS: [&str; 6] = [
+/// The order's own details are repeated on every row, after the line's columns: a file
+/// forwarded alone still says which order it is, and every row keeps one shape for the
+/// programs that read it.
+pub const PURCHASE_ORDER_COLUMNS: [&str; 10] = [
     "sku",
     "gtin",
     "name",
     "containers",
     "unit_cost",
     "line_total",
+    "order_number",
+    "order_date",
+    "clinic",
+    "supplier",
 ];
+
+/// Who orders what from whom, repeated on each row of a purchase order's CSV.
+pub struct OrderHeader {
+    pub order_number: String,
+    pub order_date: chrono::NaiveDate,
+    pub clinic: String,
+    pub supplier: String,
+}
 
 /// The order as the supplier gets it: one row per line, then a `TOTAL` row.
 pub fn write_purchase_order(
+    header: &OrderHeader,
     lines: &[crate::db::orders::OrderLine],
     opts: &CsvOptions,
 ) -> AppResult<Vec<u8>> {
+    let order_cells = || {
+        vec![
+            value(&header.order_number),
+            value(header.order_date),
+            text(header.clinic.clone()),
+            text(header.supplier.clone()),
+        ]
+    };
     let mut bytes = Vec::new();
     let mut sink = |b: &[u8]| {
         bytes.extend_from_slice(b);
@@ -365,23 +401,27 @@ pub fn write_purchase_order(
     let mut total = Decimal::ZERO;
     for l in lines {
         total += l.total();
-        out.record(vec![
+        let mut cells = vec![
             text(l.sku.clone()),
             opt_value(l.gtin.clone()),
             text(l.name.clone()),
             value(l.containers),
             value(l.unit_cost),
             value(l.total()),
-        ])?;
+        ];
+        cells.extend(order_cells());
+        out.record(cells)?;
     }
-    out.record(vec![
+    let mut cells = vec![
         value("TOTAL"),
         value(""),
         value(""),
         value(""),
         value(""),
         value(total),
-    ])?;
+    ];
+    cells.extend(order_cells());
+    out.record(cells)?;
     out.flush()?;
     drop(out);
     Ok(bytes)

@@ -12,6 +12,7 @@ use crate::db::lots::{self};
 use crate::db::movements::{self, Movement, MovementFilter};
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
+use crate::domain::gs1::ScanDetail;
 use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::ledger::{manual_delta, MovementKind};
 use crate::domain::role::Action;
@@ -27,6 +28,8 @@ pub struct Entry {
     pub reason: Option<String>,
     pub session_id: Option<SessionId>,
     pub reverses_id: Option<String>,
+    /// The scanned code this movement came from, if any.
+    pub scanned: Option<ScanDetail>,
 }
 
 impl Entry {
@@ -37,7 +40,13 @@ impl Entry {
             reason: Some(reason.into()),
             session_id: None,
             reverses_id: None,
+            scanned: None,
         }
+    }
+
+    pub fn scanned(mut self, detail: Option<ScanDetail>) -> Self {
+        self.scanned = detail;
+        self
     }
 
     pub fn in_session(mut self, session_id: &SessionId) -> Self {
@@ -116,6 +125,8 @@ pub fn record_all(
                 session_id: entry.session_id,
                 reverses_id: entry.reverses_id,
                 created_at,
+                gs1_serial: entry.scanned.as_ref().and_then(|d| d.serial.clone()),
+                gs1_raw: entry.scanned.map(|d| d.raw),
             }
         })
         .collect();

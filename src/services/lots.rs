@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::ledger::{record, Entry};
-use super::scan::scan_in;
+use super::scan::product_of_code;
 use super::{today, Actor};
 use crate::db::balances;
 use crate::db::lots::{self, Lot, LotFilter};
@@ -14,6 +14,7 @@ use crate::db::open_containers;
 use crate::db::products::{self, Product};
 use crate::db::sessions::{self, LotUse};
 use crate::db::{self, suppliers, Conn};
+use crate::domain::gs1::ScanDetail;
 use crate::domain::ids::{ClinicId, LotId, ProductId, RecallCaseId, SupplierId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::lot::{
@@ -87,7 +88,7 @@ pub struct ReceiveInput {
 
 pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-    let (product_id, lot_number, expires_on) = resolve_receipt(
+    let (product_id, lot_number, expires_on, scanned) = resolve_receipt(
         conn,
         &clinic,
         "body",
@@ -108,7 +109,7 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppRe
         ),
         other => other,
     })?;
-    receive_lot(
+    receive_scanned(
         conn,
         actor,
         ReceiveLot {
@@ -121,6 +122,7 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppRe
             received_at: r.received_at,
             fridge_id: r.fridge_id,
         },
+        scanned,
     )
 }
 
@@ -148,7 +150,7 @@ pub fn receive_lines(
                 (None, Some(code)) => {
                     resolve_receipt(conn, &clinic, "line", None, None, None, Some(code))
                         .ok()
-                        .map(|(p, _, _)| p)
+                        .map(|(p, _, _, _)| p)
                 }
                 (None, None) => None,
             })
@@ -171,6 +173,16 @@ pub fn receive_lines(
 /// same expiry, is topped up (a second box of the same lot); with another expiry it is a
 /// conflict, because one lot has one expiry.
 pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResult<Lot> {
+    receive_scanned(conn, actor, input, None)
+}
+
+/// [`receive_lot`], keeping the code the delivery was scanned from with its movement.
+pub fn receive_scanned(
+    conn: &mut Conn,
+    actor: &Actor,
+    input: ReceiveLot,
+    scanned: Option<ScanDetail>,
+) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let mut c = Checks::new();
     let lot_number = c.take("lot_number", parse_lot_number(&input.lot_number));
@@ -264,7 +276,7 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
         } else {
             format!("received {containers} container(s)")
         };
-        let entry = Entry::new(MovementKind::Receive, quantity, reason);
+        let entry = Entry::new(MovementKind::Receive, quantity, reason).scanned(scanned);
         record(conn, actor, &clinic, &product, &lot_id, entry)?;
         super::cold_chain::receive_into(
             conn,
@@ -562,17 +574,86 @@ pub fn trace_by_number(
     lot_number: &str,
 ) -> AppResult<Vec<(Lot, Vec<LotUse>)>> {
     let clinic = actor.clinic_for(Action::Audit)?;
-    let filter = LotFilter {
+    let mut filter = LotFilter {
         lot_number: Some(lot_number.trim().to_string()),
         ..Default::default()
     };
-    lots::list(conn, clinic, &filter)?
+    let mut found = lots::list(conn, clinic, &filter)?;
+    if found.is_empty() {
+        // A number read off a box or typed in another case still finds its lots.
+        filter.any_case = true;
+        found = lots::list(conn, clinic, &filter)?;
+        let mut spellings: Vec<&str> = found.iter().map(|l| l.lot_number.as_str()).collect();
+        spellings.sort_unstable();
+        spellings.dedup();
+        if spellings.len() > 1 {
+            return Err(ambiguous_lot(lot_number.trim(), &found));
+        }
+    }
+    found
         .into_iter()
         .map(|lot| {
             let uses = sessions::sessions_using_lot(conn, clinic, &lot.id)?;
             Ok((lot, uses))
         })
         .collect()
+}
+
+/// A product's lot by its number: the exact spelling first, else ignoring case (a number
+/// typed or printed in another case). Lots that differ only in case make it a 409.
+pub fn find_by_number(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    product_id: &ProductId,
+    lot_number: &str,
+) -> AppResult<Option<Lot>> {
+    if let Some(lot) = lots::find_by_number(conn, clinic, product_id, lot_number)? {
+        return Ok(Some(lot));
+    }
+    let mut found = lots::find_by_number_any_case(conn, clinic, product_id, lot_number)?;
+    if found.len() > 1 {
+        return Err(ambiguous_lot(lot_number, &found));
+    }
+    Ok(found.pop())
+}
+
+/// Several lots match a number only when case is ignored: which one is meant is for the
+/// user to say.
+fn ambiguous_lot(asked: &str, found: &[Lot]) -> AppError {
+    let numbers: Vec<&str> = found.iter().map(|l| l.lot_number.as_str()).collect();
+    AppError::Conflict {
+        kind: ConflictKind::AmbiguousLot,
+        detail: format!(
+            "lot number {asked} matches {} only when case is ignored: give the number exactly as printed",
+            numbers.join(", ")
+        ),
+        extra: Some(serde_json::json!({
+            "lots": found
+                .iter()
+                .map(|l| serde_json::json!({"lot_id": l.id, "lot_number": l.lot_number, "product_id": l.product_id}))
+                .collect::<Vec<_>>(),
+        })),
+    }
+}
+
+/// (SKU, name) by product id.
+pub type ProductLabels = std::collections::HashMap<ProductId, (String, String)>;
+
+/// The SKU and name of these lots' products, read in one statement, for views that show
+/// them next to ids (people forward these answers; ids alone mean nothing to them).
+pub fn product_labels<'a>(
+    conn: &mut Conn,
+    lots: impl IntoIterator<Item = &'a Lot>,
+) -> AppResult<ProductLabels> {
+    let lots: Vec<&Lot> = lots.into_iter().collect();
+    let Some(first) = lots.first() else {
+        return Ok(ProductLabels::new());
+    };
+    let ids: Vec<&ProductId> = lots.iter().map(|l| &l.product_id).collect();
+    Ok(products::get_many(conn, &first.clinic_id, &ids)?
+        .into_iter()
+        .map(|p| (p.id, (p.sku, p.name)))
+        .collect())
 }
 
 pub fn get_lot(conn: &mut Conn, actor: &Actor, id: &LotId) -> AppResult<Lot> {
@@ -630,7 +711,8 @@ pub fn list_lots(
 }
 
 /// The (product, lot number, expiry) of a delivery line given by ids or by a scanned
-/// code; what the code carries must agree with what is typed.
+/// code, and what is kept of the code; what the code carries must agree with what is
+/// typed.
 pub fn resolve_receipt(
     conn: &mut Conn,
     clinic: &ClinicId,
@@ -639,13 +721,14 @@ pub fn resolve_receipt(
     lot_number: Option<String>,
     expires_on: Option<NaiveDate>,
     code: Option<&str>,
-) -> AppResult<(ProductId, String, NaiveDate)> {
+) -> AppResult<(ProductId, String, NaiveDate, Option<ScanDetail>)> {
     let (mut product_id, mut lot_number, mut expires_on) = (product_id, lot_number, expires_on);
+    let mut scanned = None;
     if let Some(code) = code {
-        let found = scan_in(conn, clinic, &format!("{field}.code"), code)?;
-        let Some(product) = found.product else {
-            let gtin = found
-                .scan
+        let (scan, product) = product_of_code(conn, clinic, &format!("{field}.code"), code)?;
+        scanned = Some(scan.detail());
+        let Some(product) = product else {
+            let gtin = scan
                 .gtin
                 .map(|g| g.to_string())
                 .unwrap_or_else(|| "none".into());
@@ -663,7 +746,7 @@ pub fn resolve_receipt(
             ));
         }
         product_id = Some(product.id);
-        if let (Some(typed), Some(scanned)) = (&lot_number, &found.scan.lot_number) {
+        if let (Some(typed), Some(scanned)) = (&lot_number, &scan.lot_number) {
             if typed != scanned {
                 return Err(AppError::invalid(
                     &format!("{field}.lot_number"),
@@ -673,7 +756,7 @@ pub fn resolve_receipt(
                 ));
             }
         }
-        if let (Some(typed), Some(scanned)) = (expires_on, found.scan.expires_on) {
+        if let (Some(typed), Some(scanned)) = (expires_on, scan.expires_on) {
             if typed != scanned {
                 return Err(AppError::invalid(
                     &format!("{field}.expires_on"),
@@ -683,8 +766,8 @@ pub fn resolve_receipt(
                 ));
             }
         }
-        lot_number = lot_number.or(found.scan.lot_number);
-        expires_on = expires_on.or(found.scan.expires_on);
+        lot_number = lot_number.or(scan.lot_number);
+        expires_on = expires_on.or(scan.expires_on);
     }
     let mut c = Checks::new();
     if product_id.is_none() {
@@ -707,7 +790,7 @@ pub fn resolve_receipt(
     }
     c.into_result().map_err(AppError::Invalid)?;
     match (product_id, lot_number, expires_on) {
-        (Some(p), Some(l), Some(e)) => Ok((p, l, e)),
+        (Some(p), Some(l), Some(e)) => Ok((p, l, e, scanned)),
         _ => Err(AppError::invalid(field, "incomplete delivery line")),
     }
 }

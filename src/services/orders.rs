@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::audit::{self, Subject};
-use super::lots::{receive_lot, ReceiveLot};
+use super::exports::{write_purchase_order, CsvOptions, OrderHeader};
+use super::lots::{receive_scanned, ReceiveLot};
 use super::planning;
 use super::Actor;
 use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
@@ -322,6 +323,27 @@ pub fn get(
     Ok((order, lines))
 }
 
+/// The order's CSV for its supplier (the API and the web page send the same bytes).
+pub fn supplier_csv(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: &PurchaseOrderId,
+) -> AppResult<(PurchaseOrder, Vec<u8>)> {
+    let (order, lines) = get(conn, actor, id)?;
+    let clinic = crate::db::staff::find_clinic(conn, &order.clinic_id)?
+        .ok_or_else(|| AppError::Internal(format!("order {} has no clinic", order.id)))?;
+    let supplier = suppliers::get(conn, &order.clinic_id, &order.supplier_id)?
+        .ok_or_else(|| AppError::Internal(format!("order {} has no supplier", order.id)))?;
+    let header = OrderHeader {
+        order_number: order.id.to_string(),
+        order_date: order.created_at.date(),
+        clinic: clinic.name,
+        supplier: supplier.name,
+    };
+    let bytes = write_purchase_order(&header, &lines, &CsvOptions { bom: false })?;
+    Ok((order, bytes))
+}
+
 pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<PurchaseOrder>> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     Ok(repo::list(conn, clinic)?)
@@ -422,7 +444,7 @@ pub fn receive(
                     "this product is not on the order",
                 ));
             };
-            receive_lot(
+            receive_scanned(
                 conn,
                 actor,
                 ReceiveLot {
@@ -435,6 +457,7 @@ pub fn receive(
                     received_at: receipt.received_at,
                     fridge_id: None,
                 },
+                lot.3,
             )
             .map_err(|e| e.within(&field))?;
             // After the lot's own checks (a bad count is a 422 first); a refusal rolls

@@ -11,9 +11,10 @@ use super::{today, Actor};
 use crate::db::balances::{self, Balance};
 use crate::db::products::{self, Product};
 use crate::db::{planning, suppliers, Conn};
+use crate::domain::course::{maintenance_dates, maintenance_days};
 use crate::domain::forecast::{
-    containers_to_order, daily_use, expiring_unused, per_session_use, project, stock_by_day,
-    Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
+    containers_to_order, daily_use, expiring_unused, in_unit, per_session_use, project,
+    rate as rate_of, stock_by_day, Projection, RATE_WINDOW_DAYS, SAFETY_DAYS,
 };
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::product::StockUnit;
@@ -42,7 +43,8 @@ pub struct Outlook {
 pub struct ProductForecast {
     pub available: Decimal,
     pub incoming: Decimal,
-    /// Planned course sessions over the horizon (whole single-use containers).
+    /// Planned course and maintenance sessions over the horizon (whole single-use
+    /// containers).
     pub planned_use: Decimal,
     /// Unplanned use per day over the last 30 days.
     pub recent_daily_use: Decimal,
@@ -101,6 +103,20 @@ impl Outlook {
                 .or_default()
                 .push((on, per_session_use(amount, unit, p.content, p.single_use)));
         }
+        // Courses go on into maintenance: those sessions use the cocktail too.
+        let until = today + Duration::days(longest);
+        for m in planning::maintained_courses(conn, clinic)? {
+            let Some(p) = by_id.get(m.product_id.as_str()) else {
+                continue;
+            };
+            let every = maintenance_days(m.every, &m.area);
+            let use_per_session = per_session_use(m.amount, p.stock_unit, p.content, p.single_use);
+            let dates = maintenance_dates(m.last_on, every, today, until);
+            planned
+                .entry(m.product_id)
+                .or_default()
+                .extend(dates.into_iter().map(|on| (on, use_per_session)));
+        }
         let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
         let mut lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
         // One row per product serves both the stock view and the forecast.
@@ -114,7 +130,6 @@ impl Outlook {
             .filter(|(_, b)| !b.recent_use.is_zero())
             .map(|(p, b)| (p.clone(), (b.recent_use / window).round_dp(6)))
             .collect();
-        let until = today + Duration::days(longest);
         for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today, until)? {
             lots.entry(product_id).or_default().push((expires_on, q));
         }
@@ -156,7 +171,12 @@ impl Outlook {
         if lots.is_empty() {
             return Vec::new();
         }
-        expiring_unused(lots, &self.use_by_day(product, days), self.today)
+        at_risk(
+            lots,
+            &self.use_by_day(product, days),
+            self.today,
+            product.stock_unit,
+        )
     }
 
     pub fn forecast(&self, product: &Product, days: i64) -> ProductForecast {
@@ -172,14 +192,18 @@ impl Outlook {
             .copied()
             .collect();
         within.sort_by_key(|(d, _)| *d);
+        let unit = product.stock_unit;
         ProductForecast {
             available,
             incoming: self.incoming.get(&product.id).copied().unwrap_or_default(),
-            planned_use: within.iter().map(|(_, q)| *q).sum::<Decimal>().normalize(),
-            recent_daily_use: rate,
-            projection: project(available, &by_day, self.today),
-            expiring_unused: expiring_unused(lots, &by_day, self.today),
-            stock_by_day: stock_by_day(available, &by_day),
+            planned_use: in_unit(within.iter().map(|(_, q)| *q).sum::<Decimal>(), unit),
+            recent_daily_use: rate_of(rate),
+            projection: project(available, &by_day, self.today).rounded(unit),
+            expiring_unused: at_risk(lots, &by_day, self.today, unit),
+            stock_by_day: stock_by_day(available, &by_day)
+                .into_iter()
+                .map(|q| in_unit(q, unit))
+                .collect(),
             planned: within,
         }
     }
@@ -211,7 +235,7 @@ impl Outlook {
         let coming = available + incoming;
         let low = coming <= product.reorder_point;
         let by_day = self.use_by_day(product, horizon);
-        let projection = project(coming, &by_day, self.today);
+        let projection = project(coming, &by_day, self.today).rounded(product.stock_unit);
         let runs_out = projection.stock_out_on;
         if !low && runs_out.is_none() {
             return None;
@@ -248,6 +272,19 @@ impl Outlook {
             reason,
         })
     }
+}
+
+/// `domain::forecast::expiring_unused`, quantities as reported.
+fn at_risk(
+    lots: &[(NaiveDate, Decimal)],
+    by_day: &[Decimal],
+    today: NaiveDate,
+    unit: StockUnit,
+) -> Vec<(NaiveDate, Decimal)> {
+    expiring_unused(lots, by_day, today)
+        .into_iter()
+        .map(|(on, q)| (on, in_unit(q, unit)))
+        .collect()
 }
 
 fn incoming_note(incoming: Decimal, unit: &str) -> String {

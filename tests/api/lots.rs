@@ -396,3 +396,91 @@ async fn recalled_stock_is_flagged_and_unusable_stock_wasted_in_one_step() {
     assert_eq!(again.status, 200, "{again:?}");
     assert_eq!(again.body["wasted"], json!([]));
 }
+
+/// Lots, traces and cocktail components name their product (SKU and name) next to its id:
+/// people forward these answers, and an id alone means nothing to them.
+#[actix_web::test]
+async fn forwarded_views_name_their_products() {
+    let app = spawn_app().await;
+    let c = app.clinic("Names").await;
+    let p = app
+        .product(
+            &c.manager,
+            json!({"sku": "HA-NAMED", "name": "Hyaluronic acid, 2 ml", "gtin": "09501101020917"}),
+        )
+        .await;
+    let lot = app
+        .receive(&c.manager, p["id"].as_str().unwrap(), "N-1", &day(200), 2)
+        .await;
+    let named = |v: &serde_json::Value, what: &str| {
+        assert_eq!(v["product_id"], p["id"], "{what}: {v}");
+        assert_eq!(v["sku"], "HA-NAMED", "{what}: {v}");
+        assert_eq!(v["product_name"], "Hyaluronic acid, 2 ml", "{what}: {v}");
+    };
+    named(&lot, "POST /lots");
+    let id = lot["id"].as_str().unwrap();
+    named(
+        &app.get(&format!("/api/v1/lots/{id}"), &c.manager)
+            .await
+            .body,
+        "GET /lots/{id}",
+    );
+    named(
+        &app.get("/api/v1/lots", &c.manager).await.body[0],
+        "GET /lots",
+    );
+    named(
+        &app.get("/api/v1/trace?lot_number=N-1", &c.auditor)
+            .await
+            .body[0]["lot"],
+        "GET /trace",
+    );
+    named(
+        &app.get(&format!("/api/v1/lots/{id}/trace"), &c.auditor)
+            .await
+            .body["lot"],
+        "GET /lots/{id}/trace",
+    );
+    named(
+        &app.post(
+            "/api/v1/scan",
+            &c.practitioner,
+            json!({"code": "(01)09501101020917(10)N-1"}),
+        )
+        .await
+        .body["lot"],
+        "POST /scan",
+    );
+    named(
+        &app.post(
+            &format!("/api/v1/lots/{id}/quarantine"),
+            &c.manager,
+            json!({"reason": "check"}),
+        )
+        .await
+        .body,
+        "quarantine",
+    );
+    named(
+        &app.post(
+            &format!("/api/v1/lots/{id}/recall"),
+            &c.manager,
+            json!({"reason": "supplier notice"}),
+        )
+        .await
+        .body,
+        "recall",
+    );
+    let f = app
+        .post("/api/v1/formulations", &c.manager, json!({"name": "Glow", "method": "injectable", "areas": ["face"], "components": [{"product_id": p["id"], "amount": "2"}]}))
+        .await;
+    assert_eq!(f.status, 201, "{f:?}");
+    named(&f.body["components"][0], "POST /formulations");
+    let fid = f.body["id"].as_str().unwrap();
+    named(
+        &app.get(&format!("/api/v1/formulations/{fid}"), &c.manager)
+            .await
+            .body["components"][0],
+        "GET /formulations/{id}",
+    );
+}

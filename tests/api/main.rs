@@ -10,6 +10,7 @@ mod cold_chain;
 mod corrections;
 mod docs_contract;
 mod errors;
+mod gs1;
 mod hardening;
 mod helpers;
 mod ledger;

@@ -101,6 +101,83 @@ async fn courses_default_from_the_area_and_follow_sessions() {
     );
 }
 
+/// Courses go on into maintenance as protocols say (area defaults, overridable, 0 for
+/// none), and the forecast counts those sessions.
+#[actix_web::test]
+async fn courses_go_on_into_maintenance_and_the_forecast_counts_it() {
+    let app = spawn_app().await;
+    let c = app.clinic("Maintenance").await;
+    let ha = app.product(&c.manager, json!({"sku": "HA-M"})).await;
+    app.receive(&c.manager, s(&ha["id"]), "L1", &day(300), 50)
+        .await;
+    let f = cocktail(&app, &c, &ha, "2").await;
+    let course = |patient: &str, area: &str, maintenance: Value| {
+        let mut body = json!({"patient_ref": patient, "formulation_id": f, "area": area, "start_on": day(0), "sessions": 1});
+        if !maintenance.is_null() {
+            body["maintenance_every_days"] = maintenance;
+        }
+        app.post("/api/v1/courses", &c.practitioner, body)
+    };
+    let face = course("P-1", "face", Value::Null).await;
+    assert_eq!(face.status, 201, "{face:?}");
+    assert_eq!(
+        face.body["maintenance_every_days"], 91,
+        "face: every 3 months"
+    );
+    assert_eq!(face.body["maintenance_from"], day(91));
+    let scalp = course("P-2", "scalp", json!(30)).await;
+    assert_eq!(scalp.body["maintenance_every_days"], 30);
+    let none = course("P-3", "belly", json!(0)).await;
+    assert_eq!(none.body["maintenance_every_days"], 0);
+    assert!(none.body["maintenance_from"].is_null());
+    let belly = app.post("/api/v1/courses", &c.practitioner, json!({"patient_ref": "P-4", "formulation_id": f, "area": "legs", "start_on": day(400)})).await;
+    assert_eq!(
+        belly.body["maintenance_every_days"], 122,
+        "body: every 4 months"
+    );
+    let scalp_default = app.post("/api/v1/courses", &c.practitioner, json!({"patient_ref": "P-5", "formulation_id": f, "area": "scalp", "start_on": day(400)})).await;
+    assert_eq!(
+        scalp_default.body["maintenance_every_days"], 183,
+        "scalp: a semester"
+    );
+    let bad = course("P-6", "face", json!(7)).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"][0]["field"], "maintenance_every_days");
+
+    // Within 100 days: face on day 0 and 91; scalp on day 0, 30, 60 and 90; belly on
+    // day 0 only. Seven sessions of 2 ml.
+    let forecast = app.get("/api/v1/forecast?days=100", &c.manager).await;
+    assert_eq!(forecast.status, 200, "{forecast:?}");
+    let line = forecast
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == "HA-M")
+        .cloned()
+        .unwrap();
+    assert_eq!(line["planned_use"], "14", "{line}");
+    // A cancelled course has no maintenance.
+    let cancelled = app
+        .post(
+            &format!("/api/v1/courses/{}/cancel", s(&scalp.body["id"])),
+            &c.practitioner,
+            json!({}),
+        )
+        .await;
+    assert!(cancelled.body["maintenance_from"].is_null());
+    let forecast = app.get("/api/v1/forecast?days=100", &c.manager).await;
+    let line = forecast
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == "HA-M")
+        .cloned()
+        .unwrap();
+    assert_eq!(line["planned_use"], "6", "{line}");
+}
+
 /// A product well above its reorder point that planned courses will use up within the
 /// supplier's lead time is suggested; a plentiful one is not. Ordering and receiving
 /// the suggestion clears the flags.
@@ -211,7 +288,17 @@ async fn forecast_suggestions_order_and_receive() {
         .get(&format!("/api/v1/purchase-orders/{oid}.csv"), &c.manager)
         .await
         .text;
-    assert_eq!(csv_text, "sku,gtin,name,containers,unit_cost,line_total\r\nBUSY,09501101020917,Hyaluronic acid 2 ml,5,10.5,52.5\r\nTOTAL,,,,,52.5\r\n");
+    // The order's number, date, clinic and supplier on every row, after the line.
+    let head = format!(
+        "{oid},{},Reorder,MesoPharma",
+        &s(&order.body["created_at"])[..10]
+    );
+    assert_eq!(csv_text, format!("sku,gtin,name,containers,unit_cost,line_total,order_number,order_date,clinic,supplier\r\nBUSY,09501101020917,Hyaluronic acid 2 ml,5,10.5,52.5,{head}\r\nTOTAL,,,,,52.5,{head}\r\n"));
+    assert_eq!(order.body["lines"][0]["sku"], "BUSY");
+    assert_eq!(
+        order.body["lines"][0]["product_name"],
+        "Hyaluronic acid 2 ml"
+    );
     // Stock on order counts as coming: no more suggestion, no reorder flag.
     assert_eq!(
         app.get("/api/v1/reorder-suggestions", &c.manager)
@@ -379,7 +466,10 @@ async fn scanning_all_three_forms() {
         "]d201095011010209181719050810ABCD1234",
         "17131300",
         "17260230",
-        "(99)123",
+        "(89)123",
+        "HTTPS://id.gs1.org/01/09520123456788",
+        "https://id.gs1.org/01/9520123456788",
+        "https://id.gs1.org/01/09520123456788/",
         "10ABCDEFGHIJKLMNOPQRSTU",
     ] {
         let r = app
@@ -426,4 +516,49 @@ async fn scanning_all_three_forms() {
         .await;
     assert_eq!(no_expiry.status, 422);
     assert_eq!(no_expiry.body["errors"][0]["field"], "expires_on");
+}
+
+/// Forecast figures are what can be used or bought: 50 ml used in the last 30 days is a
+/// rate of 1.666667 ml a day, and 30 days of it reads 50, not 50.00001.
+#[actix_web::test]
+async fn forecast_figures_are_rounded_to_the_unit() {
+    let app = spawn_app().await;
+    let c = app.clinic("Rounding").await;
+    let ml = app
+        .product(
+            &c.manager,
+            json!({"sku": "BULK", "content": "10", "single_use": false}),
+        )
+        .await;
+    app.receive(&c.manager, s(&ml["id"]), "R-1", &day(300), 10)
+        .await;
+    let used = app
+        .log_session(
+            &c.practitioner,
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
+                   "items": [{"product_id": ml["id"], "quantity": "50"}]}),
+        )
+        .await;
+    assert_eq!(used.status, 201, "{used:?}");
+    let line = |days: i64| {
+        let app = &app;
+        let token = c.manager.clone();
+        async move {
+            app.get(&format!("/api/v1/forecast?days={days}"), &token)
+                .await
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["sku"] == "BULK")
+                .cloned()
+                .unwrap()
+        }
+    };
+    let month = line(30).await;
+    assert_eq!(month["recent_daily_use"], "1.67", "{month}");
+    assert_eq!(month["projected_use"], "50", "{month}");
+    assert_eq!(month["daily_use"], "1.67", "{month}");
+    let week = line(7).await;
+    assert_eq!(week["projected_use"], "11.67", "{week}");
 }

@@ -64,7 +64,7 @@ async fn traceability_csv_has_the_spec_columns_and_neutralises_formulas() {
     let all = rows(&csv_answer.text);
     assert_eq!(
         all[0],
-        "session_id,performed_at,patient_ref,practitioner,area,method,formulation,formulation_version,product_sku,product_name,gtin,lot_number,expires_on,quantity,unit,session_status,override_reason"
+        "session_id,performed_at,patient_ref,practitioner,area,method,formulation,formulation_version,product_sku,product_name,gtin,lot_number,expires_on,quantity,unit,session_status,override_reason,gs1_serial,gs1_raw,area_override_reason"
             .split(',')
             .collect::<Vec<_>>()
     );
@@ -177,6 +177,11 @@ async fn movements_and_variance_csv() {
     assert_eq!(
         m[0][..4],
         ["created_at", "movement_id", "kind", "product_sku"]
+    );
+    assert_eq!(
+        m[0][13..],
+        ["gs1_serial", "gs1_raw"],
+        "new columns at the end"
     );
     let kinds: Vec<&str> = m[1..].iter().map(|r| r[2].as_str()).collect();
     assert_eq!(kinds, vec!["receive", "consume", "consume", "waste"]);

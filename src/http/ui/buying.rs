@@ -19,7 +19,6 @@ use crate::domain::role::Action;
 use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
-use crate::services::exports::{write_purchase_order, CsvOptions};
 use crate::services::lots::{self, ReceiveInput};
 use crate::services::orders::{
     self, LineInput, OrderInput, OrderPatch, ReceiptInput, ReceivedLine,
@@ -134,7 +133,7 @@ fn read_code(
 ) -> Result<(String, String, String), String> {
     let answer = (|| {
         let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-        let (product_id, lot_number, expires_on) =
+        let (product_id, lot_number, expires_on, _) =
             lots::resolve_receipt(conn, &clinic, "scan", None, None, None, Some(code))?;
         let product = catalog::get_product(conn, actor, &product_id)?;
         Ok::<_, AppError>((
@@ -757,8 +756,7 @@ async fn order_csv(
     id: PurchaseOrderId,
 ) -> Result<HttpResponse, UiError> {
     let actor = session.actor.clone();
-    let (order, lines) = run(state, move |conn| orders::get(conn, &actor, &id)).await?;
-    let bytes = write_purchase_order(&lines, &CsvOptions { bom: false })?;
+    let (order, bytes) = run(state, move |conn| orders::supplier_csv(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

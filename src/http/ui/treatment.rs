@@ -698,6 +698,8 @@ pub async fn new_session(
             Err(AppError::Invalid(errs)) => {
                 out.scan_error = errs.into_iter().next().map(|e| e.message);
             }
+            // A lot number that only matches lots spelt differently: said next to the field.
+            Err(AppError::Conflict { detail, .. }) => out.scan_error = Some(detail),
             Err(e) => return Err(e.into()),
         }
         return Ok(render_form(&session, &form, &choices, out, StatusCode::OK));
@@ -1291,6 +1293,7 @@ pub async fn plan_course(
         start_on,
         sessions: sessions_n,
         interval_days: interval,
+        maintenance_every_days: None,
     };
     let result = run(&state, move |conn| courses::create(conn, &actor, input)).await;
     match result {
@@ -1389,6 +1392,7 @@ mod tests {
                 method: Method::Injectable,
                 areas: vec![Area::Face],
                 components: vec![("a".into(), 2.into()), ("b".into(), 1.into())],
+                component_labels: Vec::new(),
                 created_by: "s".into(),
                 created_at: chrono::NaiveDateTime::default(),
             });

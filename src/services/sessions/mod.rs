@@ -352,6 +352,8 @@ pub fn void(
                 reason: Some(format!("void: {reason}")),
                 session_id: Some(id.clone()),
                 reverses_id: Some(m.id.clone()),
+                // The reversal points at the scanned movement; the code stays there.
+                scanned: None,
             };
             entries.push((product, m.lot_id.clone(), entry));
         }

@@ -12,6 +12,7 @@ use crate::db::formulations::FormulationVersion;
 use crate::db::lots;
 use crate::db::products::{self, Product};
 use crate::db::{self, Conn};
+use crate::domain::gs1::ScanDetail;
 use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId};
 use crate::domain::limits;
 use crate::domain::lot::check_expiry_matches;
@@ -45,6 +46,8 @@ pub(super) struct Item {
     pub product: Product,
     pub quantity: Decimal,
     pub lot_id: Option<LotId>,
+    /// The code the item was scanned from, kept with its movements and usage.
+    pub scanned: Option<ScanDetail>,
 }
 
 /// What the screening answer must look like, said when it is missing.
@@ -183,6 +186,7 @@ struct Given {
     product: Product,
     quantity: Option<Decimal>,
     lot_id: Option<LotId>,
+    scanned: Option<ScanDetail>,
     omit: bool,
     /// The field that asked to omit: `omit`, or `quantity` when it was `"0"`.
     omit_field: &'static str,
@@ -268,6 +272,7 @@ fn merge_items(
         product: g.product.clone(),
         quantity: g.quantity.unwrap_or(amount),
         lot_id: g.lot_id.clone(),
+        scanned: g.scanned.clone(),
     };
     let Some(f) = formulation else {
         return Ok(given.iter().map(|g| take(g, Decimal::ZERO)).collect());
@@ -299,6 +304,7 @@ fn merge_items(
                 product,
                 quantity: *amount,
                 lot_id: None,
+                scanned: None,
             });
             continue;
         }
@@ -337,11 +343,13 @@ fn item(
     field: &str,
     mut raw: ItemInput,
 ) -> AppResult<Result<Given, Vec<FieldError>>> {
+    let mut detail = None;
     if let Some(code) = raw.code.take() {
         match scanned(conn, clinic, field, &code)? {
-            Ok((product_id, lot_id)) => {
+            Ok((product_id, lot_id, d)) => {
                 raw.product_id = product_id;
                 raw.lot_id = Some(lot_id);
+                detail = Some(d);
             }
             Err(errs) => return Ok(Err(errs)),
         }
@@ -386,18 +394,19 @@ fn item(
         product,
         quantity,
         lot_id: raw.lot_id,
+        scanned: detail,
         omit,
         omit_field: if raw.omit { "omit" } else { "quantity" },
     }))
 }
 
-/// The (product id, lot id) a scanned code names in this clinic.
+/// The (product id, lot id) a scanned code names in this clinic, and what is kept of it.
 fn scanned(
     conn: &mut Conn,
     clinic: &ClinicId,
     field: &str,
     code: &str,
-) -> AppResult<Result<(ProductId, LotId), Vec<FieldError>>> {
+) -> AppResult<Result<(ProductId, LotId, ScanDetail), Vec<FieldError>>> {
     let field = format!("{field}.code");
     let found = match scan_in(conn, clinic, &field, code) {
         Ok(f) => f,
@@ -422,7 +431,7 @@ fn scanned(
                     },
                 )?;
             }
-            Ok((p.id, l.id))
+            Ok((p.id, l.id, found.scan.detail()))
         }
         (Some(p), None) => {
             let lot = found

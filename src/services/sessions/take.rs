@@ -76,7 +76,7 @@ impl<'a> Take<'a> {
         let start = self.entries.len();
         let taken = self.plan(item, &lots).and_then(|plan| {
             self.open_vials(conn, product, &plan)?;
-            self.movements(product, &plan, &lots, used);
+            self.movements(item, &plan, &lots, used);
             Ok(())
         });
         // What this item takes is gone for the next item of the same product.
@@ -180,10 +180,14 @@ impl<'a> Take<'a> {
     }
 
     /// One consume and at most one waste movement per lot, in the session.
-    fn movements(&mut self, product: &Product, plan: &Plan, lots: &[Lot], used: &mut Vec<Usage>) {
+    /// A scanned item's code goes with its consume movements and its usage rows.
+    fn movements(&mut self, item: &Item, plan: &Plan, lots: &[Lot], used: &mut Vec<Usage>) {
+        let product = &item.product;
+        let scanned = item.scanned.as_ref();
         for t in per_lot(&plan.draws) {
             let consume = Entry::new(MovementKind::Consume, -t.consumed, "session")
-                .in_session(self.session_id);
+                .in_session(self.session_id)
+                .scanned(item.scanned.clone());
             self.entries
                 .push((product.clone(), t.lot_id.clone(), consume));
             if t.wasted > Decimal::ZERO {
@@ -201,6 +205,11 @@ impl<'a> Take<'a> {
                 Some(u) => {
                     u.quantity = (u.quantity + t.consumed).normalize();
                     u.wasted = (u.wasted + t.wasted).normalize();
+                    // One row per lot: the first scanned code is kept (movements keep each).
+                    if u.gs1_raw.is_none() {
+                        u.gs1_serial = scanned.and_then(|d| d.serial.clone());
+                        u.gs1_raw = scanned.map(|d| d.raw.clone());
+                    }
                 }
                 None => {
                     let lot = lots.iter().find(|l| l.id == t.lot_id);
@@ -212,6 +221,8 @@ impl<'a> Take<'a> {
                         lot_id: t.lot_id,
                         quantity: t.consumed,
                         wasted: t.wasted,
+                        gs1_serial: scanned.and_then(|d| d.serial.clone()),
+                        gs1_raw: scanned.map(|d| d.raw.clone()),
                     });
                 }
             }
