@@ -586,6 +586,7 @@ mod pages {
                 ("start_on", &day(1)),
                 ("sessions", ""),
                 ("interval_days", ""),
+                ("maintenance_every_days", "60"),
             ],
         )
         .await;
@@ -607,6 +608,10 @@ mod pages {
             Some(1),
             "{planned:?}"
         );
+        assert_eq!(
+            planned.body[0]["maintenance_every_days"], 60,
+            "the page's maintenance interval overrides the area's: {planned:?}"
+        );
         let bad = browse(
             &app.address,
             "POST",
@@ -620,10 +625,15 @@ mod pages {
                 ("csrf_token", csrf.as_str()),
                 ("patient_ref", ""),
                 ("start_on", "soon"),
+                ("maintenance_every_days", "often"),
             ],
         )
         .await;
         assert_eq!(bad.status, 422);
         assert!(bad.text.contains("use a date such as"));
+        assert!(bad
+            .text
+            .contains(">Maintenance every … days after the course"));
+        assert!(bad.text.contains("enter a whole number"), "{}", bad.text);
     }
 }

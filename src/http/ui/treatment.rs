@@ -1085,6 +1085,7 @@ struct CourseForm {
     start_on: String,
     sessions: String,
     interval_days: String,
+    maintenance_every_days: String,
 }
 
 #[derive(Default)]
@@ -1095,6 +1096,7 @@ struct CourseErrors {
     start_on: Option<String>,
     sessions: Option<String>,
     interval_days: Option<String>,
+    maintenance_every_days: Option<String>,
 }
 
 struct CourseRow {
@@ -1145,6 +1147,7 @@ async fn courses_view(
             "start_on" => &mut errors.start_on,
             "sessions" => &mut errors.sessions,
             "interval_days" => &mut errors.interval_days,
+            "maintenance_every_days" => &mut errors.maintenance_every_days,
             _ => {
                 general.push(format!("{}: {}", e.field, e.message));
                 continue;
@@ -1267,6 +1270,11 @@ pub async fn plan_course(
     };
     let sessions_n = number("sessions", &form.sessions, &mut errs);
     let interval = number("interval_days", &form.interval_days, &mut errs);
+    let maintenance = number(
+        "maintenance_every_days",
+        &form.maintenance_every_days,
+        &mut errs,
+    );
     let start_on = match form.start_on.trim().parse::<NaiveDate>() {
         Ok(d) => Some(d),
         Err(_) => {
@@ -1293,7 +1301,7 @@ pub async fn plan_course(
         start_on,
         sessions: sessions_n,
         interval_days: interval,
-        maintenance_every_days: None,
+        maintenance_every_days: maintenance,
     };
     let result = run(&state, move |conn| courses::create(conn, &actor, input)).await;
     match result {
