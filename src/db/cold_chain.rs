@@ -103,43 +103,30 @@ pub fn readings(
         .map(|rows| rows.into_iter().map(|(at, c)| (at, c.0)).collect())
 }
 
-/// The last reading strictly before `at` that was in `[min, max]`, if any: where a run
-/// of out-of-range readings around `at` begins to be looked for.
-pub fn last_in_range_before(
+/// The nearest reading in `[min, max]` strictly before `at` (`after` false) or strictly
+/// after it (`after` true), if any: where a run of out-of-range readings around `at`
+/// begins or ends.
+pub fn nearest_in_range(
     conn: &mut Conn,
     fridge_id: &str,
     at: NaiveDateTime,
-    min: Decimal,
-    max: Decimal,
+    (min, max): (Decimal, Decimal),
+    after: bool,
 ) -> QueryResult<Option<NaiveDateTime>> {
-    fridge_readings::table
+    let q = fridge_readings::table
         .filter(fridge_readings::fridge_id.eq(fridge_id))
-        .filter(fridge_readings::at.lt(at))
         .filter(fridge_readings::celsius.ge(Scaled(min)))
         .filter(fridge_readings::celsius.le(Scaled(max)))
-        .order(fridge_readings::at.desc())
         .select(fridge_readings::at)
-        .first(conn)
-        .optional()
-}
-
-/// The first reading strictly after `at` that was in `[min, max]`, if any.
-pub fn first_in_range_after(
-    conn: &mut Conn,
-    fridge_id: &str,
-    at: NaiveDateTime,
-    min: Decimal,
-    max: Decimal,
-) -> QueryResult<Option<NaiveDateTime>> {
-    fridge_readings::table
-        .filter(fridge_readings::fridge_id.eq(fridge_id))
-        .filter(fridge_readings::at.gt(at))
-        .filter(fridge_readings::celsius.ge(Scaled(min)))
-        .filter(fridge_readings::celsius.le(Scaled(max)))
-        .order(fridge_readings::at)
-        .select(fridge_readings::at)
-        .first(conn)
-        .optional()
+        .into_boxed();
+    let q = if after {
+        q.filter(fridge_readings::at.gt(at))
+            .order(fridge_readings::at)
+    } else {
+        q.filter(fridge_readings::at.lt(at))
+            .order(fridge_readings::at.desc())
+    };
+    q.first(conn).optional()
 }
 
 /// The time of each fridge's latest reading.

@@ -210,8 +210,9 @@ pub(crate) fn store(
     let (min, max) = (fridge.min_celsius, fridge.max_celsius);
     // A run the new readings belong to may have begun before them and end after them:
     // read from the last reading in range before to the first in range after.
-    let from = repo::last_in_range_before(conn, &fridge.id, lo, min, max)?.unwrap_or_else(earliest);
-    let to = repo::first_in_range_after(conn, &fridge.id, hi, min, max)?.unwrap_or_else(latest);
+    let from =
+        repo::nearest_in_range(conn, &fridge.id, lo, (min, max), false)?.unwrap_or_else(earliest);
+    let to = repo::nearest_in_range(conn, &fridge.id, hi, (min, max), true)?.unwrap_or_else(latest);
     let stretch = repo::readings(conn, &fridge.id, from, to)?;
     let runs = rules::excursions(&stretch, min, max, fridge.tolerance_minutes);
     let known = repo::excursions_overlapping(conn, &fridge.id, from, to)?;

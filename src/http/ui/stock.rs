@@ -629,8 +629,8 @@ pub async fn lot_page(
 /// A posted reason (and, for a recall, its confirmation).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ChangeBody {
-    reason: String,
+pub(super) struct ChangeBody {
+    pub(super) reason: String,
     confirm: String,
     /// The correction's fields.
     lot_number: String,

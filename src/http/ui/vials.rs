@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::session::WebConfig;
-use super::stock::amount;
+use super::stock::{amount, ChangeBody};
 use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::domain::role::{allows, Action};
 use crate::error::AppError;
@@ -44,12 +44,6 @@ struct VialsPage {
 #[serde(default)]
 struct VialsQuery {
     discarded: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct DiscardBody {
-    reason: String,
 }
 
 #[get("/open-vials")]
@@ -112,7 +106,7 @@ pub async fn discard(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
-    let form: DiscardBody = posted(&req, &cfg, &session, &body)?;
+    let form: ChangeBody = posted(&req, &cfg, &session, &body)?;
     let id = id.into_inner();
     let (actor, target, reason) = (session.actor.clone(), id.clone(), form.reason.clone());
     match run(&state, move |conn| {
