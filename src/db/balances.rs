@@ -110,21 +110,20 @@ fn empty_as_of(today: NaiveDate) -> EmptyRow {
 /// Takes a lot's old contribution out of its product's row and puts its new one in.
 /// The split between expired and available follows the row's own `swept_on`, so a row not
 /// yet swept today stays consistent until its sweep moves what expired since.
-const SHIFT_SQL: &str = "UPDATE product_balances SET \
-    on_hand = on_hand + $4 - $3, \
-    expired = expired + CASE WHEN $6 < swept_on THEN $4 ELSE 0 END \
-                      - CASE WHEN $5 < swept_on THEN $3 ELSE 0 END, \
-    available = available + CASE WHEN $8 = 'available' AND $6 >= swept_on THEN $4 ELSE 0 END \
-                          - CASE WHEN $7 = 'available' AND $5 >= swept_on THEN $3 ELSE 0 END, \
-    quarantined = quarantined + CASE WHEN $8 = 'quarantined' THEN $4 ELSE 0 END \
-                              - CASE WHEN $7 = 'quarantined' THEN $3 ELSE 0 END, \
-    recalled = recalled + CASE WHEN $8 = 'recalled' THEN $4 ELSE 0 END \
-                        - CASE WHEN $7 = 'recalled' THEN $3 ELSE 0 END, \
-    next_expiry = CASE WHEN $4 > 0 AND $8 = 'available' AND $6 >= swept_on \
-                        AND (next_expiry IS NULL OR $6 < next_expiry) THEN $6 ELSE next_expiry END, \
-    next_stale = CASE WHEN next_expiry = $5 AND $3 > 0 AND $7 = 'available' \
-                       AND NOT ($4 > 0 AND $8 = 'available' AND $6 = $5) THEN $9 ELSE next_stale END \
-    WHERE clinic_id = $1 AND product_id = $2";
+const SHIFT_SET: &str = "\
+    on_hand = on_hand + v.a_on - v.b_on, \
+    expired = expired + CASE WHEN v.a_exp < swept_on THEN v.a_on ELSE 0 END \
+                      - CASE WHEN v.b_exp < swept_on THEN v.b_on ELSE 0 END, \
+    available = available + CASE WHEN v.a_st = 'available' AND v.a_exp >= swept_on THEN v.a_on ELSE 0 END \
+                          - CASE WHEN v.b_st = 'available' AND v.b_exp >= swept_on THEN v.b_on ELSE 0 END, \
+    quarantined = quarantined + CASE WHEN v.a_st = 'quarantined' THEN v.a_on ELSE 0 END \
+                              - CASE WHEN v.b_st = 'quarantined' THEN v.b_on ELSE 0 END, \
+    recalled = recalled + CASE WHEN v.a_st = 'recalled' THEN v.a_on ELSE 0 END \
+                        - CASE WHEN v.b_st = 'recalled' THEN v.b_on ELSE 0 END, \
+    next_expiry = CASE WHEN v.a_on > 0 AND v.a_st = 'available' AND v.a_exp >= swept_on \
+                        AND (next_expiry IS NULL OR v.a_exp < next_expiry) THEN v.a_exp ELSE next_expiry END, \
+    next_stale = CASE WHEN next_expiry = v.b_exp AND v.b_on > 0 AND v.b_st = 'available' \
+                       AND NOT (v.a_on > 0 AND v.a_st = 'available' AND v.a_exp = v.b_exp) THEN v.stale ELSE next_stale END";
 
 /// Locks the products' rows, in product order, until the transaction ends. Every writer
 /// of lots takes these first (sessions for all their products at once), so writers of
@@ -170,27 +169,93 @@ pub fn shift(
     before: LotState,
     after: LotState,
 ) -> QueryResult<()> {
-    if before == after {
-        return Ok(());
-    }
-    let sql = portable_sql(conn, SHIFT_SQL);
-    let n = diesel::sql_query(sql)
-        .bind::<Text, _>(clinic_id)
-        .bind::<Text, _>(product_id)
-        .bind::<BigInt, _>(Scaled(before.on_hand))
-        .bind::<BigInt, _>(Scaled(after.on_hand))
-        .bind::<Date, _>(before.expires_on)
-        .bind::<Date, _>(after.expires_on)
-        .bind::<Text, _>(before.status)
-        .bind::<Text, _>(after.status)
-        .bind::<Bool, _>(true)
-        .execute(conn)?;
-    if n == 0 {
-        // Only rows written straight to the database (the benchmark seeder) can lack a
-        // balance; a missing row must not lose stock.
-        // An old `swept_on` makes the next reader rebuild the row from the lots, which
-        // already hold this change.
-        create(conn, clinic_id, product_id, NaiveDate::default())?;
+    shift_all(conn, clinic_id, &[(product_id, before, after)])
+}
+
+#[derive(QueryableByName)]
+struct Shifted {
+    #[diesel(sql_type = Text)]
+    product_id: ProductId,
+}
+
+/// `shift` for several lots in as few statements as it can: one for all the products, and
+/// one more round for each further lot of a product already in the statement (a row's
+/// `next_expiry` must see the shift before it).
+pub fn shift_all(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    shifts: &[(&ProductId, LotState, LotState)],
+) -> QueryResult<()> {
+    let mut pending: Vec<&(&ProductId, LotState, LotState)> =
+        shifts.iter().filter(|(_, b, a)| b != a).collect();
+    // PostgreSQL types a VALUES list from its first row; SQLite needs no casts (and
+    // `CAST(… AS DATE)` would make its text dates numbers).
+    let pg = matches!(conn, Conn::Pg(_));
+    let cast = |n: usize, ty: &str| {
+        if pg {
+            format!("CAST(${n} AS {ty})")
+        } else {
+            format!("${n}")
+        }
+    };
+    while !pending.is_empty() {
+        let mut round: Vec<&(&ProductId, LotState, LotState)> = Vec::new();
+        let mut rest = Vec::new();
+        for s in pending {
+            if round.iter().any(|r| r.0 == s.0) {
+                rest.push(s);
+            } else {
+                round.push(s);
+            }
+        }
+        let rows: Vec<String> = (0..round.len())
+            .map(|i| {
+                let n = 8 * i + 2;
+                let types = [
+                    "TEXT", "BIGINT", "BIGINT", "DATE", "DATE", "TEXT", "TEXT", "BOOLEAN",
+                ];
+                let cols: Vec<String> = types
+                    .iter()
+                    .enumerate()
+                    .map(|(k, ty)| cast(n + k, ty))
+                    .collect();
+                format!("({})", cols.join(", "))
+            })
+            .collect();
+        let sql = portable_sql(
+            conn,
+            &format!(
+                "WITH v (product, b_on, a_on, b_exp, a_exp, b_st, a_st, stale) AS (VALUES {}) \
+                 UPDATE product_balances SET {SHIFT_SET} FROM v \
+                 WHERE clinic_id = $1 AND product_id = v.product RETURNING product_id",
+                rows.join(", ")
+            ),
+        );
+        let mut q = diesel::sql_query(sql)
+            .into_boxed::<super::Backend>()
+            .bind::<Text, _>(clinic_id);
+        for (product_id, before, after) in &round {
+            q = q
+                .bind::<Text, _>(*product_id)
+                .bind::<BigInt, _>(Scaled(before.on_hand))
+                .bind::<BigInt, _>(Scaled(after.on_hand))
+                .bind::<Date, _>(before.expires_on)
+                .bind::<Date, _>(after.expires_on)
+                .bind::<Text, _>(before.status)
+                .bind::<Text, _>(after.status)
+                .bind::<Bool, _>(true);
+        }
+        let shifted: Vec<Shifted> = q.load(conn)?;
+        for (product_id, _, _) in &round {
+            if !shifted.iter().any(|s| &s.product_id == *product_id) {
+                // Only rows written straight to the database (the benchmark seeder) can
+                // lack a balance; a missing row must not lose stock. An old `swept_on`
+                // makes the next reader rebuild the row from the lots, which already
+                // hold this change.
+                create(conn, clinic_id, product_id, NaiveDate::default())?;
+            }
+        }
+        pending = rest;
     }
     Ok(())
 }

@@ -61,6 +61,8 @@ pub fn insert(conn: &mut Conn, lot: &Lot) -> QueryResult<()> {
 #[derive(QueryableByName)]
 struct Written {
     #[diesel(sql_type = diesel::sql_types::Text)]
+    id: LotId,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     product_id: ProductId,
     #[diesel(sql_type = diesel::sql_types::Text)]
     status: LotStatus,
@@ -100,9 +102,10 @@ pub fn apply_deltas(
     }
     let mut sorted: Vec<&(LotId, Decimal)> = deltas.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let written = add_on_hand(conn, clinic_id, &sorted)?;
     let mut shifts = Vec::with_capacity(sorted.len());
     for (lot_id, delta) in sorted {
-        let Some(w) = add_on_hand(conn, clinic_id, lot_id, *delta)? else {
+        let Some(w) = written.iter().find(|w| &w.id == lot_id) else {
             return Ok(Err(lot_id.clone()));
         };
         let after = w.state();
@@ -110,41 +113,65 @@ pub fn apply_deltas(
             on_hand: after.on_hand - *delta,
             ..after
         };
-        shifts.push((w.product_id, lot_id, before, after));
+        shifts.push((w.product_id.clone(), lot_id, before, after));
     }
     shifts.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    for (product_id, _, before, after) in shifts {
-        balances::shift(conn, clinic_id, &product_id, before, after)?;
-    }
+    let shifts: Vec<(&ProductId, LotState, LotState)> =
+        shifts.iter().map(|(p, _, b, a)| (p, *b, *a)).collect();
+    balances::shift_all(conn, clinic_id, &shifts)?;
     Ok(Ok(()))
 }
 
-/// One lot's guarded `on_hand` change, read back. None when it would leave the bounds.
+/// The lots' guarded `on_hand` changes in one statement, read back; a lot missing from
+/// the answer would have left the bounds and was not changed.
 fn add_on_hand(
     conn: &mut Conn,
     clinic_id: &ClinicId,
-    lot_id: &LotId,
-    delta: Decimal,
-) -> QueryResult<Option<Written>> {
+    deltas: &[&(LotId, Decimal)],
+) -> QueryResult<Vec<Written>> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
+    if deltas.is_empty() {
+        return Ok(Vec::new());
+    }
     let max = Decimal::from(crate::domain::quantity::MAX_MAGNITUDE);
     // The bounds keep the balance far from 64-bit overflow (SQLite would turn it into a
-    // float) and never below zero.
+    // float) and never below zero. PostgreSQL types a VALUES list by its first row: the
+    // casts say what each column is.
+    let rows: Vec<String> = (0..deltas.len())
+        .map(|i| {
+            let n = 4 * i + 3;
+            format!(
+                "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+                n,
+                n + 1,
+                n + 2,
+                n + 3
+            )
+        })
+        .collect();
     let sql = super::portable_sql(
         conn,
-        "UPDATE lots SET on_hand = on_hand + $3, updated_at = $4 \
-         WHERE clinic_id = $1 AND id = $2 AND on_hand <= $5 AND on_hand >= $6 \
-         RETURNING product_id, status, expires_on, on_hand",
+        &format!(
+            "WITH v (lot, delta, hi, lo) AS (VALUES {}) \
+             UPDATE lots SET on_hand = on_hand + v.delta, updated_at = $2 FROM v \
+             WHERE lots.clinic_id = $1 AND lots.id = v.lot \
+             AND lots.on_hand <= v.hi AND lots.on_hand >= v.lo \
+             RETURNING id, product_id, status, expires_on, on_hand",
+            rows.join(", ")
+        ),
     );
-    diesel::sql_query(sql)
+    let mut q = diesel::sql_query(sql)
+        .into_boxed::<super::Backend>()
         .bind::<Text, _>(clinic_id)
-        .bind::<Text, _>(lot_id)
-        .bind::<BigInt, _>(Scaled(delta))
-        .bind::<Timestamp, _>(super::now())
-        .bind::<BigInt, _>(Scaled(max - delta))
-        .bind::<BigInt, _>(Scaled(-delta))
-        .get_result(conn)
-        .optional()
+        .bind::<Timestamp, _>(super::now());
+    for (lot_id, delta) in deltas {
+        q = q
+            .bind::<Text, _>(lot_id)
+            .bind::<BigInt, _>(Scaled(*delta))
+            .bind::<BigInt, _>(Scaled(max - *delta))
+            .bind::<BigInt, _>(Scaled(-*delta));
+    }
+    q.load(conn)
 }
 
 /// Records another delivery of a lot that is already known.
@@ -182,7 +209,7 @@ pub fn set_status(
         conn,
         "UPDATE lots SET status = $4, status_reason = $5, updated_at = $6 \
          WHERE clinic_id = $1 AND id = $2 AND status = $3 \
-         RETURNING product_id, status, expires_on, on_hand",
+         RETURNING id, product_id, status, expires_on, on_hand",
     );
     let written: Option<Written> = diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)
@@ -221,7 +248,7 @@ pub fn correct(
         conn,
         "UPDATE lots SET lot_number = $3, expires_on = $4, updated_at = $5 \
          WHERE clinic_id = $1 AND id = $2 \
-         RETURNING product_id, status, expires_on, on_hand",
+         RETURNING id, product_id, status, expires_on, on_hand",
     );
     let w: Written = diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)

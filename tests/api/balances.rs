@@ -134,6 +134,36 @@ async fn balances_and_daily_use_follow_every_change_of_stock() {
     assert_eq!(v.status, 200, "{v:?}");
     assert_in_step(conn, &clinic, "after a void");
 
+    // One session taking from two lots of one product: that product's row moves once per
+    // lot, in turn, within the same session.
+    let vit = app.product(&c.manager, json!({"sku": "VIT"})).await;
+    app.receive(&c.manager, s(&vit["id"]), "V1", &day(20), 1)
+        .await;
+    app.receive(&c.manager, s(&vit["id"]), "V2", &day(60), 2)
+        .await;
+    let r = app
+        .log_session(
+            &c.practitioner,
+            json!({"patient_ref": "PAT-2", "area": "face", "method": "injectable", "conditions": [],
+                   "items": [{"product_id": vit["id"], "quantity": "4"}, {"product_id": needle["id"], "quantity": "1"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let mut used: Vec<&str> = r.body["usage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["sku"] == "VIT")
+        .map(|u| s(&u["lot_number"]))
+        .collect();
+    used.sort();
+    assert_eq!(used, vec!["V1", "V2"], "{r:?}");
+    assert_in_step(
+        conn,
+        &clinic,
+        "after a session across two lots of one product",
+    );
+
     // Status changes move stock between the columns.
     let q = app
         .post(
