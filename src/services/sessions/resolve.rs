@@ -211,10 +211,21 @@ fn given_items(
     let component_amount = |p: &ProductId| {
         formulation.and_then(|f| f.components.iter().find(|(id, _)| id == p).map(|(_, a)| *a))
     };
+    // The products named by id are read in one statement; a scanned code names its own.
+    let named: Vec<&ProductId> = items
+        .iter()
+        .filter(|i| i.code.is_none())
+        .map(|i| &i.product_id)
+        .collect();
+    let known = if named.is_empty() {
+        Vec::new()
+    } else {
+        products::get_many(conn, clinic, &named)?
+    };
     let mut out = Vec::new();
     for (i, raw) in items.into_iter().enumerate() {
         let field = format!("items[{i}]");
-        match item(conn, clinic, &field, raw)? {
+        match item(conn, clinic, &field, raw, &known)? {
             Ok(g) => {
                 let component = component_amount(&g.product.id);
                 let errs = check_given(&g, component.is_some(), formulation);
@@ -342,6 +353,7 @@ fn item(
     clinic: &ClinicId,
     field: &str,
     mut raw: ItemInput,
+    known: &[Product],
 ) -> AppResult<Result<Given, Vec<FieldError>>> {
     let mut detail = None;
     if let Some(code) = raw.code.take() {
@@ -354,7 +366,11 @@ fn item(
             Err(errs) => return Ok(Err(errs)),
         }
     }
-    let Some(product) = products::get(conn, clinic, &raw.product_id)? else {
+    let read = match known.iter().find(|p| p.id == raw.product_id) {
+        Some(p) => Some(p.clone()),
+        None => products::get(conn, clinic, &raw.product_id)?,
+    };
+    let Some(product) = read else {
         return Ok(Err(vec![FieldError::new(
             &format!("{field}.product_id"),
             format!("no product {} in this clinic", raw.product_id),
