@@ -1009,7 +1009,17 @@ async fn a_manager_turns_the_suggestions_into_an_order_and_downloads_its_csv() {
     assert!(csv[1].as_str().unwrap().starts_with("text/csv"), "{csv}");
     let text = csv[2].as_str().unwrap();
     assert!(
-        text.starts_with("sku,gtin,name,containers,unit_cost,line_total\r\n"),
+        text.starts_with(
+            "sku,gtin,name,containers,unit_cost,line_total,order_number,order_date,clinic,supplier\r\n"
+        ),
+        "{text}"
+    );
+    // Each line says which order of which clinic it belongs to, for the supplier.
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .contains(",Demo Aesthetic Clinic,"),
         "{text}"
     );
     assert!(text.contains("\r\nTOTAL,"), "{text}");
