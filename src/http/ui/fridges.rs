@@ -360,7 +360,9 @@ pub async fn fridge_page(
     let q = q.into_inner();
     let notice = (!q.stored.is_empty()).then(|| match q.stored.as_str() {
         "0" => "Reading stored.".to_string(),
-        n => format!("Reading stored: part of {n} excursion(s); the lots inside are quarantined."),
+        n => format!(
+            "Reading stored: part of {n} excursion(s); the lots inside during it are quarantined."
+        ),
     });
     fridge_view(
         &state,
@@ -399,8 +401,9 @@ async fn fridge_view(
         let fridge = cold_chain::get_fridge(conn, &actor, &id)?;
         let readings = match window {
             Some((from, to)) => {
+                // A refused period is shown next to its field; anything else fails the page.
                 match cold_chain::readings(conn, &actor, &id, Some(from), Some(to)) {
-                    Err(AppError::Invalid(e)) => Err(AppError::Invalid(e)),
+                    Err(e @ AppError::Invalid(_)) => Err(e),
                     other => Ok(other?),
                 }
             }
