@@ -459,3 +459,31 @@ async fn the_receive_page_puts_a_refrigerated_delivery_into_a_fridge() {
     let fridge_page = get_page(&app, &format!("/fridges/{fridge}"), &d.manager).await;
     has(&fridge_page, "HA-FRIDGE</a>");
 }
+
+#[actix_web::test]
+async fn a_long_period_lists_at_most_500_readings_and_charts_them_all() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let fridge = add_fridge(&app, &d, "Busy logger").await;
+    let readings: Vec<Value> = (1..=501).map(|m| reading(m, "5")).collect();
+    let r = app
+        .post(
+            &format!("/api/v1/fridges/{fridge}/readings"),
+            &d.c.manager,
+            json!({ "readings": readings }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let page = get_page(&app, &format!("/fridges/{fridge}"), &d.manager).await;
+    assert_eq!(page.status, 200);
+    has(&page, "<summary>Readings (501)</summary>");
+    has(&page, "The first 500 are listed");
+    assert_eq!(
+        page.text.matches("<td class=\"nowrap\">5 °C</td>").count(),
+        500
+    );
+    let points = page.text.split("points=\"").nth(1).unwrap();
+    let points = &points[..points.find('"').unwrap()];
+    assert_eq!(points.split(' ').count(), 501, "the chart draws them all");
+    lacks(&page, "<rect class=\"excursion\"");
+}

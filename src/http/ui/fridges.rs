@@ -222,6 +222,10 @@ pub async fn add_fridge(
 
 // ---- /fridges/{id}
 
+/// The most readings listed as a table: a month of a logger's minutes would weigh
+/// megabytes; the chart still draws them all.
+const TABLE_READINGS: usize = 500;
+
 /// The period presets offered, in hours: a day, a week, a month.
 const PRESETS: [(i64, &str); 3] = [
     (24, "Last 24 h"),
@@ -296,6 +300,8 @@ struct FridgePage {
     period: String,
     chart: Option<Chart>,
     readings: Vec<ReadingRow>,
+    /// How many readings the period has (the table lists at most `TABLE_READINGS`).
+    reading_count: usize,
     inside: Vec<(LotId, String)>,
     excursions: Vec<ExcursionRow>,
     manages: bool,
@@ -452,11 +458,13 @@ async fn fridge_view(
         status = StatusCode::UNPROCESSABLE_ENTITY;
     }
     let fridge = &loaded.fridge;
+    let reading_count = loaded.readings.as_ref().map_or(0, Vec::len);
     let (chart, readings, period_text, hours) = match (&asked, &loaded.readings) {
         (Ok((from, to, hours)), Ok(readings)) => (
             Some(draw(fridge, *from, *to, readings, &loaded.excursions)),
             readings
                 .iter()
+                .take(TABLE_READINGS)
                 .map(|(at, c)| ReadingRow {
                     at: at.format(MINUTE).to_string(),
                     celsius: format!("{} °C", c.normalize()),
@@ -500,6 +508,7 @@ async fn fridge_view(
             period: period_text,
             chart,
             readings,
+            reading_count,
             inside: loaded.inside,
             excursions: loaded
                 .excursions
