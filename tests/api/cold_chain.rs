@@ -14,7 +14,7 @@ async fn fridge(app: &TestApp, c: &Clinic, body: Value) -> Value {
 
 /// A reading `minutes_ago` minutes before the current minute (so that one sent twice has
 /// the same time).
-fn reading(minutes_ago: i64, celsius: &str) -> Value {
+pub(crate) fn reading(minutes_ago: i64, celsius: &str) -> Value {
     let minute = Utc::now().timestamp() / 60 * 60;
     let at = chrono::DateTime::from_timestamp(minute, 0).unwrap() - Duration::minutes(minutes_ago);
     json!({"at": at.to_rfc3339(), "celsius": celsius})

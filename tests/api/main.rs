@@ -26,6 +26,7 @@ mod traceability;
 mod ui;
 mod ui_audit;
 mod ui_buying;
+mod ui_cold_chain;
 mod ui_manager;
 mod ui_planning;
 mod ui_staff;

@@ -697,10 +697,9 @@ async fn api(
     )
 }
 
-#[actix_web::test]
-async fn an_auditor_reads_a_recall_case_and_downloads_an_export() {
-    let demo = start_demo();
-    // A recalled lot with one affected patient, set up through the API.
+/// A new manager of the demo clinic, added through the API by the admin: their bearer
+/// token, for what a test sets up through the API.
+async fn api_manager(demo: &Demo, name: &str, email: &str) -> String {
     let clinic_id = {
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
@@ -717,15 +716,22 @@ async fn an_auditor_reads_a_recall_case_and_downloads_an_export() {
         ids[0].id.clone()
     };
     let (status, staff) = api(
-        &demo,
+        demo,
         "POST",
         &format!("/api/v1/clinics/{clinic_id}/staff"),
         ADMIN_TOKEN,
-        Some(json!({"name": "Recall desk", "role": "manager", "email": "desk@demo.example"})),
+        Some(json!({"name": name, "role": "manager", "email": email})),
     )
     .await;
     assert_eq!(status, 201, "{staff}");
-    let token = staff["token"].as_str().unwrap().to_string();
+    staff["token"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn an_auditor_reads_a_recall_case_and_downloads_an_export() {
+    let demo = start_demo();
+    // A recalled lot with one affected patient, set up through the API.
+    let token = api_manager(&demo, "Recall desk", "desk@demo.example").await;
     let (_, lots) = api(&demo, "GET", "/api/v1/lots", &token, None).await;
     let lot = lots
         .as_array()
@@ -1302,6 +1308,121 @@ async fn a_manager_reads_the_forecast_chart_and_edits_a_cocktail_into_version_tw
     let saved = wait_text(&client, "Version 2 (current)").await;
     assert!(saved.contains("Saved as a new version"), "{saved}");
     assert!(saved.contains("Version 1\n"), "{saved}");
+    let errors = console_errors(&driver, &client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    client.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_manager_keeps_a_refrigerated_lot_in_a_fridge_and_an_excursion_quarantines_it() {
+    let demo = start_demo();
+    let driver = start_driver();
+    let client = browser(&driver).await;
+    sign_in_as(&client, &demo, Role::Manager).await;
+
+    // A fridge added from the menu's Stock group.
+    open_menu(&client, "Stock", "Fridges").await;
+    wait_path(&client, |p| p == "/fridges").await;
+    field(&client, "Name")
+        .await
+        .send_keys("Vaccine fridge")
+        .await
+        .unwrap();
+    button(&client, "Add fridge").await.click().await.unwrap();
+    let fridge_path = wait_path(&client, |p| p.starts_with("/fridges/")).await;
+    let fridge_id = fridge_path.trim_start_matches("/fridges/").to_string();
+    wait_text(&client, "No lot is in this fridge.").await;
+
+    // A refrigerated product received into it.
+    open_menu(&client, "Stock", "Receive").await;
+    wait_path(&client, |p| p == "/receive").await;
+    field(&client, "Scan a code")
+        .await
+        .send_keys(&format!(
+            "(01)03760123450041(17)301231(10)COLD-1{}",
+            Key::Enter
+        ))
+        .await
+        .unwrap();
+    wait_text(&client, "COLD-1").await;
+    find(&client, Locator::Id("containers0"))
+        .await
+        .send_keys("2")
+        .await
+        .unwrap();
+    field(&client, "Fridge")
+        .await
+        .select_by_label("Vaccine fridge")
+        .await
+        .unwrap();
+    button(&client, "Receive all").await.click().await.unwrap();
+    wait_text(&client, "Received 1 lot(s)").await;
+
+    // The logger reports 40 minutes at 12 °C (tolerance 30): an excursion, still going on.
+    let token = api_manager(&demo, "Fridge logger", "logger@demo.example").await;
+    let minute = chrono::Utc::now().timestamp() / 60 * 60;
+    let at = |ago: i64| {
+        (chrono::DateTime::from_timestamp(minute, 0).unwrap() - chrono::Duration::minutes(ago))
+            .to_rfc3339()
+    };
+    let (status, stored) = api(
+        &demo,
+        "POST",
+        &format!("/api/v1/fridges/{fridge_id}/readings"),
+        &token,
+        Some(json!({"readings": [{"at": at(60), "celsius": "12"}, {"at": at(20), "celsius": "12.5"}]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{stored}");
+
+    // The fridge page shades it and lists the lot inside; a manual reading ends it.
+    client
+        .goto(&format!("{}{fridge_path}", demo.address))
+        .await
+        .unwrap();
+    wait_text(&client, "Lots inside").await;
+    let shade = find(&client, Locator::Css("svg rect.excursion")).await;
+    let title = shade
+        .find(Locator::Css("title"))
+        .await
+        .unwrap()
+        .html(true)
+        .await
+        .unwrap();
+    assert!(title.contains("Excursion from"), "{title}");
+    find(&client, Locator::Css("svg polyline.temperature")).await;
+    field(&client, "Temperature °C")
+        .await
+        .send_keys("4.5")
+        .await
+        .unwrap();
+    button(&client, "Add reading").await.click().await.unwrap();
+    wait_text(&client, "Reading stored").await;
+    let chart = find(&client, Locator::Css("figure.chart")).await;
+    find(&client, Locator::Css("svg rect.excursion")).await;
+    // The screenshot shows the chart, below the period chooser.
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'start'})",
+            vec![serde_json::to_value(&chart).unwrap()],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "fridge").await;
+
+    // The lot page: quarantined by the excursion, with its cold chain.
+    find(&client, Locator::LinkText("COLD-1"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_path(&client, |p| p.starts_with("/lots/")).await;
+    let lot = wait_text(&client, "Cold chain").await;
+    assert!(
+        lot.contains("Quarantined (fridge Vaccine fridge: excursion"),
+        "{lot}"
+    );
+    assert!(lot.contains("Excursions it went through"), "{lot}");
     let errors = console_errors(&driver, &client).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     client.close().await.unwrap();

@@ -64,6 +64,12 @@ struct ReceiveState {
     /// `Arrived (UTC)` as typed (`YYYY-MM-DDTHH:MM`, the browser's `datetime-local`).
     arrived: String,
     arrived_error: Option<String>,
+    /// The fridges to choose from (id, name): none when the clinic has no fridge, and
+    /// then the select is not shown.
+    fridges: Vec<(String, String)>,
+    /// The fridge chosen (empty: none), and the receipt's refusal of it.
+    fridge: String,
+    fridge_error: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,9 +125,26 @@ pub async fn receive_form(
     .await?;
     let form = ReceiveState {
         received,
+        fridges: fridge_choices(&state, &session).await?,
         ..ReceiveState::default()
     };
     Ok(receive_page(&session, form, StatusCode::OK))
+}
+
+/// The clinic's fridges for the receive page's select.
+async fn fridge_choices(
+    state: &AppState,
+    session: &WebSession,
+) -> Result<Vec<(String, String)>, UiError> {
+    let actor = session.actor.clone();
+    let fridges = run(state, move |conn| {
+        crate::services::cold_chain::list_fridges(conn, &actor)
+    })
+    .await?;
+    Ok(fridges
+        .into_iter()
+        .map(|f| (f.fridge.id, f.fridge.name))
+        .collect())
 }
 
 /// What a code reads as in this clinic (product, lot number, expiry), in the words of the
@@ -160,6 +183,8 @@ pub(super) struct Scanned {
     pub commit: bool,
     /// The `received_at` field, as typed (only `/receive` has it).
     pub arrived: String,
+    /// The `fridge_id` field (only `/receive` has it).
+    pub fridge: String,
 }
 
 /// Reads a scanning form (`/receive`, `/purchase-orders/{id}`): CSRF first, then the
@@ -231,6 +256,7 @@ pub(super) async fn read_scans(
         scan_error,
         commit,
         arrived: field("received_at"),
+        fridge: field("fridge_id"),
     })
 }
 
@@ -250,11 +276,14 @@ pub async fn receive(
         scan_error,
         commit,
         arrived,
+        fridge,
     } = read_scans(&req, &state, &cfg, &session, &body).await?;
     let form = ReceiveState {
         lines,
         scan_error,
         arrived,
+        fridges: fridge_choices(&state, &session).await?,
+        fridge,
         ..ReceiveState::default()
     };
     if !commit {
@@ -402,7 +431,9 @@ async fn commit_lines(
             supplier_id: None,
             code: Some(line.code.clone()),
             received_at,
-            fridge_id: None,
+            // One delivery goes into one fridge; the service asks for it only when a
+            // line is kept refrigerated.
+            fridge_id: (!form.fridge.is_empty()).then(|| form.fridge.clone()),
         })
         .collect();
     let actor = session.actor.clone();
@@ -423,6 +454,11 @@ async fn commit_lines(
                 .into_iter()
                 .partition(|f| f.field.ends_with("received_at"));
             form.arrived_error = when.into_iter().map(|f| f.message).next();
+            // One fridge for the delivery too: its first refusal, next to the select.
+            let (fridge, rest): (Vec<_>, Vec<_>) = rest
+                .into_iter()
+                .partition(|f| f.field.ends_with("fridge_id"));
+            form.fridge_error = fridge.into_iter().map(|f| f.message).next();
             let alert = if rest.is_empty() {
                 None
             } else {

@@ -14,11 +14,23 @@ const BOTTOM: i64 = 28;
 /// Length of a planned-session mark, up from the day axis.
 const MARK: i64 = 14;
 
-/// A plot of `days` days (x) against quantities from 0 to `top` (y).
+/// A plot of `days` days (x) against quantities from `bottom` (0 unless made with
+/// `spanning`) to `top` (y). The x unit may be any whole step: the fridge chart uses
+/// minutes.
 #[derive(Debug, Clone)]
 pub struct Plot {
     days: i64,
+    bottom: Decimal,
     top: Decimal,
+}
+
+/// A rectangle in the viewBox, as SVG attributes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rect {
+    pub x: String,
+    pub y: String,
+    pub width: String,
+    pub height: String,
 }
 
 impl Plot {
@@ -27,8 +39,31 @@ impl Plot {
         let max = values.into_iter().fold(Decimal::ZERO, Decimal::max);
         Plot {
             days: days.max(1),
+            bottom: Decimal::ZERO,
             top: round_up(max),
         }
+    }
+
+    /// A plot of `units` steps whose y axis spans every value with a whole unit to spare
+    /// on each side (temperatures may be below zero, so the axis does not start at 0).
+    pub fn spanning(units: i64, values: impl IntoIterator<Item = Decimal>) -> Plot {
+        let (mut lo, mut hi) = (None::<Decimal>, None::<Decimal>);
+        for v in values {
+            lo = Some(lo.map_or(v, |l| l.min(v)));
+            hi = Some(hi.map_or(v, |h| h.max(v)));
+        }
+        let lo = lo.unwrap_or(Decimal::ZERO);
+        let hi = hi.unwrap_or(Decimal::ONE);
+        Plot {
+            days: units.max(1),
+            bottom: (lo.floor() - Decimal::ONE).normalize(),
+            top: (hi.ceil() + Decimal::ONE).normalize(),
+        }
+    }
+
+    /// The value at the bottom of the y axis.
+    pub fn bottom(&self) -> Decimal {
+        self.bottom
     }
 
     /// The value at the top of the y axis.
@@ -42,16 +77,44 @@ impl Plot {
             + inner * Decimal::from(day.clamp(0, self.days)) / Decimal::from(self.days)
     }
 
-    /// Below zero is drawn at zero: the chart shows stock, the table the shortfall.
+    /// Below the bottom (zero for stock) is drawn at the bottom: the chart shows stock,
+    /// the table the shortfall.
     pub fn y(&self, value: Decimal) -> Decimal {
         let inner = Decimal::from(HEIGHT - TOP - BOTTOM);
-        let v = value.clamp(Decimal::ZERO, self.top);
-        Decimal::from(TOP) + inner * (self.top - v) / self.top
+        let v = value.clamp(self.bottom, self.top);
+        Decimal::from(TOP) + inner * (self.top - v) / (self.top - self.bottom)
     }
 
-    /// The x axis' baseline (y of zero).
+    /// The x axis' baseline (y of the bottom).
     pub fn base(&self) -> Decimal {
-        self.y(Decimal::ZERO)
+        self.y(self.bottom)
+    }
+
+    /// A line through points (x in the plot's units), as a polyline's `points`.
+    pub fn line(&self, points: &[(i64, Decimal)]) -> String {
+        points
+            .iter()
+            .map(|(x, v)| format!("{},{}", num(self.x(*x)), num(self.y(*v))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The full height of the plot between two x positions (clamped to the plot): a
+    /// shaded stretch of time.
+    pub fn column(&self, from: i64, to: i64) -> Rect {
+        let (x0, x1) = (self.x(from), self.x(to));
+        rect(
+            x0,
+            self.y(self.top),
+            x1 - x0,
+            self.base() - self.y(self.top),
+        )
+    }
+
+    /// The full width of the plot between two values: an allowed range.
+    pub fn band(&self, low: Decimal, high: Decimal) -> Rect {
+        let (y0, y1) = (self.y(high), self.y(low));
+        rect(self.x(0), y0, self.x(self.days) - self.x(0), y1 - y0)
     }
 
     /// A step line: `start` until day 0's use, then the level left at the end of each day.
@@ -95,6 +158,15 @@ impl Plot {
             b = num(self.base()),
             r = num(self.x(self.days))
         )
+    }
+}
+
+fn rect(x: Decimal, y: Decimal, width: Decimal, height: Decimal) -> Rect {
+    Rect {
+        x: num(x),
+        y: num(y),
+        width: num(width),
+        height: num(height),
     }
 }
 
@@ -184,6 +256,36 @@ mod tests {
         assert_eq!(p.y(d("0")), Decimal::from(HEIGHT - BOTTOM));
         assert_eq!(p.y(d("-5")), p.y(d("0")), "a shortfall is drawn at zero");
         assert_eq!(p.y(d("25")), d("102"));
+    }
+
+    #[test]
+    fn a_temperature_plot_spans_below_zero_and_shades_stretches() {
+        // 60 minutes of readings from -0.5 to 9.2 °C: the axis runs from -2 to 11.
+        let p = Plot::spanning(60, [d("-0.5"), d("9.2"), d("2"), d("8")]);
+        assert_eq!((p.bottom(), p.top()), (d("-2"), d("11")));
+        assert_eq!(p.base(), Decimal::from(HEIGHT - BOTTOM));
+        assert_eq!(p.y(d("11")), Decimal::from(TOP));
+        assert_eq!(
+            p.y(d("-5")),
+            p.base(),
+            "below the axis is drawn at its bottom"
+        );
+        assert_eq!(p.line(&[(0, d("-2")), (30, d("11"))]), "56,192 342,12");
+        assert_eq!(
+            p.column(15, 45),
+            Rect {
+                x: "199".into(),
+                y: "12".into(),
+                width: "286".into(),
+                height: "180".into()
+            }
+        );
+        assert_eq!(p.column(-10, 90), p.column(0, 60), "clamped to the plot");
+        let band = p.band(d("2"), d("8"));
+        assert_eq!((band.x.as_str(), band.width.as_str()), ("56", "572"));
+        assert_eq!(band.y, num(d("12") + d("180") * d("3") / d("13")));
+        assert_eq!(band.height, num(d("180") * d("6") / d("13")));
+        assert_eq!(Plot::spanning(0, []).top(), d("2"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod buying;
 pub mod chart;
 pub mod cocktails;
 pub mod forecast;
+pub mod fridges;
 pub mod products;
 pub mod session;
 pub mod staff;
@@ -72,6 +73,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(buying::edit_order)
         .service(buying::receive_order)
         .service(forecast::forecast_page)
+        .service(fridges::fridges_page)
+        .service(fridges::add_fridge)
+        .service(fridges::fridge_page)
+        .service(fridges::add_reading)
         .service(cocktails::cocktails_page)
         .service(cocktails::create_cocktail)
         .service(cocktails::cocktail_page)
@@ -141,6 +146,7 @@ fn menu(role: Role, current: &str) -> Vec<NavGroup> {
                     ("/reorder", "Reorder"),
                     ("/purchase-orders", "Orders"),
                     ("/forecast", "Forecast"),
+                    ("/fridges", "Fridges"),
                 ],
             ),
             (

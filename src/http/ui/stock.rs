@@ -2,12 +2,13 @@
 //! purchase orders, open recall cases), `/stock`, `/lots/{id}` with its status changes,
 //! and `/trace` with its CSV. Every fact comes from the same services as the JSON API.
 
-use crate::domain::ids::{LotId, ProductId, SessionId};
+use crate::domain::ids::{LotId, ProductId, SessionId, StaffId};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 use super::session::WebConfig;
 use super::treatment::{human, Opt};
@@ -26,7 +27,7 @@ use crate::http::exports::stream_csv;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
 use crate::services::exports::{self, CsvOptions, ExportKind};
-use crate::services::{catalog, ledger, lots, orders, recalls, stock};
+use crate::services::{catalog, cold_chain, ledger, lots, orders, recalls, stock};
 
 /// The stock flags as the pages name them: (flag, `?flag=` value, words).
 const FLAGS: [(StockFlag, &str, &str); 7] = [
@@ -452,6 +453,11 @@ struct LotPage {
     recall: Option<ChangeForm>,
     /// The correction of number and expiry, for a manager.
     correct: Option<CorrectForm>,
+    /// Where the lot was kept and the excursions it went through.
+    places: Vec<PlaceRow>,
+    excursions: Vec<ExcursionRow>,
+    /// A manager's move to another fridge, when the clinic has fridges.
+    move_form: Option<MoveForm>,
     confirm_error: Option<String>,
     notice: Option<String>,
     alert: Option<String>,
@@ -476,10 +482,38 @@ struct CorrectForm {
     reason_error: Option<String>,
 }
 
+struct PlaceRow {
+    fridge_id: String,
+    fridge: String,
+    from: String,
+    to: String,
+    by: String,
+    reason: String,
+}
+
+struct ExcursionRow {
+    fridge_id: String,
+    fridge: String,
+    from: String,
+    to: String,
+    temperatures: String,
+}
+
+/// The move form: the other fridges (id, name, chosen), the reason and the errors.
+struct MoveForm {
+    fridges: Vec<(String, String, bool)>,
+    reason: String,
+    reason_error: Option<String>,
+    fridge_error: Option<String>,
+}
+
 /// What a failed form leaves on the page.
 #[derive(Default)]
 struct Failed {
     action: &'static str,
+    /// The fridge chosen in a refused move, and why it was refused.
+    fridge_id: String,
+    fridge_error: Option<String>,
     reason: String,
     reason_error: Option<String>,
     confirm_error: Option<String>,
@@ -497,7 +531,7 @@ async fn lot_view(
     status: StatusCode,
 ) -> Result<HttpResponse, UiError> {
     let actor = session.actor.clone();
-    let (lot, product, movements, uses) = run(state, move |conn| {
+    let (lot, product, movements, uses, cold, fridges, names) = run(state, move |conn| {
         let lot = lots::get_lot(conn, &actor, &id)?;
         let product = catalog::get_product(conn, &actor, &lot.product_id)?;
         let movements = ledger::list_movements(
@@ -509,7 +543,19 @@ async fn lot_view(
             },
         )?;
         let (_, uses) = lots::trace(conn, &actor, &lot.id)?;
-        Ok((lot, product, movements, uses))
+        let cold = cold_chain::of_lot(conn, &lot.clinic_id, &lot.id)?;
+        // Only a manager moves lots, so only a manager's page lists the fridges.
+        let fridges = if allows(actor.role, Action::ManageStock) {
+            cold_chain::list_fridges(conn, &actor)?
+        } else {
+            Vec::new()
+        };
+        // Who moved the lot, by name (the places keep the person's id).
+        let names: HashMap<StaffId, String> = crate::db::staff::list_staff(conn, &lot.clinic_id)?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        Ok((lot, product, movements, uses, cold, fridges, names))
     })
     .await?;
     let unit = product.stock_unit.to_string();
@@ -539,6 +585,61 @@ async fn lot_view(
     .flatten()
     .collect();
     let recall = form(StatusChange::Recall, "recall", "Recall");
+    let current_fridge = cold
+        .places
+        .iter()
+        .find(|(p, _)| p.to_at.is_none())
+        .map(|(p, _)| p.fridge_id.clone());
+    let others: Vec<(String, String, bool)> = fridges
+        .into_iter()
+        .filter(|f| Some(&f.fridge.id) != current_fridge.as_ref())
+        .map(|f| {
+            let selected = failed.fridge_id == f.fridge.id;
+            (f.fridge.id, f.fridge.name, selected)
+        })
+        .collect();
+    let move_form = (!others.is_empty()).then(|| MoveForm {
+        fridges: others,
+        reason: if failed.action == "move" {
+            failed.reason.clone()
+        } else {
+            String::new()
+        },
+        reason_error: if failed.action == "move" {
+            failed.reason_error.clone()
+        } else {
+            None
+        },
+        fridge_error: failed.fridge_error.clone(),
+    });
+    let places = cold
+        .places
+        .into_iter()
+        .map(|(p, fridge)| PlaceRow {
+            fridge_id: p.fridge_id,
+            fridge,
+            from: p.from_at.format("%Y-%m-%d %H:%M").to_string(),
+            to: p
+                .to_at
+                .map_or_else(|| "now".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+            by: names.get(&p.moved_by).cloned().unwrap_or(p.moved_by.0),
+            reason: p.reason.unwrap_or_default(),
+        })
+        .collect();
+    let excursions = cold
+        .excursions
+        .into_iter()
+        .map(|(e, fridge)| ExcursionRow {
+            fridge_id: e.fridge_id,
+            fridge,
+            from: e.started_at.format("%Y-%m-%d %H:%M").to_string(),
+            to: e.ended_at.map_or_else(
+                || "ongoing".into(),
+                |t| t.format("%Y-%m-%d %H:%M").to_string(),
+            ),
+            temperatures: format!("{} to {} °C", e.min_celsius, e.max_celsius),
+        })
+        .collect();
     let correct = (manages && check_correctable(lot.status).is_ok()).then(|| {
         failed.correct.clone().unwrap_or_else(|| CorrectForm {
             number: lot.lot_number.clone(),
@@ -584,6 +685,9 @@ async fn lot_view(
             changes,
             recall,
             correct,
+            places,
+            excursions,
+            move_form,
             confirm_error: failed.confirm_error,
             notice,
             alert: failed.alert,
@@ -613,6 +717,7 @@ pub async fn lot_page(
                 .to_string(),
         ),
         "correct" => Some("Lot corrected: the audit log keeps the old values.".to_string()),
+        "move" => Some("Lot moved: the cold chain below shows its new place.".to_string()),
         _ => None,
     };
     lot_view(
@@ -635,6 +740,8 @@ pub(super) struct ChangeBody {
     /// The correction's fields.
     lot_number: String,
     expires_on: String,
+    /// The move's fridge.
+    fridge_id: String,
 }
 
 /// Quarantine, release or recall (a recall needs `I confirm the recall` ticked), then
@@ -652,6 +759,9 @@ pub async fn change_lot(
     let (id, action) = path.into_inner();
     if action == "correct" {
         return correct_lot(&state, &session, id, form).await;
+    }
+    if action == "move" {
+        return move_lot(&state, &session, id, form).await;
     }
     let (change, action): (StatusChange, &'static str) = match action.as_str() {
         "quarantine" => (StatusChange::Quarantine, "quarantine"),
@@ -703,6 +813,67 @@ pub async fn change_lot(
                 other => failed.alert = Some(other.to_string()),
             }
             lot_view(&state, &session, id, None, failed, status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A move to another fridge through `services::cold_chain::move_lot`; a refused reason
+/// or fridge stays next to its field.
+async fn move_lot(
+    state: &AppState,
+    session: &WebSession,
+    id: LotId,
+    form: ChangeBody,
+) -> Result<HttpResponse, UiError> {
+    if form.fridge_id.trim().is_empty() {
+        // An empty choice names no fridge: asked for here, in the form's words.
+        session.actor.clinic_for(Action::ManageStock)?;
+        let failed = Failed {
+            action: "move",
+            reason: form.reason,
+            fridge_error: Some("choose the fridge the lot goes into".into()),
+            ..Failed::default()
+        };
+        return lot_view(
+            state,
+            session,
+            id,
+            None,
+            failed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let (actor, target) = (session.actor.clone(), id.clone());
+    let (fridge, reason) = (form.fridge_id.clone(), form.reason.clone());
+    match run(state, move |conn| {
+        cold_chain::move_lot(conn, &actor, &target, &fridge, &reason)
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/lots/{id}?done=move"))),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
+            use actix_web::ResponseError;
+            let status = e.status_code();
+            let mut failed = Failed {
+                action: "move",
+                reason: form.reason,
+                fridge_id: form.fridge_id,
+                ..Failed::default()
+            };
+            match e {
+                AppError::Invalid(errs) => {
+                    for f in errs {
+                        match f.field.as_str() {
+                            "reason" => failed.reason_error = Some(f.message),
+                            _ => failed.fridge_error = Some(f.message),
+                        }
+                    }
+                }
+                other => failed.alert = Some(other.to_string()),
+            }
+            lot_view(state, session, id, None, failed, status).await
         }
         Err(e) => Err(e.into()),
     }
