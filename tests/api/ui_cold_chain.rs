@@ -186,6 +186,13 @@ async fn the_fridge_page_charts_readings_and_shades_an_excursion() {
     has(&page, "9.5 to 10.5 °C");
     has(&page, &format!("action=\"/fridges/{fridge}/readings\""));
     has(&page, "aria-current=\"true\">Last 24 h");
+    // The manager's home points at it.
+    let home = get_page(&app, "/", &d.manager).await;
+    has(&home, "<h2>Cold chain</h2>");
+    has(
+        &home,
+        "<strong>1</strong> fridge excursion(s) in the last 7 days",
+    );
     let seen = get_page(&app, &path, &d.practitioner).await;
     assert_eq!(seen.status, 200);
     has(&seen, "<rect class=\"excursion\"");

@@ -85,13 +85,16 @@ pub struct Overview {
     pub alerts: Vec<AlertLink>,
     pub orders: Vec<OrderRow>,
     pub recalls: Vec<RecallRow>,
+    /// Fridge excursions of the last 7 days and fridges gone quiet (the API's alerts).
+    pub excursions: i64,
+    pub silent_fridges: Vec<(String, String)>,
 }
 
 /// Alert counts (each a link to the filtered stock list), purchase orders not yet fully
 /// received, recall cases still open.
 pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview, UiError> {
     let actor = session.actor.clone();
-    let (lines, open_orders, suppliers, cases) = run(state, move |conn| {
+    let (lines, open_orders, suppliers, cases, cold) = run(state, move |conn| {
         let lines = stock::stock(conn, &actor)?;
         let mut open_orders = Vec::new();
         for o in orders::list(conn, &actor)? {
@@ -108,7 +111,9 @@ pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview
                 cases.push((c, lot.lot_number));
             }
         }
-        Ok((lines, open_orders, suppliers, cases))
+        let clinic = actor.clinic_for(Action::ReadStock)?;
+        let cold = cold_chain::alerts(conn, clinic)?;
+        Ok((lines, open_orders, suppliers, cases, cold))
     })
     .await?;
     let counts = stock::alert_counts(&lines);
@@ -153,6 +158,12 @@ pub async fn overview(state: &AppState, session: &WebSession) -> Result<Overview
         alerts,
         orders,
         recalls,
+        excursions: cold.excursions,
+        silent_fridges: cold
+            .silent
+            .into_iter()
+            .map(|(id, name, _)| (id, name))
+            .collect(),
     })
 }
 
