@@ -141,7 +141,7 @@ pub fn import(
         ImportWhat::Readings => imports::import_readings(&mut conn, &actor, &bytes, &mut progress)
             .map(|done| {
                 eprintln!(
-                    "{} readings new, {} excursions found",
+                    "{} readings new; excursions among the file's: {}",
                     done.stored.stored,
                     done.stored.excursions.len()
                 );
