@@ -147,7 +147,7 @@ pub struct ReadingsStored {
 
 /// Stores a fridge's readings (a reading already known at that time is kept once) and
 /// finds the excursions they make: each new one quarantines every lot that was in the
-/// fridge during it. `field` names the list in errors (`readings`, or a file's lines).
+/// fridge during it.
 pub fn add_readings(
     conn: &mut Conn,
     actor: &Actor,
