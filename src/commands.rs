@@ -120,6 +120,7 @@ fn operator(conn: &mut Conn, clinic: &ClinicId) -> anyhow::Result<Actor> {
 pub enum ImportWhat {
     Products,
     Lots,
+    Readings,
 }
 
 pub fn import(
@@ -136,6 +137,16 @@ pub fn import(
     let n = match what {
         ImportWhat::Products => imports::import_products(&mut conn, &actor, &bytes, &mut progress),
         ImportWhat::Lots => imports::import_lots(&mut conn, &actor, &bytes, &mut progress),
+        // Rows of the file; what was new and the excursions found are told apart.
+        ImportWhat::Readings => imports::import_readings(&mut conn, &actor, &bytes, &mut progress)
+            .map(|done| {
+                eprintln!(
+                    "{} readings new; excursions among the file's: {}",
+                    done.stored.stored,
+                    done.stored.excursions.len()
+                );
+                done.rows
+            }),
     }
     .map_err(app_err)?;
     bar.finish_and_clear();

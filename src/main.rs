@@ -98,7 +98,8 @@ enum Command {
         #[arg(long, short)]
         output: String,
     },
-    /// Import products or lots from CSV: all rows or none.
+    /// Import products, lots or fridge readings from CSV: all rows or none. Readings
+    /// files of any size (the API takes 16 MB at most).
     Import {
         #[arg(value_enum)]
         what: ImportArg,
@@ -125,6 +126,7 @@ enum ExportArg {
 enum ImportArg {
     Products,
     Lots,
+    Readings,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -172,6 +174,7 @@ fn main() -> anyhow::Result<()> {
             let what = match what {
                 ImportArg::Products => ImportWhat::Products,
                 ImportArg::Lots => ImportWhat::Lots,
+                ImportArg::Readings => ImportWhat::Readings,
             };
             let n = commands::import(&cli.database_url, &clinic, what, &file)?;
             eprintln!("{n} rows imported from {file}");

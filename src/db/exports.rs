@@ -103,6 +103,9 @@ pub struct TraceRow {
     pub gs1_raw: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     pub area_override_reason: Option<String>,
+    /// Cold-chain excursions the lot went through.
+    #[diesel(sql_type = BigInt)]
+    pub excursions: i64,
 }
 
 /// One row per lot used per session, in time order (the `sessions_keyset` index gives
@@ -116,7 +119,8 @@ pub fn traceability<E: From<DbError>>(
     let sql = "SELECT s.id AS session_id, s.performed_at, s.patient_ref, st.name AS practitioner, s.area, s.method, \
            fv.name AS formulation, s.formulation_version, p.sku AS product_sku, p.name AS product_name, p.gtin, \
            l.lot_number, l.expires_on, u.quantity, p.stock_unit AS unit, s.status AS session_status, \
-           s.override_reason, u.gs1_serial, u.gs1_raw, s.area_override_reason \
+           s.override_reason, u.gs1_serial, u.gs1_raw, s.area_override_reason, \
+           (SELECT COUNT(*) FROM excursion_lots x WHERE x.lot_id = l.id) AS excursions \
          FROM sessions s \
          JOIN session_usage u ON u.session_id = s.id \
          JOIN staff st ON st.id = s.practitioner_id \

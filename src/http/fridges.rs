@@ -169,24 +169,27 @@ pub async fn add_readings(
     let sent = body.0.readings;
     let (stored, found) = run(&state, move |conn| {
         let done = cold_chain::add_readings(conn, &actor, &id, sent)?;
-        let lots = done
-            .excursions
-            .iter()
-            .map(|e| crate::db::cold_chain::lots_of_excursion(conn, &e.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((
-            done.stored,
-            done.excursions.into_iter().zip(lots).collect::<Vec<_>>(),
-        ))
+        Ok((done.stored, with_lots(conn, done.excursions)?))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ReadingsStoredView {
         stored,
-        excursions: found
-            .into_iter()
-            .map(|(e, l)| excursion_view(e, l))
-            .collect(),
+        excursions: found,
     }))
+}
+
+/// Excursions as answered, each with the lots it touched.
+pub(super) fn with_lots(
+    conn: &mut crate::db::Conn,
+    found: Vec<Excursion>,
+) -> AppResult<Vec<ExcursionView>> {
+    found
+        .into_iter()
+        .map(|e| {
+            let lots = crate::db::cold_chain::lots_of_excursion(conn, &e.id)?;
+            Ok(excursion_view(e, lots))
+        })
+        .collect()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -31,7 +31,8 @@ pub async fn products(
     Ok(HttpResponse::Created().json(Imported { imported: n }))
 }
 
-/// Columns: sku,lot_number,expires_on,containers,unit_cost,supplier.
+/// Columns: sku,lot_number,expires_on,containers,unit_cost,supplier,received_at,fridge
+/// (`fridge` by name: where a refrigerated product goes once the clinic has a fridge).
 #[utoipa::path(tag = "imports", request_body(content = String, content_type = "text/csv"),
     responses((status = 201, body = Imported), (status = 422, body = Problem)), security(("bearer" = [])))]
 #[post("/imports/lots")]
@@ -45,4 +46,36 @@ pub async fn lots(
     })
     .await?;
     Ok(HttpResponse::Created().json(Imported { imported: n }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadingsImported {
+    /// Rows of the file.
+    pub imported: usize,
+    /// Readings new to the fridges (one already stored at that time is kept once).
+    pub stored: usize,
+    /// The excursions these readings are part of; their lots are quarantined.
+    pub excursions: Vec<super::fridges::ExcursionView>,
+}
+
+/// Columns: fridge,at,celsius (fridge by name, `at` RFC 3339, celsius a decimal). A
+/// year of minute readings is over the 16 MB body limit: use `mesoledger import readings`.
+#[utoipa::path(tag = "imports", request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = ReadingsImported), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[post("/imports/readings")]
+pub async fn readings(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let answer = run(&state, move |conn| {
+        let done = imports::import_readings(conn, &actor, &body, &mut |_| {})?;
+        Ok(ReadingsImported {
+            imported: done.rows,
+            stored: done.stored.stored,
+            excursions: super::fridges::with_lots(conn, done.stored.excursions)?,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(answer))
 }

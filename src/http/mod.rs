@@ -135,6 +135,7 @@ api_handlers!(
     audit::list,
     imports::products,
     imports::lots,
+    imports::readings,
     planning::forecast,
     planning::reorder_suggestions,
     planning::alerts,

@@ -147,7 +147,7 @@ pub struct ReadingsStored {
 
 /// Stores a fridge's readings (a reading already known at that time is kept once) and
 /// finds the excursions they make: each new one quarantines every lot that was in the
-/// fridge during it. `field` names the list in errors (`readings`, or a file's lines).
+/// fridge during it.
 pub fn add_readings(
     conn: &mut Conn,
     actor: &Actor,
@@ -156,9 +156,11 @@ pub fn add_readings(
 ) -> AppResult<ReadingsStored> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     limits::list_len("readings", readings.len())?;
-    let checked = check_readings(readings.iter().map(|r| (r.at, r.celsius)), |i, f| {
-        format!("readings[{i}].{f}")
-    })?;
+    let mut c = Checks::new();
+    let checked = check_readings(readings.iter().map(|r| (r.at, r.celsius)), |i, f, m| {
+        c.fail(&format!("readings[{i}].{f}"), m)
+    });
+    c.into_result().map_err(AppError::Invalid)?;
     db::write_tx(conn, |conn| {
         let fridge = fridge_in(conn, &clinic, fridge_id)?;
         store(conn, actor, &fridge, checked)
@@ -166,29 +168,26 @@ pub fn add_readings(
 }
 
 /// Readings checked one by one: a time not ahead of now, a temperature a probe can
-/// read. `field(i, name)` names a bad one.
+/// read. A bad one is handed to `fail(index, field, message)` and left out; the rest
+/// come back oldest first.
 pub(crate) fn check_readings(
     readings: impl Iterator<Item = (DateTime<Utc>, Decimal)>,
-    field: impl Fn(usize, &str) -> String,
-) -> AppResult<Vec<(NaiveDateTime, Decimal)>> {
+    mut fail: impl FnMut(usize, &str, String),
+) -> Vec<(NaiveDateTime, Decimal)> {
     let now = db::now();
-    let mut c = Checks::new();
     let mut out = Vec::new();
     for (i, (at, celsius)) in readings.enumerate() {
         let at = at.naive_utc();
         if at > now + Duration::minutes(5) {
-            c.fail(
-                &field(i, "at"),
-                "is ahead of time: send readings once taken",
-            );
+            fail(i, "at", "is ahead of time: send readings once taken".into());
         }
-        if let Some(celsius) = c.take(&field(i, "celsius"), rules::celsius(celsius)) {
-            out.push((at, celsius));
+        match rules::celsius(celsius) {
+            Ok(celsius) => out.push((at, celsius)),
+            Err(e) => fail(i, "celsius", e.to_string()),
         }
     }
-    c.into_result().map_err(AppError::Invalid)?;
     out.sort_by_key(|(at, _)| *at);
-    Ok(out)
+    out
 }
 
 /// Writes checked readings and re-reads the stretch around them for excursions. Call in a

@@ -18,7 +18,7 @@ use crate::domain::role::Action;
 use crate::error::{AppError, AppResult};
 
 // New columns go at the end, so readers that pick columns by position keep working.
-pub const TRACEABILITY_COLUMNS: [&str; 20] = [
+pub const TRACEABILITY_COLUMNS: [&str; 21] = [
     "session_id",
     "performed_at",
     "patient_ref",
@@ -39,6 +39,7 @@ pub const TRACEABILITY_COLUMNS: [&str; 20] = [
     "gs1_serial",
     "gs1_raw",
     "area_override_reason",
+    "excursions",
 ];
 
 pub const MOVEMENT_COLUMNS: [&str; 15] = [
@@ -270,6 +271,7 @@ impl ExportRow for q::TraceRow {
             opt_text(self.gs1_serial),
             opt_text(self.gs1_raw),
             opt_text(self.area_override_reason),
+            value(self.excursions),
         ]
     }
 }

@@ -6,7 +6,8 @@
 //! beyond_use_days,storage,reorder_point,reorder_quantity,supplier,unit_cost`
 //! (`ingredients` separated by `;`, `supplier` by name; only sku, name, kind,
 //! stock_unit, single_use and storage are required columns).
-//! Lots: `sku,lot_number,expires_on,containers,unit_cost,supplier`.
+//! Lots: `sku,lot_number,expires_on,containers,unit_cost,supplier,received_at,fridge`
+//! (`fridge` by name). Readings: `fridge,at,celsius` (`fridge` by name).
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,9 +15,11 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::cold_chain::{self as cold, ReadingsStored};
 use super::lots::{receive_lot, ReceiveLot};
 use super::{catalog, Actor};
-use crate::db::{self, lots, products, suppliers, Conn};
+use crate::db::cold_chain::Fridge;
+use crate::db::{self, cold_chain as fridges, lots, products, suppliers, Conn};
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
 use crate::domain::product::{ProductInput, ValidProduct};
@@ -43,7 +46,7 @@ pub const PRODUCT_COLUMNS: [&str; 14] = [
 ];
 const PRODUCT_REQUIRED: [&str; 6] = ["sku", "name", "kind", "stock_unit", "single_use", "storage"];
 
-pub const LOT_COLUMNS: [&str; 7] = [
+pub const LOT_COLUMNS: [&str; 8] = [
     "sku",
     "lot_number",
     "expires_on",
@@ -51,6 +54,7 @@ pub const LOT_COLUMNS: [&str; 7] = [
     "unit_cost",
     "supplier",
     "received_at",
+    "fridge",
 ];
 const LOT_REQUIRED: [&str; 4] = ["sku", "lot_number", "expires_on", "containers"];
 
@@ -83,29 +87,42 @@ struct LotRow {
     unit_cost: String,
     supplier: String,
     received_at: String,
+    fridge: String,
+}
+
+pub const READING_COLUMNS: [&str; 3] = ["fridge", "at", "celsius"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReadingRow {
+    fridge: String,
+    at: String,
+    celsius: String,
 }
 
 /// Row errors of one file.
 struct Report(Vec<FieldError>);
 
 impl Report {
-    /// The id of the supplier named in a row, if any; an unknown name is an error.
-    fn supplier(
+    /// What the `field` column of a row names (a supplier, a fridge), if any; an unknown
+    /// name is an error.
+    fn named<T: Clone>(
         &mut self,
         line: u64,
+        field: &str,
         name: &str,
-        ids: &HashMap<String, SupplierId>,
-    ) -> Option<SupplierId> {
+        by_name: &HashMap<String, T>,
+    ) -> Option<T> {
         let name = blank(name)?;
-        let id = ids.get(name).cloned();
-        if id.is_none() {
+        let found = by_name.get(name).cloned();
+        if found.is_none() {
             self.fail(
                 line,
-                "supplier",
-                format!("no supplier named {name:?}; create it first"),
+                field,
+                format!("no {field} named {name:?}; create it first"),
             );
         }
-        id
+        found
     }
 
     fn fail(&mut self, line: u64, field: &str, message: impl std::fmt::Display) {
@@ -346,7 +363,7 @@ fn product_row(
         blank(&r.beyond_use_days).and_then(|v| report.take(line, "beyond_use_days", integer(v)));
     let reorder_quantity =
         blank(&r.reorder_quantity).and_then(|v| report.take(line, "reorder_quantity", integer(v)));
-    let supplier_id = report.supplier(line, &r.supplier, supplier_ids);
+    let supplier_id = report.named(line, "supplier", &r.supplier, supplier_ids);
     let single_use = single_use?;
     let input = ProductInput {
         sku: r.sku.clone(),
@@ -420,6 +437,7 @@ struct LotFile<'a> {
     clinic: &'a ClinicId,
     products_by_sku: HashMap<String, products::Product>,
     supplier_ids: HashMap<String, SupplierId>,
+    fridge_ids: HashMap<String, String>,
     expiry_in_file: HashMap<(ProductId, String), NaiveDate>,
 }
 
@@ -459,7 +477,8 @@ impl LotFile<'_> {
                     .and_then(|d| quantity::non_negative(d).map_err(|e| e.to_string())),
             )
         });
-        let supplier_id = report.supplier(line, &r.supplier, &self.supplier_ids);
+        let supplier_id = report.named(line, "supplier", &r.supplier, &self.supplier_ids);
+        let fridge_id = report.named(line, "fridge", &r.fridge, &self.fridge_ids);
         // A delivery entered after the fact, under the sessions' back-dating window.
         let received_at = blank(&r.received_at).and_then(|t| {
             let at = report.take(line, "received_at", parse_time(t))?;
@@ -505,7 +524,7 @@ impl LotFile<'_> {
                 unit_cost,
                 supplier_id,
                 received_at,
-                fridge_id: None,
+                fridge_id,
             }),
             _ => None,
         })
@@ -531,6 +550,10 @@ pub fn import_lots(
             .into_iter()
             .map(|s| (s.name, s.id))
             .collect(),
+        fridge_ids: fridge_names(conn, &clinic)?
+            .into_iter()
+            .map(|(name, f)| (name, f.id))
+            .collect(),
         expiry_in_file: HashMap::new(),
     };
     let mut valid = Vec::new();
@@ -541,8 +564,88 @@ pub fn import_lots(
         progress(line);
     }
     finish(conn, report, valid, |conn, lot| {
-        receive_lot(conn, actor, lot).map(|_| ())
+        receive_lot(conn, actor, lot)
+            .map(|_| ())
+            .map_err(|e| match e {
+                // The file names the fridge in its `fridge` column.
+                AppError::Invalid(mut errs) => {
+                    for f in errs.iter_mut().filter(|f| f.field == "fridge_id") {
+                        f.field = "fridge".into();
+                    }
+                    AppError::Invalid(errs)
+                }
+                other => other,
+            })
     })
+}
+
+fn fridge_names(conn: &mut Conn, clinic: &ClinicId) -> AppResult<HashMap<String, Fridge>> {
+    Ok(fridges::list(conn, clinic)?
+        .into_iter()
+        .map(|f| (f.name.clone(), f))
+        .collect())
+}
+
+/// A reading of a file: (line, time, °C).
+type LineReading = (u64, chrono::DateTime<chrono::Utc>, Decimal);
+
+/// What a readings file did: its rows, the readings new to the database (a time already
+/// known is kept once), and the excursions they are part of.
+pub struct ReadingsImported {
+    pub rows: usize,
+    pub stored: ReadingsStored,
+}
+
+/// Readings of the clinic's fridges (by name), all or nothing like the other imports,
+/// then stored fridge by fridge in one transaction, finding excursions as the API does.
+pub fn import_readings(
+    conn: &mut Conn,
+    actor: &Actor,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(u64),
+) -> AppResult<ReadingsImported> {
+    let clinic = actor.clinic_for(Action::ManageStock)?.clone();
+    let mut report = Report(Vec::new());
+    let rows: Vec<(u64, ReadingRow)> = read(bytes, &READING_COLUMNS, &READING_COLUMNS, &mut report);
+    let fridges = fridge_names(conn, &clinic)?;
+    // Per fridge, in file order.
+    let mut by_fridge: HashMap<String, (Fridge, Vec<LineReading>)> = HashMap::new();
+    let n = rows.len();
+    for (line, r) in rows {
+        let fridge = report.named(line, "fridge", &r.fridge, &fridges);
+        if blank(&r.fridge).is_none() {
+            report.fail(line, "fridge", "give the fridge's name");
+        }
+        let at = report.take(line, "at", parse_time(r.at.trim()));
+        let celsius = report.take(line, "celsius", quantity::parse_decimal(r.celsius.trim()));
+        if let (Some(f), Some(at), Some(celsius)) = (fridge, at, celsius) {
+            by_fridge
+                .entry(f.id.clone())
+                .or_insert_with(|| (f, Vec::new()))
+                .1
+                .push((line, at, celsius));
+        }
+        progress(line);
+    }
+    let mut valid = Vec::new();
+    for (fridge, rows) in by_fridge.into_values() {
+        let checked = cold::check_readings(rows.iter().map(|r| (r.1, r.2)), |i, f, m| {
+            report.fail(rows.get(i).map_or(0, |r| r.0), f, m)
+        });
+        valid.push((rows.first().map_or(0, |r| r.0), (fridge, checked)));
+    }
+    report.0.sort_by_key(|e| e.line);
+    let mut stored = ReadingsStored {
+        stored: 0,
+        excursions: Vec::new(),
+    };
+    finish(conn, report, valid, |conn, (fridge, readings)| {
+        let done = cold::store(conn, actor, &fridge, readings)?;
+        stored.stored += done.stored;
+        stored.excursions.extend(done.excursions);
+        Ok(())
+    })?;
+    Ok(ReadingsImported { rows: n, stored })
 }
 
 #[cfg(test)]

@@ -388,6 +388,9 @@ pub struct ReceivedLine {
     /// A GS1 element string, bracketed form or Digital Link scanned from the box.
     #[serde(default)]
     pub code: Option<String>,
+    /// The fridge this line's lot goes into, if not the receipt's `fridge_id`.
+    #[serde(default)]
+    pub fridge_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -403,6 +406,10 @@ pub struct ReceiptInput {
     /// it, such a receipt is a 409 `over-receipt` and nothing is received.
     #[serde(default)]
     pub confirm_over_receipt: bool,
+    /// The fridge the received lots go into (`GET /fridges`), unless a line names its
+    /// own; required for refrigerated products once the clinic has a fridge.
+    #[serde(default)]
+    pub fridge_id: Option<String>,
 }
 
 /// Receives delivered boxes against the order: each becomes (or tops up) a lot at the
@@ -455,7 +462,7 @@ pub fn receive(
                     unit_cost: Some(line.unit_cost),
                     supplier_id: Some(order.supplier_id.clone()),
                     received_at: receipt.received_at,
-                    fridge_id: None,
+                    fridge_id: r.fridge_id.or_else(|| receipt.fridge_id.clone()),
                 },
                 lot.3,
             )

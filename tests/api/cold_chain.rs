@@ -360,3 +360,278 @@ async fn readings_are_checked_and_bounded() {
 fn urlencode(v: &str) -> String {
     v.replace('+', "%2B").replace(':', "%3A")
 }
+
+/// The lot of `product_id` numbered `number`, as listed.
+async fn lot_named(app: &TestApp, c: &Clinic, product_id: &Value, number: &str) -> Value {
+    let lots = app
+        .get(
+            &format!("/api/v1/lots?product_id={}", s(product_id)),
+            &c.manager,
+        )
+        .await;
+    lots.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lot_number"] == number)
+        .cloned()
+        .unwrap_or_else(|| panic!("no lot {number}: {lots:?}"))
+}
+
+/// The fridges a lot was kept in, oldest first.
+async fn kept_in(app: &TestApp, c: &Clinic, lot_id: &Value) -> Vec<String> {
+    let lot = app
+        .get(&format!("/api/v1/lots/{}", s(lot_id)), &c.manager)
+        .await;
+    lot.body["cold_chain"]["places"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| s(&p["fridge"]).to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn purchase_order_receipts_put_refrigerated_lots_into_a_fridge() {
+    let app = spawn_app().await;
+    let c = app.clinic("Cold receipts").await;
+    let sid = crate::corrections::supplier(&app, &c, "ColdPharma").await;
+    let ha = app
+        .product(
+            &c.manager,
+            json!({"sku": "HA-FR", "storage": "refrigerated", "supplier_id": sid}),
+        )
+        .await;
+    let oid = crate::corrections::order(
+        &app,
+        &c,
+        &sid,
+        json!([{"product_id": ha["id"], "containers": 6}]),
+    )
+    .await;
+    let path = format!("/api/v1/purchase-orders/{oid}/receive");
+    let line = |number: &str| json!({"product_id": ha["id"], "lot_number": number, "expires_on": day(300), "containers": 2});
+    // No fridge yet: nothing to require.
+    let r = app
+        .post(&path, &c.manager, json!({"lines": [line("R-0")]}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let a = fridge(&app, &c, json!({"name": "Main"})).await;
+    let b = fridge(&app, &c, json!({"name": "Spare"})).await;
+
+    let r = app
+        .post(&path, &c.manager, json!({"lines": [line("R-1")]}))
+        .await;
+    assert_eq!(r.status, 422, "a refrigerated lot needs its fridge: {r:?}");
+    assert_eq!(field_errors(&r), vec!["lines[0].fridge_id"]);
+    let r = app
+        .post(
+            &path,
+            &c.manager,
+            json!({"lines": [line("R-1")], "fridge_id": "nope"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(field_errors(&r), vec!["lines[0].fridge_id"]);
+
+    // One fridge for the receipt, or a line's own.
+    let mut own = line("R-2");
+    own["fridge_id"] = b["id"].clone();
+    let r = app
+        .post(
+            &path,
+            &c.manager,
+            json!({"lines": [line("R-1"), own], "fridge_id": a["id"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r1 = lot_named(&app, &c, &ha["id"], "R-1").await;
+    let r2 = lot_named(&app, &c, &ha["id"], "R-2").await;
+    assert_eq!(kept_in(&app, &c, &r1["id"]).await, vec!["Main"]);
+    assert_eq!(kept_in(&app, &c, &r2["id"]).await, vec!["Spare"]);
+    let lots_in_a = app
+        .get(&format!("/api/v1/fridges/{}", s(&a["id"])), &c.auditor)
+        .await;
+    assert_eq!(
+        lots_in_a.body["lots"][0]["lot_number"], "R-1",
+        "{lots_in_a:?}"
+    );
+}
+
+#[actix_web::test]
+async fn the_lots_csv_names_the_fridge() {
+    let app = spawn_app().await;
+    let c = app.clinic("Cold lots file").await;
+    let ha = app
+        .product(
+            &c.manager,
+            json!({"sku": "HA-CSV", "storage": "refrigerated"}),
+        )
+        .await;
+    fridge(&app, &c, json!({"name": "Vaccines"})).await;
+    let expires = day(300);
+    let file = format!(
+        "sku,lot_number,expires_on,containers,fridge\n\
+         HA-CSV,C-1,{expires},2,Vaccines\n\
+         HA-CSV,C-2,{expires},1,Nowhere\n"
+    );
+    let r = crate::traceability::import(&app, &c, "lots", &file).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.body["errors"][0]["line"], 3, "{r:?}");
+    assert_eq!(r.body["errors"][0]["field"], "fridge", "{r:?}");
+    assert_eq!(app.get("/api/v1/lots", &c.manager).await.body, json!([]));
+
+    let r = crate::traceability::import(
+        &app,
+        &c,
+        "lots",
+        &format!("sku,lot_number,expires_on,containers\nHA-CSV,C-1,{expires},2\n"),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(
+        (&r.body["errors"][0]["line"], &r.body["errors"][0]["field"]),
+        (&json!(2), &json!("fridge")),
+        "{r:?}"
+    );
+
+    let r =
+        crate::traceability::import(&app, &c, "lots", &file.replace("Nowhere", "Vaccines")).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let lot = lot_named(&app, &c, &ha["id"], "C-2").await;
+    assert_eq!(kept_in(&app, &c, &lot["id"]).await, vec!["Vaccines"]);
+}
+
+/// `minutes_ago` minutes before the current minute, RFC 3339.
+fn minute(minutes_ago: i64) -> String {
+    s(&reading(minutes_ago, "0")["at"]).to_string()
+}
+
+#[actix_web::test]
+async fn readings_import_from_csv_all_or_nothing() {
+    let app = spawn_app().await;
+    let c = app.clinic("Readings file").await;
+    let f = fridge(&app, &c, json!({"name": "Lab fridge"})).await;
+    fridge(&app, &c, json!({"name": "Quiet"})).await;
+    let ha = app
+        .product(
+            &c.manager,
+            json!({"sku": "HA-RD", "storage": "refrigerated"}),
+        )
+        .await;
+    let l = app
+        .post(
+            "/api/v1/lots",
+            &c.manager,
+            json!({"product_id": ha["id"], "lot_number": "RD-1", "expires_on": day(200), "containers": 1,
+                   "fridge_id": f["id"], "received_at": (Utc::now() - Duration::hours(10)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(l.status, 201, "{l:?}");
+
+    let session = app
+        .log_session(
+            &c.practitioner,
+            json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [],
+                   "items": [{"product_id": ha["id"], "quantity": "1"}]}),
+        )
+        .await;
+    assert_eq!(session.status, 201, "{session:?}");
+
+    // 5 °C, then 11 °C for an hour (over the 30-minute tolerance), back to 4 °C; the
+    // 60-minutes-ago reading is there twice; the quiet fridge reports once.
+    let good = format!(
+        "fridge,at,celsius\n\
+         Lab fridge,{},5\n\
+         Lab fridge,{},11\n\
+         Lab fridge,{},11.5\n\
+         Lab fridge,{},11.5\n\
+         Lab fridge,{},4\n\
+         Quiet,{},3.25\n",
+        minute(180),
+        minute(120),
+        minute(60),
+        minute(60),
+        minute(30),
+        minute(30),
+    );
+    let bad = good
+        .replacen(",5\n", ",warm\n", 1)
+        .replacen("Quiet,", "Garage,", 1)
+        .replacen(&minute(30), "yesterday", 1);
+    let r = crate::traceability::import(&app, &c, "readings", &bad).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    let errors: Vec<(u64, &str)> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), s(&e["field"])))
+        .collect();
+    assert_eq!(errors, vec![(2, "celsius"), (6, "at"), (7, "fridge")]);
+    let r = crate::traceability::import(
+        &app,
+        &c,
+        "readings",
+        &format!(
+            "fridge,at,celsius\nLab fridge,{},4\nLab fridge,{},400\n",
+            minute(5),
+            minute(4)
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(
+        (&r.body["errors"][0]["line"], &r.body["errors"][0]["field"]),
+        (&json!(3), &json!("celsius")),
+        "a probe's range, by line: {r:?}"
+    );
+    let r =
+        crate::traceability::import(&app, &c, "readings", "fridge,celsius\nLab fridge,4\n").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.body["errors"][0]["field"], "at", "{r:?}");
+    let fridges = app.get("/api/v1/fridges", &c.manager).await;
+    assert!(
+        fridges
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["last_reading_at"].is_null()),
+        "nothing stored: {fridges:?}"
+    );
+
+    let r = crate::traceability::import(&app, &c, "readings", &good).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.body["imported"], 6);
+    assert_eq!(
+        r.body["stored"], 5,
+        "the repeated time is stored once: {r:?}"
+    );
+    let found = r.body["excursions"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{r:?}");
+    assert_eq!(found[0]["lots"], json!([l.body["id"]]));
+    assert_eq!(found[0]["max_celsius"], "11.5");
+    let lot = app
+        .get(&format!("/api/v1/lots/{}", s(&l.body["id"])), &c.manager)
+        .await;
+    assert_eq!(lot.body["status"], "quarantined", "{lot:?}");
+
+    let again = crate::traceability::import(&app, &c, "readings", &good).await;
+    assert_eq!(again.status, 201, "{again:?}");
+    assert_eq!(
+        again.body["stored"], 0,
+        "known times are kept once: {again:?}"
+    );
+    let r = app
+        .post("/api/v1/imports/readings", &c.practitioner, json!({}))
+        .await;
+    assert_eq!(r.status, 403, "a manager imports: {r:?}");
+
+    // The traceability export counts the lot's excursions (used before it was found).
+    let csv = app
+        .get("/api/v1/exports/traceability.csv", &c.auditor)
+        .await;
+    let rows: Vec<&str> = csv.text.lines().collect();
+    assert!(rows[0].ends_with(",excursions"), "{}", rows[0]);
+    assert!(rows[1].ends_with(",1"), "{}", rows[1]);
+}

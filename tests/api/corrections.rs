@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{day, field_errors, s, spawn_app, Clinic, TestApp};
 
-async fn supplier(app: &TestApp, c: &Clinic, name: &str) -> String {
+pub(crate) async fn supplier(app: &TestApp, c: &Clinic, name: &str) -> String {
     let sup = app
         .post(
             "/api/v1/suppliers",
@@ -18,7 +18,7 @@ async fn supplier(app: &TestApp, c: &Clinic, name: &str) -> String {
     s(&sup.body["id"]).to_string()
 }
 
-async fn order(app: &TestApp, c: &Clinic, sid: &str, lines: Value) -> String {
+pub(crate) async fn order(app: &TestApp, c: &Clinic, sid: &str, lines: Value) -> String {
     let o = app
         .post(
             "/api/v1/purchase-orders",

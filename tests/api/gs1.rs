@@ -159,12 +159,20 @@ async fn scanned_serial_and_code_go_into_the_movements_and_traceability_exports(
     );
     let n = t[0].len();
     assert_eq!(
-        t[0][n - 3..],
-        ["gs1_serial", "gs1_raw", "area_override_reason"]
+        t[0][n - 4..],
+        [
+            "gs1_serial",
+            "gs1_raw",
+            "area_override_reason",
+            "excursions"
+        ]
     );
     assert_eq!(t.len(), 3);
-    assert_eq!(t[1][n - 3..], ["SN-9", use_code.as_str(), "doctor's order"]);
-    assert_eq!(t[2][n - 3..], ["", "", ""]);
+    assert_eq!(
+        t[1][n - 4..],
+        ["SN-9", use_code.as_str(), "doctor's order", "0"]
+    );
+    assert_eq!(t[2][n - 4..], ["", "", "", "0"]);
 }
 
 #[actix_web::test]

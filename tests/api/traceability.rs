@@ -64,7 +64,7 @@ async fn traceability_csv_has_the_spec_columns_and_neutralises_formulas() {
     let all = rows(&csv_answer.text);
     assert_eq!(
         all[0],
-        "session_id,performed_at,patient_ref,practitioner,area,method,formulation,formulation_version,product_sku,product_name,gtin,lot_number,expires_on,quantity,unit,session_status,override_reason,gs1_serial,gs1_raw,area_override_reason"
+        "session_id,performed_at,patient_ref,practitioner,area,method,formulation,formulation_version,product_sku,product_name,gtin,lot_number,expires_on,quantity,unit,session_status,override_reason,gs1_serial,gs1_raw,area_override_reason,excursions"
             .split(',')
             .collect::<Vec<_>>()
     );
@@ -332,7 +332,12 @@ async fn recall_case_contacts_and_closing() {
     assert_eq!(by_number.body[0]["sessions"].as_array().unwrap().len(), 2);
 }
 
-async fn import(app: &TestApp, c: &Clinic, what: &str, body: &str) -> crate::helpers::Answer {
+pub(crate) async fn import(
+    app: &TestApp,
+    c: &Clinic,
+    what: &str,
+    body: &str,
+) -> crate::helpers::Answer {
     let mut res = app
         .client
         .post(format!("{}/api/v1/imports/{what}", app.address))

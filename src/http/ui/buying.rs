@@ -898,10 +898,12 @@ pub async fn receive_order(
                 expires_on: None,
                 containers,
                 code: Some(l.code.clone()),
+                fridge_id: None,
             })
             .collect(),
         received_at: None,
         confirm_over_receipt,
+        fridge_id: None,
     };
     let (actor, target) = (session.actor.clone(), id.clone());
     match run(&state, move |conn| {
