@@ -494,3 +494,89 @@ async fn a_long_period_lists_at_most_500_readings_and_charts_them_all() {
     assert_eq!(points.split(' ').count(), 501, "the chart draws them all");
     lacks(&page, "<rect class=\"excursion\"");
 }
+
+#[actix_web::test]
+async fn the_order_page_receives_a_refrigerated_line_into_a_fridge() {
+    let app = spawn_app().await;
+    let d = desk(&app).await;
+    let cold = cold_product(&app, &d).await;
+    let fridge = add_fridge(&app, &d, "Order fridge").await;
+    let supplier = app
+        .post(
+            "/api/v1/suppliers",
+            &d.c.manager,
+            json!({"name": "Cold Supplies", "lead_time_days": 3}),
+        )
+        .await;
+    assert_eq!(supplier.status, 201, "{supplier:?}");
+    let order = app
+        .post(
+            "/api/v1/purchase-orders",
+            &d.c.manager,
+            json!({"supplier_id": supplier.body["id"], "lines": [{"product_id": cold["id"], "containers": 2}]}),
+        )
+        .await;
+    assert_eq!(order.status, 201, "{order:?}");
+    let oid = s(&order.body["id"]).to_string();
+    let sent = app
+        .post(
+            &format!("/api/v1/purchase-orders/{oid}/send"),
+            &d.c.manager,
+            json!({}),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{sent:?}");
+
+    let receive_at = format!("/purchase-orders/{oid}/receive");
+    let page = get_page(&app, &format!("/purchase-orders/{oid}"), &d.manager).await;
+    has(
+        &page,
+        &format!("<option value=\"{fridge}\">Order fridge</option>"),
+    );
+    let mut f = fields(&page, &receive_at);
+    set(
+        &mut f,
+        "scan",
+        &format!("(01){GTIN_COLD}(17)301231(10)HA-PO-COLD"),
+    );
+    let scanned = post_form(
+        &app,
+        &d.manager,
+        &receive_at,
+        &with(&f, &[("action", "scan")]),
+    )
+    .await;
+    assert_eq!(scanned.status, 200, "{scanned:?}");
+    let mut f = fields(&scanned, &receive_at);
+    set(&mut f, "containers", "2");
+    let refused = post_form(
+        &app,
+        &d.manager,
+        &receive_at,
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{refused:?}");
+    has(
+        &refused,
+        "id=\"fridge_id-error\" class=\"field-error\">HA-COLD is kept refrigerated",
+    );
+
+    let mut f = fields(&refused, &receive_at);
+    set(&mut f, "fridge_id", &fridge);
+    let done = post_form(
+        &app,
+        &d.manager,
+        &receive_at,
+        &with(&f, &[("action", "commit")]),
+    )
+    .await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let inside = app
+        .get(&format!("/api/v1/fridges/{fridge}"), &d.c.manager)
+        .await;
+    assert_eq!(
+        inside.body["lots"][0]["lot_number"], "HA-PO-COLD",
+        "{inside:?}"
+    );
+}

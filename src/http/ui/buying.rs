@@ -454,16 +454,9 @@ async fn commit_lines(
                 .into_iter()
                 .partition(|f| f.field.ends_with("received_at"));
             form.arrived_error = when.into_iter().map(|f| f.message).next();
-            // One fridge for the delivery too: its first refusal, next to the select.
-            let (fridge, rest): (Vec<_>, Vec<_>) = rest
-                .into_iter()
-                .partition(|f| f.field.ends_with("fridge_id"));
-            form.fridge_error = fridge.into_iter().map(|f| f.message).next();
-            let alert = if rest.is_empty() {
-                None
-            } else {
-                place_errors(&mut form.lines, AppError::Invalid(rest))
-            };
+            let (rest, fridge_error) = split_fridge_error(AppError::Invalid(rest));
+            form.fridge_error = fridge_error;
+            let alert = place_errors(&mut form.lines, rest);
             form.alert = Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into()));
             Ok(receive_page(session, form, unprocessable))
         }
@@ -690,6 +683,11 @@ struct OrderPage {
     /// The receiving form's scanned lines.
     lines: Vec<ReceiveLine>,
     scan_error: Option<String>,
+    /// The fridges to receive into (none: the clinic has no fridge), the one chosen and
+    /// the receipt's refusal of it.
+    fridges: Vec<(String, String)>,
+    fridge: String,
+    fridge_error: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -699,15 +697,26 @@ struct OrderQuery {
     done: String,
 }
 
+/// The order page's receiving form as posted: its scanned lines, the new scan's error,
+/// and the fridge chosen for the delivery with the receipt's refusal of it.
+#[derive(Default)]
+struct Receiving {
+    lines: Vec<ReceiveLine>,
+    scan_error: Option<String>,
+    fridge: String,
+    fridge_error: Option<String>,
+}
+
 async fn order_view(
     state: &AppState,
     session: &WebSession,
     id: PurchaseOrderId,
     notice: Option<String>,
     alert: Option<String>,
-    (lines, scan_error): (Vec<ReceiveLine>, Option<String>),
+    receiving: Receiving,
     status: StatusCode,
 ) -> Result<HttpResponse, UiError> {
+    let fridges = fridge_choices(state, session).await?;
     let actor = session.actor.clone();
     let ((order, order_lines), suppliers) = run(state, move |conn| {
         let order = orders::get(conn, &actor, &id)?;
@@ -747,8 +756,11 @@ async fn order_view(
             id: order.id,
             notice,
             alert,
-            lines,
-            scan_error,
+            lines: receiving.lines,
+            scan_error: receiving.scan_error,
+            fridges,
+            fridge: receiving.fridge,
+            fridge_error: receiving.fridge_error,
         },
     ))
 }
@@ -778,7 +790,7 @@ pub async fn order_page(
         id,
         notice,
         None,
-        (Vec::new(), None),
+        Receiving::default(),
         StatusCode::OK,
     )
     .await
@@ -827,7 +839,7 @@ pub async fn send_order(
                 id,
                 None,
                 Some(e.to_string()),
-                (Vec::new(), None),
+                Receiving::default(),
                 status,
             )
             .await
@@ -849,47 +861,40 @@ pub async fn receive_order(
 ) -> Result<HttpResponse, UiError> {
     let id = id.into_inner();
     let Scanned {
-        mut lines,
+        lines,
         scan_error,
         commit,
+        fridge,
         ..
     } = read_scans(&req, &state, &cfg, &session, &body).await?;
-    if !commit || lines.is_empty() {
-        let status = if scan_error.is_some() || commit {
+    let mut form = Receiving {
+        lines,
+        scan_error,
+        fridge,
+        fridge_error: None,
+    };
+    if !commit || form.lines.is_empty() {
+        let status = if form.scan_error.is_some() || commit {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
             StatusCode::OK
         };
-        let scan_error = scan_error
-            .or_else(|| commit.then(|| "scan at least one code before receiving".to_string()));
-        return order_view(
-            &state,
-            &session,
-            id,
-            None,
-            None,
-            (lines, scan_error),
-            status,
-        )
-        .await;
+        if commit && form.scan_error.is_none() {
+            form.scan_error = Some("scan at least one code before receiving".to_string());
+        }
+        return order_view(&state, &session, id, None, None, form, status).await;
     }
-    let Some(counts) = counts(&mut lines) else {
-        return order_view(
-            &state,
-            &session,
-            id,
-            None,
-            Some(NOTHING_RECEIVED.into()),
-            (lines, None),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let Some(counts) = counts(&mut form.lines) else {
+        let alert = Some(NOTHING_RECEIVED.into());
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return order_view(&state, &session, id, None, alert, form, status).await;
     };
     // Ticked by the manager after the page showed an over-receipt.
     let confirm_over_receipt = form_urlencoded::parse(&body)
         .any(|(name, value)| name == "confirm_over_receipt" && value == "yes");
     let receipt = ReceiptInput {
-        lines: lines
+        lines: form
+            .lines
             .iter()
             .zip(counts)
             .map(|(l, containers)| ReceivedLine {
@@ -903,7 +908,8 @@ pub async fn receive_order(
             .collect(),
         received_at: None,
         confirm_over_receipt,
-        fridge_id: None,
+        // One delivery goes into one fridge, as on `/receive`.
+        fridge_id: (!form.fridge.is_empty()).then(|| form.fridge.clone()),
     };
     let (actor, target) = (session.actor.clone(), id.clone());
     match run(&state, move |conn| {
@@ -915,19 +921,28 @@ pub async fn receive_order(
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             use actix_web::ResponseError;
             let status = e.status_code();
-            let alert = place_errors(&mut lines, e);
-            order_view(
-                &state,
-                &session,
-                id,
-                None,
-                Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into())),
-                (lines, None),
-                status,
-            )
-            .await
+            let (e, fridge_error) = split_fridge_error(e);
+            form.fridge_error = fridge_error;
+            let alert = place_errors(&mut form.lines, e);
+            let alert = Some(alert.unwrap_or_else(|| NOTHING_RECEIVED.into()));
+            order_view(&state, &session, id, None, alert, form, status).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// One fridge takes a whole delivery: its first refusal goes next to the select, and the
+/// rest of a refusal to the lines.
+fn split_fridge_error(e: AppError) -> (AppError, Option<String>) {
+    match e {
+        AppError::Invalid(errs) => {
+            let (fridge, rest): (Vec<_>, Vec<_>) = errs
+                .into_iter()
+                .partition(|f| f.field.ends_with("fridge_id"));
+            let message = fridge.into_iter().map(|f| f.message).next();
+            (AppError::Invalid(rest), message)
+        }
+        other => (other, None),
     }
 }
 
@@ -1033,7 +1048,7 @@ async fn order_changed(
                 id,
                 None,
                 Some(alert),
-                (Vec::new(), None),
+                Receiving::default(),
                 status,
             )
             .await
