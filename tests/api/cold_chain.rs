@@ -313,6 +313,21 @@ async fn an_excursion_quarantines_every_lot_that_was_inside_then() {
     let alerts = app.get("/api/v1/alerts", &c.manager).await;
     assert_eq!(alerts.body["excursions"], 1, "{alerts:?}");
     assert_eq!(alerts.body["silent_fridges"], json!([]), "{alerts:?}");
+    // A logger whose last reading is three hours old has gone quiet.
+    let quiet = fridge(&app, &c, json!({"name": "Back room"})).await;
+    let r = app
+        .post(
+            &format!("/api/v1/fridges/{}/readings", s(&quiet["id"])),
+            &c.manager,
+            json!({"readings": [reading(180, "5")]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let alerts = app.get("/api/v1/alerts", &c.auditor).await;
+    let silent = alerts.body["silent_fridges"].as_array().unwrap();
+    assert_eq!(silent.len(), 1, "{alerts:?}");
+    assert_eq!(silent[0]["name"], "Back room");
+    assert!(silent[0]["last_reading_at"].is_string(), "{alerts:?}");
 }
 
 #[actix_web::test]
