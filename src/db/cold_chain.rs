@@ -283,28 +283,29 @@ pub fn save_excursion(conn: &mut Conn, e: &Excursion, new: bool) -> QueryResult<
     Ok(())
 }
 
-/// Records the lots an excursion touched (each once).
+/// Records lots an excursion touched; the caller passes only lots not yet recorded.
 pub fn add_excursion_lots(
     conn: &mut Conn,
     excursion_id: &str,
     lot_ids: &[LotId],
 ) -> QueryResult<()> {
-    for lot_id in lot_ids {
-        let known = excursion_lots::table
-            .filter(excursion_lots::excursion_id.eq(excursion_id))
-            .filter(excursion_lots::lot_id.eq(lot_id))
-            .count()
-            .get_result::<i64>(conn)?;
-        if known == 0 {
-            diesel::insert_into(excursion_lots::table)
-                .values((
-                    excursion_lots::excursion_id.eq(excursion_id),
-                    excursion_lots::lot_id.eq(lot_id),
-                ))
-                .execute(conn)?;
-        }
+    use diesel::sql_types::Text;
+    if lot_ids.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    // One multi-row statement (diesel's batch insert does not run on both backends).
+    let sql = super::portable_sql(
+        conn,
+        &format!(
+            "INSERT INTO excursion_lots (excursion_id, lot_id) VALUES {}",
+            super::values_list(lot_ids.len(), 2)
+        ),
+    );
+    let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+    for lot_id in lot_ids {
+        q = q.bind::<Text, _>(excursion_id).bind::<Text, _>(lot_id);
+    }
+    q.execute(conn).map(|_| ())
 }
 
 pub fn lots_of_excursion(conn: &mut Conn, excursion_id: &str) -> QueryResult<Vec<LotId>> {

@@ -169,7 +169,7 @@ pub async fn add_readings(
     let sent = body.0.readings;
     let (stored, found) = run(&state, move |conn| {
         let done = cold_chain::add_readings(conn, &actor, &id, sent)?;
-        Ok((done.stored, with_lots(conn, done.excursions)?))
+        Ok((done.stored, with_lots(done.excursions)))
     })
     .await?;
     Ok(HttpResponse::Ok().json(ReadingsStoredView {
@@ -179,16 +179,10 @@ pub async fn add_readings(
 }
 
 /// Excursions as answered, each with the lots it touched.
-pub(super) fn with_lots(
-    conn: &mut crate::db::Conn,
-    found: Vec<Excursion>,
-) -> AppResult<Vec<ExcursionView>> {
+pub(super) fn with_lots(found: Vec<(Excursion, Vec<LotId>)>) -> Vec<ExcursionView> {
     found
         .into_iter()
-        .map(|e| {
-            let lots = crate::db::cold_chain::lots_of_excursion(conn, &e.id)?;
-            Ok(excursion_view(e, lots))
-        })
+        .map(|(e, lots)| excursion_view(e, lots))
         .collect()
 }
 

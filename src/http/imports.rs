@@ -73,7 +73,7 @@ pub async fn readings(
         Ok(ReadingsImported {
             imported: done.rows,
             stored: done.stored.stored,
-            excursions: super::fridges::with_lots(conn, done.stored.excursions)?,
+            excursions: super::fridges::with_lots(done.stored.excursions),
         })
     })
     .await?;

@@ -139,10 +139,11 @@ pub struct ReadingInput {
     pub celsius: Decimal,
 }
 
-/// What storing readings found: how many were new, and the excursions they are part of.
+/// What storing readings found: how many were new, and the excursions they are part of,
+/// each with every lot that was in the fridge during it.
 pub struct ReadingsStored {
     pub stored: usize,
-    pub excursions: Vec<Excursion>,
+    pub excursions: Vec<(Excursion, Vec<LotId>)>,
 }
 
 /// Stores a fridge's readings (a reading already known at that time is kept once) and
@@ -233,7 +234,7 @@ fn record_run(
     fridge: &Fridge,
     known: &[Excursion],
     run: Run,
-) -> AppResult<Excursion> {
+) -> AppResult<(Excursion, Vec<LotId>)> {
     let run_end = run.ended_at.unwrap_or_else(latest);
     let same = known
         .iter()
@@ -262,7 +263,10 @@ fn record_run(
             super::lots::change_status(conn, actor, lot_id, StatusChange::Quarantine, &reason)?;
         }
     }
-    Ok(excursion)
+    let mut lots = already;
+    lots.extend(inside);
+    lots.sort();
+    Ok((excursion, lots))
 }
 
 /// The quarantine reason: which fridge, which excursion, how warm or cold.
