@@ -12,7 +12,7 @@ use super::Actor;
 use crate::db::open_containers::{self, OpenVialRow};
 use crate::db::products::{self, Product};
 use crate::db::{self, balances, lots, Conn};
-use crate::domain::ids::{ClinicId, LotId, ProductId};
+use crate::domain::ids::{ClinicId, LotId, ProductId, StaffId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::required_text;
 use crate::domain::role::{Action, Role};
@@ -43,7 +43,10 @@ pub fn discard(conn: &mut Conn, actor: &Actor, id: &str, reason: &str) -> AppRes
             .pop()
             .ok_or_else(not_open)?;
         let reason = format!("open vial discarded: {reason}");
-        if waste_vials(conn, actor, &clinic, std::slice::from_ref(&vial), &reason)? == 0 {
+        if waste_vials(conn, actor, &clinic, std::slice::from_ref(&vial), |_| {
+            reason.clone()
+        })? == 0
+        {
             return Err(AppError::conflict(
                 ConflictKind::InvalidState,
                 format!("open vial {id} was closed meanwhile"),
@@ -73,23 +76,29 @@ pub fn sweep_stale(conn: &mut Conn, now: NaiveDateTime) -> AppResult<usize> {
                 .collect();
             // Each vial's waste is the act of whoever punctured it: the ledger names a
             // person for every movement, and the reason says the sweep did it.
+            let mut by_opener: BTreeMap<StaffId, Vec<OpenVialRow>> = BTreeMap::new();
+            for vial in stale {
+                match vial.opened_by.clone() {
+                    Some(opener) => by_opener.entry(opener).or_default().push(vial),
+                    None => {
+                        tracing::warn!(vial = %vial.id, "open vial without a session left to the next use")
+                    }
+                }
+            }
             let mut done = 0;
-            for vial in &stale {
-                let Some(opener) = vial.opened_by.clone() else {
-                    tracing::warn!(vial = %vial.id, "open vial without a session left to the next use");
-                    continue;
-                };
+            for (opener, vials) in by_opener {
                 let actor = Actor {
                     staff_id: opener,
                     name: String::new(),
                     role: Role::Practitioner,
                     clinic_id: Some(clinic.clone()),
                 };
-                let reason = format!(
-                    "open vial past its beyond-use time {} (automatic sweep)",
-                    vial.beyond_use_at.format("%Y-%m-%d %H:%M")
-                );
-                done += waste_vials(conn, &actor, &clinic, std::slice::from_ref(vial), &reason)?;
+                done += waste_vials(conn, &actor, &clinic, &vials, |v| {
+                    format!(
+                        "open vial past its beyond-use time {} (automatic sweep)",
+                        v.beyond_use_at.format("%Y-%m-%d %H:%M")
+                    )
+                })?;
             }
             Ok(done)
         })?;
@@ -105,11 +114,15 @@ fn waste_vials(
     actor: &Actor,
     clinic: &ClinicId,
     vials: &[OpenVialRow],
-    reason: &str,
+    reason: impl Fn(&OpenVialRow) -> String,
 ) -> AppResult<usize> {
     let product_ids: Vec<&ProductId> = vials.iter().map(|v| &v.product_id).collect();
     let products: Vec<Product> = products::get_many(conn, clinic, &product_ids)?;
-    let lots = lots::list_of_products(conn, clinic, &product_ids)?;
+    // What each lot still holds, less what the vials before took from it.
+    let mut left: BTreeMap<LotId, Decimal> = lots::list_of_products(conn, clinic, &product_ids)?
+        .into_iter()
+        .map(|l| (l.id, l.on_hand))
+        .collect();
     let mut entries: Vec<(&Product, LotId, Entry)> = Vec::new();
     let mut closed = 0;
     for vial in vials {
@@ -117,14 +130,12 @@ fn waste_vials(
             continue;
         }
         closed += 1;
-        let on_hand = lots
-            .iter()
-            .find(|l| l.id == vial.lot_id)
-            .map_or(Decimal::ZERO, |l| l.on_hand);
-        let wasted = vial.remaining.min(on_hand);
+        let on_hand = left.entry(vial.lot_id.clone()).or_default();
+        let wasted = vial.remaining.min(*on_hand);
         if wasted <= Decimal::ZERO {
             continue;
         }
+        *on_hand -= wasted;
         let product = products
             .iter()
             .find(|p| p.id == vial.product_id)
@@ -132,7 +143,7 @@ fn waste_vials(
         entries.push((
             product,
             vial.lot_id.clone(),
-            Entry::new(MovementKind::Waste, -wasted, reason),
+            Entry::new(MovementKind::Waste, -wasted, reason(vial)),
         ));
     }
     if !entries.is_empty() {
