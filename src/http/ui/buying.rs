@@ -571,14 +571,7 @@ pub async fn create_order(
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             use actix_web::ResponseError;
             let status = e.status_code();
-            let alert = match e {
-                AppError::Invalid(errs) => errs
-                    .into_iter()
-                    .map(|f| format!("{}: {}", human(&f.field), f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
+            let alert = super::alert_text(&e);
             reorder_view(&state, &session, Some(alert), status).await
         }
         Err(e) => Err(e.into()),
@@ -1034,14 +1027,7 @@ async fn order_changed(
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             use actix_web::ResponseError;
             let status = e.status_code();
-            let alert = match e {
-                AppError::Invalid(errs) => errs
-                    .iter()
-                    .map(|f| format!("{}: {}", human(&f.field), f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
+            let alert = super::alert_text(&e);
             order_view(
                 state,
                 session,

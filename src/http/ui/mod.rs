@@ -355,6 +355,19 @@ fn forbidden() -> HttpResponse {
     )
 }
 
+/// A refused change as one line for a page's alert: each field error named in words, or
+/// the conflict's own message.
+pub fn alert_text(e: &crate::error::AppError) -> String {
+    match e {
+        crate::error::AppError::Invalid(errs) => errs
+            .iter()
+            .map(|f| format!("{}: {}", treatment::human(&f.field), f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
 pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))

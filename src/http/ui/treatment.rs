@@ -984,14 +984,7 @@ pub async fn void_session(
         Err(e @ (AppError::Invalid(_) | AppError::Conflict { .. })) => {
             use actix_web::ResponseError;
             let status = e.status_code();
-            let message = match &e {
-                AppError::Invalid(errs) => errs
-                    .iter()
-                    .map(|f| format!("{}: {}", human(&f.field), f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
+            let message = super::alert_text(&e);
             show(&state, &session, id, None, Some(message), status).await
         }
         Err(e) => Err(e.into()),
