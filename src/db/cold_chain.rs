@@ -129,6 +129,15 @@ pub fn nearest_in_range(
     q.first(conn).optional()
 }
 
+/// The time of one fridge's latest reading.
+pub fn last_reading_of(conn: &mut Conn, fridge_id: &str) -> QueryResult<Option<NaiveDateTime>> {
+    use diesel::dsl::max;
+    fridge_readings::table
+        .filter(fridge_readings::fridge_id.eq(fridge_id))
+        .select(max(fridge_readings::at))
+        .first(conn)
+}
+
 /// The time of each fridge's latest reading.
 pub fn last_reading_at(
     conn: &mut Conn,

@@ -97,12 +97,8 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let (state_of, lots) = run(&state, move |conn| {
-        let all = cold_chain::list_fridges(conn, &actor)?;
-        let one = all
-            .into_iter()
-            .find(|s| s.fridge.id == id)
-            .ok_or_else(|| crate::error::AppError::not_found(format!("fridge {id}")))?;
-        let lots = cold_chain::lots_inside(conn, &actor, &id)?;
+        let one = cold_chain::fridge_state(conn, &actor, &id)?;
+        let lots = cold_chain::lots_inside(conn, &one.fridge)?;
         Ok((one, lots))
     })
     .await?;

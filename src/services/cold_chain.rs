@@ -120,9 +120,17 @@ fn fridge_in(conn: &mut Conn, clinic: &ClinicId, id: &str) -> AppResult<Fridge> 
     repo::get(conn, clinic, id)?.ok_or_else(|| AppError::not_found(format!("fridge {id}")))
 }
 
-/// The lots in a fridge now: (lot id, lot number).
-pub fn lots_inside(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Vec<(LotId, String)>> {
+/// One fridge with when it last reported.
+pub fn fridge_state(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<FridgeState> {
     let fridge = get_fridge(conn, actor, id)?;
+    Ok(FridgeState {
+        last_reading_at: repo::last_reading_of(conn, &fridge.id)?,
+        fridge,
+    })
+}
+
+/// The lots in a fridge (read with the caller's rights) now: (lot id, lot number).
+pub fn lots_inside(conn: &mut Conn, fridge: &Fridge) -> AppResult<Vec<(LotId, String)>> {
     Ok(repo::lots_in_fridge(conn, &fridge.id)?)
 }
 

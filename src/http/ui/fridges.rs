@@ -415,7 +415,7 @@ async fn fridge_view(
             }
             None => Ok(Vec::new()),
         };
-        let inside = cold_chain::lots_inside(conn, &actor, &id)?;
+        let inside = cold_chain::lots_inside(conn, &fridge)?;
         // Lot numbers of the excursions' lots, each read once.
         let mut numbers: HashMap<LotId, String> = inside.iter().cloned().collect();
         let excursions = cold_chain::excursions(conn, &actor, &id)?
