@@ -151,6 +151,15 @@ pub fn beyond_use_at(
     (opened_at + Duration::days(days)).min(end_of(expires_on))
 }
 
+/// What a stale open vial wastes: its rest, never more than its lot still holds (`left`,
+/// lowered by it), since the lot may have been wasted whole meanwhile. Both the session
+/// that meets a stale vial and the sweep that closes it take this.
+pub fn vial_waste(remaining: Decimal, left: &mut Decimal) -> Decimal {
+    let wasted = remaining.min(*left).max(Decimal::ZERO);
+    *left -= wasted;
+    wasted
+}
+
 /// Plans taking `need` of a product. `now` decides expiry and beyond-use; `opened_at` is
 /// when a new vial counts as punctured (the session's time).
 pub fn plan(
@@ -170,6 +179,10 @@ pub fn plan(
     // Open vials: past their time (or their lot's expiry) are swept; blocked lots' vials
     // are left alone for the manager to deal with.
     let mut usable_open: Vec<&OpenVial> = Vec::new();
+    let mut left: std::collections::HashMap<&str, Decimal> = lots
+        .iter()
+        .map(|l| (l.lot_id.as_str(), l.on_hand))
+        .collect();
     for v in open.iter().filter(|v| v.remaining > Decimal::ZERO) {
         let Some(lot) = lot_of(&v.lot_id) else {
             continue;
@@ -178,7 +191,10 @@ pub fn plan(
             plan.sweeps.push(Sweep {
                 container_id: v.container_id.clone(),
                 lot_id: v.lot_id.clone(),
-                wasted: v.remaining,
+                wasted: vial_waste(
+                    v.remaining,
+                    left.entry(v.lot_id.as_str()).or_insert(lot.on_hand),
+                ),
                 reason: format!(
                     "open vial of lot {} past its beyond-use time {}",
                     lot.lot_number,
@@ -524,6 +540,15 @@ mod tests {
         // Sealed stock is only the 10 ml outside the open vial.
         let err = plan(&p10, d("11"), &lots, &open, None, now(), now()).unwrap_err();
         assert!(matches!(err, PlanError::NotEnough { .. }));
+    }
+
+    #[test]
+    fn a_stale_vial_never_wastes_more_than_its_lot_holds() {
+        let mut left = Decimal::from(10);
+        assert_eq!(vial_waste(Decimal::from(7), &mut left), Decimal::from(7));
+        assert_eq!(vial_waste(Decimal::from(7), &mut left), Decimal::from(3));
+        assert_eq!(vial_waste(Decimal::from(7), &mut left), Decimal::ZERO);
+        assert_eq!(left, Decimal::ZERO);
     }
 
     #[test]

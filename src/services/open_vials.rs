@@ -16,6 +16,7 @@ use crate::domain::ids::{ClinicId, LotId, ProductId, StaffId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::required_text;
 use crate::domain::role::{Action, Role};
+use crate::domain::usage::vial_waste;
 use crate::error::{AppError, AppResult, ConflictKind};
 
 /// How many stale vials one sweep takes at most; the next sweep takes the rest.
@@ -130,12 +131,10 @@ fn waste_vials(
             continue;
         }
         closed += 1;
-        let on_hand = left.entry(vial.lot_id.clone()).or_default();
-        let wasted = vial.remaining.min(*on_hand);
-        if wasted <= Decimal::ZERO {
+        let wasted = vial_waste(vial.remaining, left.entry(vial.lot_id.clone()).or_default());
+        if wasted.is_zero() {
             continue;
         }
-        *on_hand -= wasted;
         let product = products
             .iter()
             .find(|p| p.id == vial.product_id)

@@ -303,3 +303,49 @@ async fn the_open_vials_page_lists_and_discards_with_a_reason() {
         vec!["-9 open vial discarded: dropped on the floor"]
     );
 }
+
+#[actix_web::test]
+async fn a_stale_vial_of_a_lot_wasted_whole_meanwhile_wastes_nothing_more() {
+    let app = spawn_app().await;
+    let c = app.clinic("Wasted lot").await;
+    // Punctured 3 days ago with 2 beyond-use days: 9 ml left in the vial, 19 ml in the lot.
+    let (vial, lot_id) = punctured_vial(&app, &c, 2, 3).await;
+    let r = app
+        .post(
+            "/api/v1/movements",
+            &c.manager,
+            json!({"lot_id": lot_id, "kind": "waste", "quantity": "19", "reason": "fridge failure"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    app.receive(&c.manager, s(&vial["id"]), "OV-2", &day(300), 1)
+        .await;
+    // The next session meets the stale vial: it is closed, its lot has nothing left to
+    // waste, and the session takes the new lot.
+    let r = app
+        .log_session(
+            &c.practitioner,
+            json!({"patient_ref": "PAT-W", "area": "face", "method": "injectable",
+                   "conditions": [], "items": [{"product_id": vial["id"], "quantity": "1"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(r.body["usage"][0]["lot_number"], "OV-2");
+    let state = app.lot_state(&c.manager, &lot_id).await;
+    assert_eq!(
+        (state.on_hand, state.ledger_sum),
+        (Decimal::ZERO, Decimal::ZERO)
+    );
+    let open = app.get("/api/v1/open-vials", &c.manager).await;
+    let lots: Vec<&str> = open
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| s(&v["lot_id"]))
+        .collect();
+    assert!(
+        !lots.contains(&lot_id.as_str()),
+        "the stale vial is closed: {open:?}"
+    );
+}

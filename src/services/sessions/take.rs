@@ -140,6 +140,9 @@ impl<'a> Take<'a> {
     fn open_vials(&mut self, conn: &mut Conn, product: &Product, plan: &Plan) -> AppResult<()> {
         for s in &plan.sweeps {
             open_containers::close(conn, self.clinic, &s.container_id)?;
+            if s.wasted.is_zero() {
+                continue;
+            }
             let entry = Entry::new(MovementKind::Waste, -s.wasted, &s.reason);
             self.entries
                 .push((product.clone(), s.lot_id.clone(), entry));
