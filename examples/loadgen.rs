@@ -639,7 +639,7 @@ fn direct_client(
     out.ok_by_clinic.insert(clinic, 0);
     for body in bodies {
         // Parsed exactly as the handler parses it, before the clock starts.
-        let input: sessions::SessionInput =
+        let input: mesoledger::domain::requests::SessionInput =
             serde_json::from_value(body).expect("the session body parses");
         let start = Instant::now();
         let result = (|| -> AppResult<()> {

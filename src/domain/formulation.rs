@@ -2,31 +2,10 @@
 
 use crate::domain::ids::ProductId;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::treatment::{Area, Method};
 use super::{quantity, required_text, Checks, FieldError};
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ComponentInput {
-    pub product_id: ProductId,
-    /// Per session, in the product's stock unit.
-    #[serde(deserialize_with = "quantity::strict")]
-    #[schema(value_type = String, example = "2")]
-    pub amount: Decimal,
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FormulationInput {
-    pub name: String,
-    /// `injectable`, `roller`, `dermapen` or `prp`.
-    pub method: String,
-    /// Among `face`, `eyes`, `neck`, `scalp`, `neckline`, `hands`, `legs`, `belly`.
-    pub areas: Vec<String>,
-    pub components: Vec<ComponentInput>,
-}
+use crate::domain::requests::FormulationInput;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidFormulation {
@@ -92,6 +71,7 @@ impl TryFrom<FormulationInput> for ValidFormulation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::requests::ComponentInput;
 
     #[test]
     fn validates_every_part() {

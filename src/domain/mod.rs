@@ -18,6 +18,7 @@ pub mod order;
 pub mod product;
 pub mod quantity;
 pub mod recall;
+pub mod requests;
 pub mod role;
 pub mod screening;
 pub mod stock;

@@ -3,7 +3,6 @@
 
 use crate::domain::ids::SupplierId;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::gtin::Gtin;
 use super::{optional_text, quantity, required_text, Checks, FieldError};
@@ -46,6 +45,7 @@ macro_rules! text_enum {
         }
     };
 }
+use crate::domain::requests::ProductInput;
 pub(crate) use text_enum;
 
 text_enum!(
@@ -72,40 +72,6 @@ text_enum!(
 
 /// USP <797>: a punctured multi-dose vial keeps 28 days unless the product says otherwise.
 pub const DEFAULT_BEYOND_USE_DAYS: i64 = 28;
-
-/// A product as submitted (create) or as it would be after a PATCH; every field raw.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductInput {
-    pub sku: String,
-    pub name: String,
-    pub kind: String,
-    #[serde(default)]
-    pub ingredients: Vec<String>,
-    #[serde(default)]
-    pub gtin: Option<String>,
-    pub stock_unit: String,
-    /// ml per container for liquids; pieces per box otherwise (default 1).
-    #[serde(default, deserialize_with = "super::quantity::strict_opt")]
-    #[schema(value_type = Option<String>, example = "2")]
-    pub content: Option<Decimal>,
-    pub single_use: bool,
-    #[serde(default)]
-    pub beyond_use_days: Option<i64>,
-    pub storage: String,
-    /// In the stock unit: `low` when what is available falls to this.
-    #[serde(default, deserialize_with = "super::quantity::strict")]
-    #[schema(value_type = String, example = "10")]
-    pub reorder_point: Decimal,
-    /// In containers (vials, boxes): what one order brings at least.
-    #[serde(default)]
-    pub reorder_quantity: i64,
-    #[serde(default)]
-    pub supplier_id: Option<SupplierId>,
-    #[serde(default, deserialize_with = "super::quantity::strict")]
-    #[schema(value_type = String, example = "12.50")]
-    pub unit_cost: Decimal,
-}
 
 /// A product that obeys every catalog rule.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,18 +1,7 @@
 //! Suppliers: who delivers, and how long an order takes to arrive.
 
-use serde::Deserialize;
-
 use super::{optional_text, quantity, required_text, Checks, FieldError};
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SupplierInput {
-    pub name: String,
-    /// Days from order to delivery; drives reorder timing.
-    pub lead_time_days: i64,
-    #[serde(default)]
-    pub email: Option<String>,
-}
+use crate::domain::requests::SupplierInput;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidSupplier {

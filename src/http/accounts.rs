@@ -3,15 +3,16 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
 use crate::db::accounts::Token;
 use crate::domain::ids::{ClinicId, StaffId};
+use crate::domain::requests::{AcceptInvitationInput, InvitationInput, StaffPatch, TokenInput};
 use crate::domain::role::Role;
 use crate::error::AppResult;
-use crate::services::accounts::{self, Account, StaffPatch};
+use crate::services::accounts::{self, Account};
 use crate::services::Actor;
 
 /// The address the request came from, as the audit log and the rate limit see it: the
@@ -132,16 +133,6 @@ pub async fn invite(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InvitationInput {
-    pub name: String,
-    /// `manager`, `practitioner` or `auditor`.
-    pub role: String,
-    /// The email they will sign in with (required: the invitation is for it).
-    pub email: String,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitedMember {
     pub staff: StaffMember,
@@ -186,14 +177,6 @@ pub async fn invite_member(
             expires_at: utc(expires_at),
         },
     }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptInvitationInput {
-    pub code: String,
-    /// 12 to 128 characters, not the person's email or name.
-    pub password: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -252,13 +235,6 @@ pub struct NewTokenView {
     pub info: TokenView,
     /// The bearer token: shown in this answer only, stored hashed.
     pub token: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenInput {
-    /// What the token is for, e.g. "label printer".
-    pub name: String,
 }
 
 /// The caller's tokens that still work (never their secrets).

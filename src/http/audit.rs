@@ -3,11 +3,12 @@
 use crate::domain::ids::StaffId;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Query};
 use crate::db::audit::AuditFilter;
+use crate::domain::requests::AuditQuery;
 use crate::error::AppResult;
 use crate::services::optional_time;
 use crate::services::{audit, Actor};
@@ -24,17 +25,6 @@ pub struct AuditView {
     /// The fields that changed, each as `[before, after]`.
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct AuditQuery {
-    /// `clinic`, `staff`, `supplier`, `product`, `lot`, `formulation`, `rule`, `recall`.
-    pub entity: Option<String>,
-    pub entity_id: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// At most this many, oldest first (default 1000, at most 10000).
-    pub limit: Option<i64>,
 }
 
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<AuditView>)), security(("bearer" = [])))]

@@ -2,21 +2,16 @@
 
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Json};
 use crate::domain::ids::{ClinicId, StaffId};
+use crate::domain::requests::{ClinicInput, ClinicPatch, StaffInput};
 use crate::domain::role::Role;
 use crate::domain::treatment::PatientCodePattern;
 use crate::error::AppResult;
 use crate::services::{auth, Actor};
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClinicInput {
-    pub name: String,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClinicView {
@@ -41,17 +36,6 @@ impl From<crate::db::staff::Clinic> for ClinicView {
             created_at: c.created_at.and_utc(),
         }
     }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StaffInput {
-    pub name: String,
-    /// `manager`, `practitioner` or `auditor`.
-    pub role: String,
-    /// The email they will sign in with (unique, compared case-insensitively).
-    #[serde(default)]
-    pub email: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,18 +112,6 @@ pub async fn me(actor: Actor) -> AppResult<HttpResponse> {
         role: actor.role,
         clinic_id: actor.clinic_id,
     }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClinicPatch {
-    pub name: Option<String>,
-    /// Days before expiry from which lots are flagged `expiring` (default 30).
-    pub expiry_warning_days: Option<i64>,
-    /// A regular expression every new patient code must match whole (at most 200
-    /// characters, e.g. `MC-[0-9]{4}`); an empty string goes back to the built-in
-    /// `[A-Za-z0-9._-]{1,40}`. Codes already stored are kept.
-    pub patient_code_pattern: Option<String>,
 }
 
 /// Change a clinic's name or settings (admin, or a manager of that clinic).

@@ -3,14 +3,15 @@
 use crate::domain::ids::{CourseId, FormulationId, SessionId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::courses::{Course, PlannedSession};
+use crate::domain::requests::{CourseInput, CourseQuery};
 use crate::error::AppResult;
-use crate::services::courses::{self, CourseInput};
+use crate::services::courses::{self};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,11 +96,6 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let c = run(&state, move |conn| courses::get(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(view(c)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct CourseQuery {
-    pub patient_ref: Option<String>,
 }
 
 #[utoipa::path(tag = "courses", params(CourseQuery), responses((status = 200, body = Vec<CourseView>)), security(("bearer" = [])))]

@@ -2,31 +2,18 @@
 //! they are written, so memory stays flat and the first bytes leave before the last row
 //! is read. Manager and auditor only.
 
-use crate::domain::ids::{LotId, ProductId};
+use crate::domain::ids::LotId;
 use actix_web::{get, web, HttpResponse};
 use futures_util::stream;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::extract::{run, AppState, Query};
 use crate::db::exports::ExportFilter;
+use crate::domain::requests::{BomQuery, ExportQuery};
 use crate::error::{AppError, AppResult};
 use crate::services::exports::{self, CsvOptions, ExportKind};
 use crate::services::lots::get_lot_in;
 use crate::services::parse_time;
 use crate::services::Actor;
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ExportQuery {
-    /// RFC 3339 or `YYYY-MM-DD`, inclusive.
-    pub from: Option<String>,
-    /// RFC 3339 or `YYYY-MM-DD`, exclusive.
-    pub to: Option<String>,
-    pub product_id: Option<ProductId>,
-    pub lot_number: Option<String>,
-    /// Start with a UTF-8 byte-order mark (for Excel).
-    pub bom: Option<bool>,
-}
 
 impl ExportQuery {
     pub(crate) fn filter(&self) -> AppResult<ExportFilter> {
@@ -139,11 +126,6 @@ pub async fn variance(
     q: Query<ExportQuery>,
 ) -> AppResult<HttpResponse> {
     export(state, actor, q.0, ExportKind::Variance, "variance.csv").await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct BomQuery {
-    pub bom: Option<bool>,
 }
 
 /// Every session that used a lot, with each patient's recall contact status.

@@ -4,13 +4,13 @@ use crate::domain::ids::{FormulationId, ProductId};
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::formulations::FormulationVersion;
-use crate::domain::formulation::FormulationInput;
+use crate::domain::requests::{CheckInput, FormulationInput, VersionQuery};
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{Area, Method};
 use crate::error::AppResult;
@@ -96,12 +96,6 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(FormulationView::from(f)))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct VersionQuery {
-    /// Defaults to the current version.
-    pub version: Option<i64>,
-}
-
 #[utoipa::path(tag = "formulations", params(("id" = String, Path), VersionQuery),
     responses((status = 200, body = FormulationView), (status = 404, body = Problem)), security(("bearer" = [])))]
 #[get("/formulations/{id}")]
@@ -128,13 +122,6 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> AppResult<HttpRes
             .map(FormulationView::from)
             .collect::<Vec<_>>(),
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckInput {
-    /// Conditions present, e.g. `["diabetes"]`.
-    pub conditions: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

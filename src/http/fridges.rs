@@ -3,15 +3,16 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::cold_chain::{Excursion, Fridge, Place};
 use crate::domain::ids::{LotId, StaffId};
+use crate::domain::requests::{FridgeInput, MoveInput, ReadingsInput, ReadingsQuery};
 use crate::error::AppResult;
-use crate::services::cold_chain::{self, FridgeInput, ReadingInput};
+use crate::services::cold_chain::{self};
 use crate::services::{optional_time, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,12 +110,6 @@ pub async fn get(
     )))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReadingsInput {
-    pub readings: Vec<ReadingInput>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExcursionView {
     pub id: String,
@@ -182,14 +177,6 @@ pub(super) fn with_lots(found: Vec<(Excursion, Vec<LotId>)>) -> Vec<ExcursionVie
         .collect()
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ReadingsQuery {
-    /// RFC 3339 time or `YYYY-MM-DD`, inclusive (default: a day before `to`).
-    pub from: Option<String>,
-    /// RFC 3339 time or `YYYY-MM-DD`, inclusive (default: now). At most 34 days after `from`.
-    pub to: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReadingView {
     pub at: DateTime<Utc>,
@@ -244,13 +231,6 @@ pub async fn excursions(
             .map(|(e, l)| excursion_view(e, l))
             .collect::<Vec<_>>(),
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoveInput {
-    pub fridge_id: String,
-    pub reason: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,8 +4,8 @@ use crate::domain::ids::{LotId, ProductId, RecallCaseId, SessionId, SupplierId};
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
@@ -14,10 +14,11 @@ use crate::db::lots::Lot;
 use crate::db::sessions::LotUse;
 use crate::domain::lot::{derived_state, LotStatus, StatusChange};
 use crate::domain::product::StockUnit;
+use crate::domain::requests::{LotPatch, LotQuery, ReasonInput, ReceiveInput, TraceQuery};
 use crate::domain::treatment::SessionStatus;
 use crate::error::AppResult;
 use crate::services::cold_chain;
-use crate::services::lots::{self, LotPatch, ProductLabels, ReceiveInput};
+use crate::services::lots::{self, ProductLabels};
 use crate::services::{today, Actor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,16 +95,6 @@ pub async fn receive(
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct LotQuery {
-    pub product_id: Option<ProductId>,
-    pub lot_number: Option<String>,
-    /// `available`, `quarantined`, `recalled`, or derived `expired` / `usable`.
-    pub status: Option<String>,
-    /// Lots with stock whose expiry falls between today and today + N days.
-    pub expiring_within_days: Option<i64>,
 }
 
 #[utoipa::path(tag = "lots", params(LotQuery), responses((status = 200, body = Vec<LotView>)), security(("bearer" = [])))]
@@ -226,12 +217,6 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(lot))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonInput {
-    pub reason: String,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TracedSession {
     pub session_id: SessionId,
@@ -273,11 +258,6 @@ pub struct RecallView {
     pub affected_sessions: Vec<TracedSession>,
     /// The recall case that tracks contacting each patient.
     pub recall_case_id: RecallCaseId,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct TraceQuery {
-    pub lot_number: String,
 }
 
 /// Trace by the number printed on the box: every lot with that number (any product)

@@ -4,15 +4,16 @@ use crate::domain::ids::{LotId, ProductId, SessionId, StaffId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::movements::{Movement, MovementFilter};
 use crate::domain::ledger::MovementKind;
+use crate::domain::requests::{MovementInput, MovementQuery};
 use crate::error::AppResult;
-use crate::services::ledger::{self, MovementInput};
+use crate::services::ledger::{self};
 use crate::services::optional_time;
 use crate::services::Actor;
 
@@ -55,18 +56,6 @@ impl From<(Movement, String)> for MovementView {
             gs1_raw: m.gs1_raw,
         }
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct MovementQuery {
-    pub lot_id: Option<LotId>,
-    pub session_id: Option<SessionId>,
-    /// RFC 3339 time or `YYYY-MM-DD`, inclusive.
-    pub from: Option<String>,
-    /// RFC 3339 time or `YYYY-MM-DD`, exclusive.
-    pub to: Option<String>,
-    /// At most this many rows, oldest first (default 10000); the CSV export has no limit.
-    pub limit: Option<i64>,
 }
 
 /// Ledger rows, oldest first (manager, auditor).

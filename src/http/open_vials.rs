@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
-use super::lots::ReasonInput;
 use crate::db::open_containers::OpenVialRow;
 use crate::domain::ids::{LotId, ProductId, StaffId};
+use crate::domain::requests::ReasonInput;
 use crate::error::AppResult;
 use crate::services::{open_vials, Actor};
 

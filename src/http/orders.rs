@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
-use super::lots::ReasonInput;
 use crate::db::orders::{OrderLine, PurchaseOrder};
 use crate::domain::order::PurchaseOrderStatus;
+use crate::domain::requests::{OrderInput, OrderPatch, ReasonInput, ReceiptInput};
 use crate::error::AppResult;
-use crate::services::orders::{self, OrderInput, OrderPatch, ReceiptInput};
+use crate::services::orders::{self};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]

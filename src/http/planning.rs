@@ -4,11 +4,12 @@ use crate::domain::ids::{ProductId, SupplierId};
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::extract::{run, AppState, Query};
 use crate::domain::product::StockUnit;
+use crate::domain::requests::ForecastQuery;
 use crate::domain::stock::StockFlag;
 use crate::error::AppResult;
 use crate::services::{cold_chain, planning, stock, Actor};
@@ -42,12 +43,6 @@ pub struct ForecastLine {
     pub stock_out_on: Option<NaiveDate>,
     /// Usable stock that will expire before it is used.
     pub expiring_unused: Vec<AtRiskLot>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ForecastQuery {
-    /// Horizon in days (default 30).
-    pub days: Option<i64>,
 }
 
 #[utoipa::path(tag = "planning", params(ForecastQuery), responses((status = 200, body = Vec<ForecastLine>)), security(("bearer" = [])))]

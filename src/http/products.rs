@@ -4,16 +4,16 @@ use crate::domain::ids::{ProductId, SupplierId};
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
 use crate::db::products::Product;
-use crate::domain::product::ProductInput;
 use crate::domain::product::{ProductKind, StockUnit, Storage};
+use crate::domain::requests::{ArchivedQuery, ProductInput, ProductPatch};
 use crate::error::AppResult;
-use crate::services::catalog::{self, ProductPatch};
+use crate::services::catalog::{self};
 use crate::services::formulations;
 use crate::services::Actor;
 
@@ -91,13 +91,6 @@ pub async fn create(
         warnings,
         ..ProductView::from(p)
     }))
-}
-
-/// The filter of the catalog lists.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ArchivedQuery {
-    /// `true`: only the archived ones; `false` (the default): the others.
-    pub archived: Option<bool>,
 }
 
 #[utoipa::path(tag = "catalog", params(ArchivedQuery), responses((status = 200, body = Vec<ProductView>)), security(("bearer" = [])))]

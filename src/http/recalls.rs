@@ -3,13 +3,14 @@
 use crate::domain::ids::{LotId, RecallCaseId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
 use crate::db::recalls::{RecallCase, RecallContact};
 use crate::domain::recall::{ContactStatus, RecallCaseStatus};
+use crate::domain::requests::{CloseCaseInput, ContactPatch};
 use crate::error::AppResult;
 use crate::services::{recalls, Actor};
 
@@ -92,15 +93,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view(case, contacts)))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContactPatch {
-    /// `pending`, `contacted`, `unreachable` or `not_required`.
-    pub status: String,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
 /// Record how a patient was (or could not be) told (manager).
 #[utoipa::path(tag = "recalls", params(("id" = String, Path), ("contact_id" = String, Path)), request_body = ContactPatch,
     responses((status = 200, body = RecallCaseView), (status = 409, body = Problem), (status = 422, body = Problem)),
@@ -125,13 +117,6 @@ pub async fn contact(
     })
     .await?;
     Ok(HttpResponse::Ok().json(view(case, contacts)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CloseCaseInput {
-    #[serde(default)]
-    pub note: Option<String>,
 }
 
 /// Close the case: refused (409) while any patient is pending (manager).

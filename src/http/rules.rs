@@ -8,9 +8,10 @@ use utoipa::ToSchema;
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
 use crate::db::rules::ClinicRule;
+use crate::domain::requests::{RuleInput, RulePatch};
 use crate::domain::screening::{builtin_rules, Target};
 use crate::error::AppResult;
-use crate::services::formulations::{self, ConditionView, RuleInput, RulePatch};
+use crate::services::formulations::{self, ConditionView};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]

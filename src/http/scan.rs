@@ -2,23 +2,16 @@
 
 use actix_web::{post, web, HttpResponse};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json};
 use super::lots::LotView;
 use super::products::ProductView;
+use crate::domain::requests::ScanInput;
 use crate::error::AppResult;
 use crate::services::{scan as scanning, Actor};
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScanInput {
-    /// As the scanner sends it (with or without `]d2`/`]C1`/`]Q3`, ASCII 29 as FNC1),
-    /// the bracketed form `(01)…(17)…(10)…`, or a GS1 Digital Link URI.
-    pub code: String,
-}
 
 /// A company-internal AI (90)–(99), value as given.
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,18 +4,18 @@ use crate::domain::ids::{FormulationId, LotId, ProductId, SessionId, StaffId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, IdempotencyKey, Json, JsonValue, Query};
-use super::lots::ReasonInput;
 use crate::db::sessions::SessionFilter;
+use crate::domain::requests::{CreateQuery, ReasonInput, SessionInput, SessionQuery};
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{Area, Method, SessionStatus};
 use crate::error::AppResult;
 use crate::services::optional_time;
-use crate::services::sessions::{self, Idempotency, SessionDetail, SessionInput};
+use crate::services::sessions::{self, Idempotency, SessionDetail};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,12 +129,6 @@ pub struct PlanView {
     pub lines: Vec<LineView>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct CreateQuery {
-    /// `true`: answer the plan (screening and lots) with 200 and write nothing.
-    pub dry_run: Option<bool>,
-}
-
 /// Log a session. With the same `Idempotency-Key` and body, a retry answers the first
 /// session and records nothing; the same key with another body is a 409. With
 /// `?dry_run=true`, answers the plan with 200 and writes nothing.
@@ -185,17 +179,6 @@ pub async fn get(
 ) -> AppResult<HttpResponse> {
     let d = run(&state, move |conn| sessions::get(conn, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(d)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct SessionQuery {
-    pub patient_ref: Option<String>,
-    /// RFC 3339 or `YYYY-MM-DD`, inclusive.
-    pub from: Option<String>,
-    /// RFC 3339 or `YYYY-MM-DD`, exclusive.
-    pub to: Option<String>,
-    /// At most this many, newest first (default 200, at most 1000).
-    pub limit: Option<i64>,
 }
 
 #[utoipa::path(tag = "sessions", params(SessionQuery), responses((status = 200, body = Vec<SessionView>)), security(("bearer" = [])))]

@@ -8,11 +8,10 @@ use utoipa::ToSchema;
 
 use super::error::Problem;
 use super::extract::{run, AppState, Json, Query};
-use super::products::ArchivedQuery;
 use crate::db::suppliers::Supplier;
-use crate::domain::supplier::SupplierInput;
+use crate::domain::requests::{ArchivedQuery, SupplierInput, SupplierPatch};
 use crate::error::AppResult;
-use crate::services::catalog::{self, SupplierPatch};
+use crate::services::catalog::{self};
 use crate::services::Actor;
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -21,6 +21,7 @@ use crate::domain::accounts::{
     PER_EMAIL,
 };
 use crate::domain::ids::{ClinicId, StaffId};
+use crate::domain::requests::StaffPatch;
 use crate::domain::role::{assignable, Action, Role};
 use crate::domain::{required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
@@ -191,19 +192,6 @@ pub fn list_staff_with_tokens(
             (a, tokens)
         })
         .collect())
-}
-
-/// What `PATCH /staff/{id}` may change. `None` keeps the value.
-#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StaffPatch {
-    pub name: Option<String>,
-    /// `manager`, `practitioner` or `auditor`; never `admin`.
-    pub role: Option<String>,
-    /// `false` ends the person's browser sessions and tokens at once.
-    pub active: Option<bool>,
-    /// The sign-in email; an empty string removes it (and so the way to sign in).
-    pub email: Option<String>,
 }
 
 #[derive(serde::Serialize)]

@@ -1,60 +1,17 @@
 //! Suppliers and products: create, change, read. Every query is scoped to the caller's
 //! clinic; a row of another clinic is "not found".
 
-use serde::Deserialize;
-
 use super::audit::{self, Subject};
 use super::Actor;
 use crate::db::products::{self, Product};
 use crate::db::suppliers::{self, Supplier};
 use crate::db::{self, Conn};
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
-use crate::domain::product::{ProductInput, ValidProduct};
-use crate::domain::quantity;
+use crate::domain::product::ValidProduct;
+use crate::domain::requests::{ProductInput, ProductPatch, SupplierInput, SupplierPatch};
 use crate::domain::role::Action;
-use crate::domain::supplier::{SupplierInput, ValidSupplier};
+use crate::domain::supplier::ValidSupplier;
 use crate::error::{AppError, AppResult};
-use rust_decimal::Decimal;
-
-/// A partial change; absent fields stay as they are. For optional text fields (email,
-/// gtin, supplier_id) an empty string clears the value.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SupplierPatch {
-    pub name: Option<String>,
-    pub lead_time_days: Option<i64>,
-    pub email: Option<String>,
-    /// Archive (hide from pickers and orders, keep history) or bring back.
-    pub archived: Option<bool>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductPatch {
-    pub sku: Option<String>,
-    pub name: Option<String>,
-    pub kind: Option<String>,
-    pub ingredients: Option<Vec<String>>,
-    pub gtin: Option<String>,
-    pub stock_unit: Option<String>,
-    #[serde(default, deserialize_with = "quantity::strict_opt")]
-    #[schema(value_type = Option<String>)]
-    pub content: Option<Decimal>,
-    pub single_use: Option<bool>,
-    pub beyond_use_days: Option<i64>,
-    pub storage: Option<String>,
-    #[serde(default, deserialize_with = "quantity::strict_opt")]
-    #[schema(value_type = Option<String>)]
-    pub reorder_point: Option<Decimal>,
-    pub reorder_quantity: Option<i64>,
-    pub supplier_id: Option<SupplierId>,
-    #[serde(default, deserialize_with = "quantity::strict_opt")]
-    #[schema(value_type = Option<String>)]
-    pub unit_cost: Option<Decimal>,
-    /// Archive (hide from pickers, suggestions and the forecast, refuse new stock, keep
-    /// history and let existing stock be used up) or bring back.
-    pub archived: Option<bool>,
-}
 
 pub fn create_supplier(
     conn: &mut Conn,

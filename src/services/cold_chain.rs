@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::Actor;
 use crate::db::cold_chain::{self as repo, Excursion, Fridge, Place};
@@ -13,26 +12,10 @@ use crate::domain::cold_chain::{self as rules, Run};
 use crate::domain::ids::{ClinicId, LotId};
 use crate::domain::lot::{LotStatus, StatusChange};
 use crate::domain::product::Storage;
+use crate::domain::requests::{FridgeInput, ReadingInput};
 use crate::domain::role::Action;
 use crate::domain::{limits, optional_text, required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FridgeInput {
-    pub name: String,
-    /// Lowest allowed temperature, °C as a string (default "2").
-    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
-    #[schema(value_type = Option<String>, example = "2")]
-    pub min_celsius: Option<Decimal>,
-    /// Highest allowed temperature, °C as a string (default "8").
-    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
-    #[schema(value_type = Option<String>, example = "8")]
-    pub max_celsius: Option<Decimal>,
-    /// How long readings may stay out of range before it is an excursion (default 30).
-    #[serde(default)]
-    pub tolerance_minutes: Option<i64>,
-}
 
 pub fn create_fridge(conn: &mut Conn, actor: &Actor, input: FridgeInput) -> AppResult<Fridge> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
@@ -132,19 +115,6 @@ pub fn fridge_state(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<Fridg
 /// The lots in a fridge (read with the caller's rights) now: (lot id, lot number).
 pub fn lots_inside(conn: &mut Conn, fridge: &Fridge) -> AppResult<Vec<(LotId, String)>> {
     Ok(repo::lots_in_fridge(conn, &fridge.id)?)
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReadingInput {
-    /// RFC 3339 time of the reading.
-    #[serde(deserialize_with = "crate::domain::treatment::time")]
-    #[schema(value_type = String, example = "2026-11-20T03:10:00Z")]
-    pub at: DateTime<Utc>,
-    /// °C as a string, e.g. "4.5".
-    #[serde(deserialize_with = "crate::domain::quantity::strict")]
-    #[schema(value_type = String, example = "4.5")]
-    pub celsius: Decimal,
 }
 
 /// What storing readings found: how many were new, and the excursions they are part of,

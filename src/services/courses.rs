@@ -1,9 +1,7 @@
 //! Planned treatment courses: a patient's series of sessions with one cocktail. Logging
 //! a session for that patient and cocktail marks the next planned date done.
 
-use crate::domain::ids::{CourseId, FormulationId};
-use chrono::NaiveDate;
-use serde::Deserialize;
+use crate::domain::ids::CourseId;
 
 use super::audit::{self, Subject};
 use super::formulations::get_in as get_formulation;
@@ -13,30 +11,11 @@ use crate::db::{self, Conn};
 use crate::domain::course::{
     check_maintenance, check_schedule, default_maintenance_days, default_schedule, planned_dates,
 };
+use crate::domain::requests::CourseInput;
 use crate::domain::role::Action;
 use crate::domain::treatment::{parse_patient_code, Area};
 use crate::domain::Checks;
 use crate::error::{AppError, AppResult, ConflictKind};
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CourseInput {
-    pub patient_ref: String,
-    pub formulation_id: FormulationId,
-    pub area: String,
-    pub start_on: NaiveDate,
-    /// Defaults from the area: face 4, body 7, scalp 6.
-    #[serde(default)]
-    pub sessions: Option<i64>,
-    /// Defaults from the area: face 7, body 15, scalp 35.
-    #[serde(default)]
-    pub interval_days: Option<i64>,
-    /// Maintenance after the last session, every so many days (14 to 365), as protocols
-    /// say; `0` for none. Defaults from the area: face 91 (3 months), body 122 (4 months),
-    /// scalp 183 (a semester). The forecast counts these sessions.
-    #[serde(default)]
-    pub maintenance_every_days: Option<i64>,
-}
 
 pub fn create(
     conn: &mut Conn,

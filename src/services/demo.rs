@@ -9,11 +9,11 @@ use super::{accounts, auth, catalog, courses, formulations, lots, today, Actor};
 use crate::db::accounts as accounts_repo;
 use crate::db::staff::{self as staff_repo, Staff};
 use crate::db::{self, Conn};
-use crate::domain::formulation::{ComponentInput, FormulationInput};
 use crate::domain::ids::{ClinicId, ProductId, StaffId};
-use crate::domain::product::ProductInput;
+use crate::domain::requests::{
+    ComponentInput, CourseInput, FormulationInput, ProductInput, ReceiveLotInput, SupplierInput,
+};
 use crate::domain::role::Role;
-use crate::domain::supplier::SupplierInput;
 use crate::error::{AppError, AppResult};
 
 pub const DEMO_FIXTURE: &str = include_str!("../../fixtures/demo.json");
@@ -250,7 +250,7 @@ fn create_stock(
         lots::receive_lot(
             conn,
             manager,
-            lots::ReceiveLot {
+            ReceiveLotInput {
                 product_id,
                 lot_number: l.lot_number,
                 expires_on: today() + chrono::Duration::days(l.expires_in_days),
@@ -314,7 +314,7 @@ fn create_plans(
         courses::create(
             conn,
             manager,
-            courses::CourseInput {
+            CourseInput {
                 patient_ref: c.patient_ref,
                 formulation_id,
                 area: c.area,

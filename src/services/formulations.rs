@@ -1,16 +1,15 @@
 //! Cocktails (versioned) and contraindication screening, with the clinic's own rules.
 
-use serde::Deserialize;
-
 use super::audit::{self, Subject};
 use super::Actor;
 use crate::db::formulations::{self, FormulationVersion, NewVersion};
 use crate::db::products::{self, Product};
 use crate::db::rules::{self, ClinicRule};
 use crate::db::{self, Conn};
-use crate::domain::formulation::{FormulationInput, ValidFormulation};
-use crate::domain::ids::{ClinicId, FormulationId, ProductId};
+use crate::domain::formulation::ValidFormulation;
+use crate::domain::ids::{ClinicId, FormulationId};
 use crate::domain::product::normalize_ingredient;
+use crate::domain::requests::{FormulationInput, RuleInput, RulePatch};
 use crate::domain::role::Action;
 use crate::domain::screening::{
     builtin_rules, condition_label, normalize_condition, parse_conditions, screen,
@@ -277,34 +276,6 @@ pub fn check(
         )?);
     }
     Ok(screen_products(conn, &clinic, conditions, &used)?.1)
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RuleInput {
-    /// The ingredient the rule is about (e.g. "hyaluronic acid"); or give `product_id`;
-    /// neither means every treatment.
-    #[serde(default)]
-    pub ingredient: Option<String>,
-    #[serde(default)]
-    pub product_id: Option<ProductId>,
-    /// A condition name, e.g. `hyaluronic_acid_allergy`.
-    pub condition: String,
-    pub message: String,
-    #[serde(default = "yes")]
-    pub active: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RulePatch {
-    pub message: Option<String>,
-    pub active: Option<bool>,
-    pub condition: Option<String>,
 }
 
 pub fn create_rule(conn: &mut Conn, actor: &Actor, input: RuleInput) -> AppResult<ClinicRule> {

@@ -16,13 +16,14 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::cold_chain::{self as cold, ReadingsStored};
-use super::lots::{receive_lot, ReceiveLot};
+use super::lots::receive_lot;
 use super::{catalog, Actor};
 use crate::db::cold_chain::Fridge;
 use crate::db::{self, cold_chain as fridges, lots, products, suppliers, Conn};
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
 use crate::domain::lot::{check_top_up, parse_lot_number, TopUpRefusal};
-use crate::domain::product::{ProductInput, ValidProduct};
+use crate::domain::product::ValidProduct;
+use crate::domain::requests::{ProductInput, ReceiveLotInput};
 use crate::domain::role::Action;
 use crate::domain::treatment::{check_back_dating, parse_time};
 use crate::domain::{no_control, quantity, FieldError};
@@ -449,7 +450,7 @@ impl LotFile<'_> {
         line: u64,
         r: LotRow,
         report: &mut Report,
-    ) -> AppResult<Option<ReceiveLot>> {
+    ) -> AppResult<Option<ReceiveLotInput>> {
         let before = report.0.len();
         let product = self.products_by_sku.get(r.sku.trim());
         if product.is_none() {
@@ -516,16 +517,18 @@ impl LotFile<'_> {
             return Ok(None);
         }
         Ok(match (product, lot_number, expires_on, containers) {
-            (Some(p), Some(lot_number), Some(expires_on), Some(containers)) => Some(ReceiveLot {
-                product_id: p.id.clone(),
-                lot_number,
-                expires_on,
-                containers,
-                unit_cost,
-                supplier_id,
-                received_at,
-                fridge_id,
-            }),
+            (Some(p), Some(lot_number), Some(expires_on), Some(containers)) => {
+                Some(ReceiveLotInput {
+                    product_id: p.id.clone(),
+                    lot_number,
+                    expires_on,
+                    containers,
+                    unit_cost,
+                    supplier_id,
+                    received_at,
+                    fridge_id,
+                })
+            }
             _ => None,
         })
     }

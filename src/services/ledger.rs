@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::lots::get_lot_in;
 use super::Actor;
@@ -15,6 +14,7 @@ use crate::db::{self, Conn};
 use crate::domain::gs1::ScanDetail;
 use crate::domain::ids::{ClinicId, LotId, ProductId, SessionId};
 use crate::domain::ledger::{manual_delta, MovementKind};
+use crate::domain::requests::MovementInput;
 use crate::domain::role::Action;
 use crate::domain::{quantity, required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
@@ -171,18 +171,6 @@ fn refusal(
             "on_hand": lot.on_hand.to_string(), "requested": (-delta).to_string(),
         })),
     }
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MovementInput {
-    pub lot_id: LotId,
-    /// `waste` (quantity thrown away, positive) or `adjust` (signed correction).
-    pub kind: String,
-    #[serde(deserialize_with = "crate::domain::quantity::strict")]
-    #[schema(value_type = String, example = "1.5")]
-    pub quantity: Decimal,
-    pub reason: String,
 }
 
 pub fn record_manual(conn: &mut Conn, actor: &Actor, input: MovementInput) -> AppResult<Movement> {

@@ -1,9 +1,8 @@
 //! Lots: receiving deliveries (by ids or by the scanned GS1 code), status changes, recall
 //! and the forward trace.
 
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{NaiveDate, SubsecRound};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::ledger::{record, Entry};
 use super::scan::product_of_code;
@@ -21,70 +20,11 @@ use crate::domain::lot::{
     apply_status_change, check_correctable, check_top_up, is_expired, parse_lot_number, LotStatus,
     StatusChange, TopUpRefusal, DERIVED_FILTERS,
 };
+use crate::domain::requests::{LotPatch, ReceiveInput, ReceiveLotInput};
 use crate::domain::role::Action;
 use crate::domain::treatment::check_back_dating;
 use crate::domain::{quantity, required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiveLot {
-    pub product_id: ProductId,
-    pub lot_number: String,
-    /// Last day of use, `YYYY-MM-DD`. A lot already past it may be received (to record
-    /// existing stock before wasting it) but is never available.
-    pub expires_on: NaiveDate,
-    /// Whole containers (vials, boxes) received.
-    pub containers: i64,
-    /// Per container; defaults to the product's unit cost.
-    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
-    #[schema(value_type = Option<String>)]
-    pub unit_cost: Option<Decimal>,
-    /// Defaults to the product's preferred supplier.
-    #[serde(default)]
-    pub supplier_id: Option<SupplierId>,
-    /// When the delivery arrived, if entered later; defaults to now. Within the
-    /// back-dating window of sessions.
-    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
-    #[schema(value_type = Option<String>)]
-    pub received_at: Option<DateTime<Utc>>,
-    /// The fridge the lot goes into (`GET /fridges`); required for a refrigerated
-    /// product once the clinic has a fridge.
-    #[serde(default)]
-    pub fridge_id: Option<String>,
-}
-
-/// A delivery as the API takes it: by ids or by the GS1 code scanned from the box.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiveInput {
-    #[serde(default)]
-    pub product_id: Option<ProductId>,
-    #[serde(default)]
-    pub lot_number: Option<String>,
-    /// Last day of use, `YYYY-MM-DD`.
-    #[serde(default)]
-    pub expires_on: Option<NaiveDate>,
-    pub containers: i64,
-    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
-    #[schema(value_type = Option<String>)]
-    pub unit_cost: Option<Decimal>,
-    #[serde(default)]
-    pub supplier_id: Option<SupplierId>,
-    /// GS1 element string, bracketed form or Digital Link: gives product, lot and expiry.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// RFC 3339: when the delivery arrived, if entered later (yesterday's delivery
-    /// entered today); defaults to now. At most 90 days back, never ahead, like a
-    /// session's `performed_at`. A session before it cannot use the lot.
-    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
-    #[schema(value_type = Option<String>, example = "2026-11-20T10:30:00Z")]
-    pub received_at: Option<DateTime<Utc>>,
-    /// The fridge the lot goes into (`GET /fridges`); required for a refrigerated
-    /// product once the clinic has a fridge.
-    #[serde(default)]
-    pub fridge_id: Option<String>,
-}
 
 pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
@@ -112,7 +52,7 @@ pub fn receive_request(conn: &mut Conn, actor: &Actor, r: ReceiveInput) -> AppRe
     receive_scanned(
         conn,
         actor,
-        ReceiveLot {
+        ReceiveLotInput {
             product_id,
             lot_number,
             expires_on,
@@ -172,7 +112,7 @@ pub fn receive_lines(
 /// Receives a delivery. A lot number the clinic already holds for this product, with the
 /// same expiry, is topped up (a second box of the same lot); with another expiry it is a
 /// conflict, because one lot has one expiry.
-pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResult<Lot> {
+pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLotInput) -> AppResult<Lot> {
     receive_scanned(conn, actor, input, None)
 }
 
@@ -180,7 +120,7 @@ pub fn receive_lot(conn: &mut Conn, actor: &Actor, input: ReceiveLot) -> AppResu
 pub fn receive_scanned(
     conn: &mut Conn,
     actor: &Actor,
-    input: ReceiveLot,
+    input: ReceiveLotInput,
     scanned: Option<ScanDetail>,
 ) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
@@ -295,7 +235,7 @@ pub fn receive_scanned(
 fn delivery_supplier(
     conn: &mut Conn,
     clinic: &ClinicId,
-    input: &ReceiveLot,
+    input: &ReceiveLotInput,
     product: &Product,
 ) -> AppResult<Option<SupplierId>> {
     let supplier_id = input
@@ -372,19 +312,6 @@ pub fn change_status(
         )?;
         get_lot_in(conn, &clinic, &lot.id)
     })
-}
-
-/// A manager's correction of what was typed at receipt. At least one of the two.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LotPatch {
-    #[serde(default)]
-    pub lot_number: Option<String>,
-    /// `YYYY-MM-DD`.
-    #[serde(default)]
-    pub expires_on: Option<NaiveDate>,
-    /// Why: kept in the audit log with the old and new values.
-    pub reason: String,
 }
 
 /// Corrects a lot's number or expiry (a typo at receipt). The number follows the GS1

@@ -1,40 +1,21 @@
 //! Purchase orders: made from the reorder suggestions or by hand, sent to the supplier
 //! as CSV, received (partly or fully) into new lots.
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::audit::{self, Subject};
 use super::exports::{write_purchase_order, CsvOptions, OrderHeader};
-use super::lots::{receive_scanned, ReceiveLot};
+use super::lots::receive_scanned;
 use super::planning;
 use super::Actor;
 use crate::db::orders::{self as repo, NewLine, OrderLine, PurchaseOrder};
 use crate::db::{self, products, suppliers, Conn};
-use crate::domain::ids::{ClinicId, ProductId, PurchaseOrderId, SupplierId};
+use crate::domain::ids::{ClinicId, ProductId, PurchaseOrderId};
 use crate::domain::order::{check_receipt, PurchaseOrderStatus};
+use crate::domain::requests::{LineInput, OrderInput, OrderPatch, ReceiptInput, ReceiveLotInput};
 use crate::domain::role::Action;
 use crate::domain::{quantity, required_text, Checks};
 use crate::error::{AppError, AppResult, ConflictKind};
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LineInput {
-    pub product_id: ProductId,
-    pub containers: i64,
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrderInput {
-    pub supplier_id: SupplierId,
-    /// Take the lines from the current reorder suggestions for this supplier.
-    #[serde(default)]
-    pub from_suggestions: bool,
-    #[serde(default)]
-    pub lines: Vec<LineInput>,
-}
 
 pub fn create(
     conn: &mut Conn,
@@ -121,13 +102,6 @@ fn insert_lines(
         )?;
     }
     Ok(())
-}
-
-/// The new lines of a draft; they replace all its lines.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrderPatch {
-    pub lines: Vec<LineInput>,
 }
 
 /// Replaces a draft's lines (a line's suggestion reason is kept while its product stays
@@ -374,44 +348,6 @@ pub fn send(
     })
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReceivedLine {
-    /// Or give `code`, the GS1 code scanned from the box.
-    #[serde(default)]
-    pub product_id: Option<ProductId>,
-    #[serde(default)]
-    pub lot_number: Option<String>,
-    #[serde(default)]
-    pub expires_on: Option<NaiveDate>,
-    pub containers: i64,
-    /// A GS1 element string, bracketed form or Digital Link scanned from the box.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// The fridge this line's lot goes into, if not the receipt's `fridge_id`.
-    #[serde(default)]
-    pub fridge_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiptInput {
-    pub lines: Vec<ReceivedLine>,
-    /// RFC 3339: when the delivery arrived, if entered later; defaults to now. Within
-    /// the back-dating window of sessions (at most 90 days back, never ahead).
-    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
-    #[schema(value_type = Option<String>, example = "2026-11-20T10:30:00Z")]
-    pub received_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Receive more containers than a line ordered (the supplier sent extra). Without
-    /// it, such a receipt is a 409 `over-receipt` and nothing is received.
-    #[serde(default)]
-    pub confirm_over_receipt: bool,
-    /// The fridge the received lots go into (`GET /fridges`), unless a line names its
-    /// own; required for refrigerated products once the clinic has a fridge.
-    #[serde(default)]
-    pub fridge_id: Option<String>,
-}
-
 /// Receives delivered boxes against the order: each becomes (or tops up) a lot at the
 /// order's price; the order is `received` when every line is complete.
 pub fn receive(
@@ -454,7 +390,7 @@ pub fn receive(
             receive_scanned(
                 conn,
                 actor,
-                ReceiveLot {
+                ReceiveLotInput {
                     product_id: lot.0.clone(),
                     lot_number: lot.1,
                     expires_on: lot.2,

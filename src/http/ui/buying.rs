@@ -15,14 +15,15 @@ use super::treatment::human;
 use super::{check_posted, page, posted, see_other, Frame, Signed, UiError};
 use crate::db::orders::OrderLine;
 use crate::db::suppliers::Supplier;
+use crate::domain::requests::{
+    LineInput, OrderInput, OrderPatch, ReceiptInput, ReceiptLineInput, ReceiveInput,
+};
 use crate::domain::role::Action;
 use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
-use crate::services::lots::{self, ReceiveInput};
-use crate::services::orders::{
-    self, LineInput, OrderInput, OrderPatch, ReceiptInput, ReceivedLine,
-};
+use crate::services::lots::{self};
+use crate::services::orders::{self};
 use crate::services::{catalog, planning};
 
 // ---- /receive
@@ -890,7 +891,7 @@ pub async fn receive_order(
             .lines
             .iter()
             .zip(counts)
-            .map(|(l, containers)| ReceivedLine {
+            .map(|(l, containers)| ReceiptLineInput {
                 product_id: None,
                 lot_number: None,
                 expires_on: None,

@@ -19,8 +19,8 @@ use super::{check_posted, page, see_other, Frame, Signed, UiError};
 use crate::db::formulations::FormulationVersion;
 use crate::db::products::Product;
 use crate::db::rules::ClinicRule;
-use crate::domain::formulation::{ComponentInput, FormulationInput};
 use crate::domain::quantity;
+use crate::domain::requests::{ComponentInput, FormulationInput, RuleInput, RulePatch};
 use crate::domain::role::{allows, Action};
 use crate::domain::screening::{builtin_rules, Target};
 use crate::domain::treatment::{Area, Method};
@@ -28,7 +28,7 @@ use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
 use crate::services::catalog;
-use crate::services::formulations::{self, RuleInput, RulePatch};
+use crate::services::formulations::{self};
 
 /// Empty component rows offered below the filled ones (the page works without script, so
 /// it cannot add rows on demand).
@@ -515,7 +515,7 @@ async fn index_view(
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
-struct Done {
+struct DoneQuery {
     done: String,
 }
 
@@ -524,7 +524,7 @@ struct Done {
 pub async fn cocktails_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
-    q: web::Query<Done>,
+    q: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, UiError> {
     let notice = match q.done.as_str() {
         "rule" => Some("Rule added.".to_string()),
@@ -709,7 +709,7 @@ pub async fn cocktail_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
     id: web::Path<FormulationId>,
-    q: web::Query<Done>,
+    q: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, UiError> {
     let notice = match q.done.as_str() {
         "created" => Some("Cocktail created.".to_string()),

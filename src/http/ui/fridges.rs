@@ -21,11 +21,12 @@ use crate::db::cold_chain::{Excursion, Fridge};
 use crate::domain::cold_chain::is_silent;
 use crate::domain::ids::LotId;
 use crate::domain::quantity::parse_decimal;
+use crate::domain::requests::{FridgeInput, ReadingInput};
 use crate::domain::role::{allows, Action};
 use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
-use crate::services::cold_chain::{self, FridgeInput, ReadingInput};
+use crate::services::cold_chain::{self};
 use crate::services::lots;
 
 /// Times on these pages are UTC, as typed and as shown.

@@ -14,13 +14,14 @@ use super::treatment::{human, select_options, Opt};
 use super::{page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
 use crate::db::suppliers::Supplier;
-use crate::domain::product::{ProductInput, ProductKind, StockUnit, Storage};
+use crate::domain::product::{ProductKind, StockUnit, Storage};
 use crate::domain::quantity;
+use crate::domain::requests::{ProductInput, ProductPatch};
 use crate::domain::role::{allows, Action};
 use crate::error::AppError;
 use crate::http::extract::{run, AppState};
 use crate::services::accounts::WebSession;
-use crate::services::catalog::{self, ProductPatch};
+use crate::services::catalog::{self};
 use crate::services::{formulations, lots};
 
 /// The edit form's values (as typed) and their errors.

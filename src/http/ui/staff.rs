@@ -12,11 +12,12 @@ use serde::Deserialize;
 use super::session::WebConfig;
 use super::treatment::{human, Opt};
 use super::{page, posted, see_other, Frame, Signed, UiError};
+use crate::domain::requests::StaffPatch;
 use crate::domain::role::{Action, Role};
 use crate::error::AppError;
 use crate::http::accounts::client_addr;
 use crate::http::extract::{run, AppState};
-use crate::services::accounts::{self, NewMember, StaffPatch, WebSession};
+use crate::services::accounts::{self, NewMember, WebSession};
 
 /// The roles a manager may give, in the order the select lists them.
 const ROLES: [Role; 3] = [Role::Manager, Role::Practitioner, Role::Auditor];

@@ -19,6 +19,7 @@ use crate::db::movements::MovementFilter;
 use crate::db::sessions::LotUse;
 use crate::domain::lot::{apply_status_change, check_correctable, StatusChange};
 use crate::domain::recall::RecallCaseStatus;
+use crate::domain::requests::LotPatch;
 use crate::domain::role::{allows, Action};
 use crate::domain::stock::StockFlag;
 use crate::domain::treatment::SessionStatus;
@@ -924,7 +925,7 @@ async fn correct_lot(
             .await;
         }
     };
-    let patch = lots::LotPatch {
+    let patch = LotPatch {
         lot_number: Some(form.lot_number),
         expires_on,
         reason: form.reason,

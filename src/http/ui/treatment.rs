@@ -17,6 +17,7 @@ use super::{check_posted, page, posted, see_other, Frame, Signed, UiError};
 use crate::db::products::Product;
 use crate::db::sessions::SessionFilter;
 use crate::domain::quantity;
+use crate::domain::requests::{CourseInput, SessionInput};
 use crate::domain::role::Role;
 use crate::domain::screening::{condition_label, Contraindication};
 use crate::domain::treatment::{Area, Method, SessionStatus};
@@ -24,7 +25,7 @@ use crate::domain::FieldError;
 use crate::error::{AppError, ConflictKind};
 use crate::http::extract::{run, AppState};
 use crate::services::desk::{self, FormChoices};
-use crate::services::sessions::{self, Idempotency, SessionDetail, SessionInput};
+use crate::services::sessions::{self, Idempotency, SessionDetail};
 use crate::services::{courses, scan};
 
 /// An option of a `<select>` or a checkbox.
@@ -576,7 +577,7 @@ fn render_form(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Prefill {
+struct PrefillQuery {
     patient_ref: String,
     area: String,
     method: String,
@@ -588,7 +589,7 @@ struct Prefill {
 pub async fn new_session_page(
     state: web::Data<AppState>,
     Signed(session): Signed,
-    q: web::Query<Prefill>,
+    q: web::Query<PrefillQuery>,
 ) -> Result<HttpResponse, UiError> {
     let actor = session.actor.clone();
     let choices = run(&state, move |conn| desk::form_choices(conn, &actor)).await?;
@@ -1287,7 +1288,7 @@ pub async fn plan_course(
         .await;
     };
     let actor = session.actor.clone();
-    let input = courses::CourseInput {
+    let input = CourseInput {
         patient_ref: form.patient_ref.clone(),
         formulation_id: form.formulation_id.clone(),
         area: form.area.clone(),

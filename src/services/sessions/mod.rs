@@ -15,9 +15,8 @@ mod take;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::ledger::{record_all, Entry};
@@ -29,74 +28,15 @@ use crate::db::products::Product;
 use crate::db::sessions::{self as repo, Session, SessionFilter};
 use crate::db::usage::{self, Line, Usage};
 use crate::db::{self, Conn};
-use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId, SessionId};
+use crate::domain::ids::{ClinicId, ProductId, SessionId};
 use crate::domain::ledger::MovementKind;
+use crate::domain::requests::SessionInput;
 use crate::domain::required_text;
 use crate::domain::role::Action;
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::SessionStatus;
 use crate::error::{AppError, AppResult, ConflictKind};
 use resolve::Resolved;
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ItemInput {
-    /// Or give `code`.
-    #[serde(default)]
-    pub product_id: ProductId,
-    /// In the product's stock unit. With a cocktail, an item overrides the component of
-    /// its product (several items of one product share it) and defaults to the
-    /// component's amount; `"0"` leaves the component out, like `omit`. Without a
-    /// cocktail it is required.
-    #[serde(default, deserialize_with = "crate::domain::quantity::strict_opt")]
-    #[schema(value_type = Option<String>, example = "2")]
-    pub quantity: Option<Decimal>,
-    /// A lot to use; otherwise the service chooses first-expiry-first-out.
-    #[serde(default)]
-    pub lot_id: Option<LotId>,
-    /// The GS1 code scanned from the vial or box: names the product and the lot. An
-    /// expiry in the code (AI 17) must be the lot's.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// Leave this component of the cocktail out: nothing is taken, and the session's
-    /// `lines` show it planned and not used.
-    #[serde(default)]
-    pub omit: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SessionInput {
-    /// The clinic's pseudonymous patient code: never a name. It must match the clinic's
-    /// `patient_code_pattern` (by default letters, digits, `.`, `_`, `-`, at most 40).
-    pub patient_ref: String,
-    pub area: String,
-    pub method: String,
-    /// RFC 3339; defaults to now. At most 90 days back, never in the future.
-    #[serde(default, deserialize_with = "crate::domain::treatment::time_opt")]
-    pub performed_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub formulation_id: Option<FormulationId>,
-    /// Defaults to the formulation's current version.
-    #[serde(default)]
-    pub formulation_version: Option<i64>,
-    /// Required: the screening answer, the conditions present (e.g. `diabetes`,
-    /// `breastfeeding`; `GET /conditions` lists them). `[]` means the patient was asked
-    /// and has none; a session without this field is refused.
-    #[serde(default)]
-    #[schema(required = true, nullable = false)]
-    pub conditions: Option<Vec<String>>,
-    /// With a cocktail: changes to its components, per product (override, add, or
-    /// `omit`); without one: what was used.
-    #[serde(default)]
-    pub items: Option<Vec<ItemInput>>,
-    /// Proceed despite contraindications; recorded with the session.
-    #[serde(default)]
-    pub override_reason: Option<String>,
-    /// Use the cocktail on an area it is not for; recorded with the session.
-    #[serde(default)]
-    pub area_override_reason: Option<String>,
-}
 
 /// A session with everything shown about it.
 #[derive(Debug, Clone)]

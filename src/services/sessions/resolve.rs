@@ -7,7 +7,6 @@
 use chrono::SubsecRound;
 use rust_decimal::Decimal;
 
-use super::{ItemInput, SessionInput};
 use crate::db::formulations::FormulationVersion;
 use crate::db::lots;
 use crate::db::products::{self, Product};
@@ -16,6 +15,7 @@ use crate::domain::gs1::ScanDetail;
 use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId};
 use crate::domain::limits;
 use crate::domain::lot::check_expiry_matches;
+use crate::domain::requests::{ItemInput, SessionInput};
 use crate::domain::screening::Contraindication;
 use crate::domain::treatment::{check_back_dating, parse_patient_code, Area, Method};
 use crate::domain::usage::{variance, Variance};
