@@ -452,7 +452,8 @@ impl LotFile<'_> {
         report: &mut Report,
     ) -> AppResult<Option<ReceiveLotInput>> {
         let before = report.0.len();
-        let product = self.products_by_sku.get(r.sku.trim());
+        // A copy, so the lot checks below may update what the file has seen so far.
+        let product = self.products_by_sku.get(r.sku.trim()).cloned();
         if product.is_none() {
             report.fail(line, "sku", format!("no product with sku {:?}", r.sku));
         }
@@ -489,29 +490,8 @@ impl LotFile<'_> {
                 check_back_dating(at.naive_utc(), crate::db::now()).map(|()| at),
             )
         });
-        if let (Some(p), Some(n), Some(e)) = (product, &lot_number, expires_on) {
-            let key = (p.id.clone(), n.clone());
-            match self.expiry_in_file.get(&key) {
-                Some(prev) if *prev != e => report.fail(
-                    line,
-                    "expires_on",
-                    format!("lot {n} appears above with expiry {prev}"),
-                ),
-                _ => {
-                    self.expiry_in_file.insert(key, e);
-                }
-            }
-            if let Some(existing) = lots::find_by_number(conn, self.clinic, &p.id, n)? {
-                if let Err(refusal) =
-                    check_top_up(n, &p.sku, existing.status, existing.expires_on, e)
-                {
-                    let field = match refusal {
-                        TopUpRefusal::OtherExpiry { .. } => "expires_on",
-                        TopUpRefusal::Recalled { .. } => "lot_number",
-                    };
-                    report.fail(line, field, refusal.to_string());
-                }
-            }
+        if let (Some(p), Some(n), Some(e)) = (&product, &lot_number, expires_on) {
+            self.check_lot(conn, line, p, n, e, report)?;
         }
         if report.0.len() != before {
             return Ok(None);
@@ -531,6 +511,40 @@ impl LotFile<'_> {
             }
             _ => None,
         })
+    }
+
+    /// A lot number seen above with another expiry, or one already here that cannot be
+    /// topped up, is an error of this row.
+    fn check_lot(
+        &mut self,
+        conn: &mut Conn,
+        line: u64,
+        p: &products::Product,
+        n: &str,
+        e: NaiveDate,
+        report: &mut Report,
+    ) -> AppResult<()> {
+        let key = (p.id.clone(), n.to_string());
+        match self.expiry_in_file.get(&key) {
+            Some(prev) if *prev != e => report.fail(
+                line,
+                "expires_on",
+                format!("lot {n} appears above with expiry {prev}"),
+            ),
+            _ => {
+                self.expiry_in_file.insert(key, e);
+            }
+        }
+        if let Some(existing) = lots::find_by_number(conn, self.clinic, &p.id, n)? {
+            if let Err(refusal) = check_top_up(n, &p.sku, existing.status, existing.expires_on, e) {
+                let field = match refusal {
+                    TopUpRefusal::OtherExpiry { .. } => "expires_on",
+                    TopUpRefusal::Recalled { .. } => "lot_number",
+                };
+                report.fail(line, field, refusal.to_string());
+            }
+        }
+        Ok(())
     }
 }
 

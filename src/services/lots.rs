@@ -124,23 +124,8 @@ pub fn receive_scanned(
     scanned: Option<ScanDetail>,
 ) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
-    let mut c = Checks::new();
-    let lot_number = c.take("lot_number", parse_lot_number(&input.lot_number));
-    let containers = c.take("containers", quantity::count(input.containers, 1, 100_000));
-    let unit_cost = match input.unit_cost {
-        Some(v) => c.take("unit_cost", quantity::non_negative(v)).map(Some),
-        None => Some(None),
-    };
-    let now = db::now();
-    let received_at = input
-        .received_at
-        .map_or(now, |t| t.naive_utc().trunc_subsecs(6));
-    c.take("received_at", check_back_dating(received_at, now));
-    c.into_result().map_err(AppError::Invalid)?;
-    let (Some(lot_number), Some(containers), Some(unit_cost)) = (lot_number, containers, unit_cost)
-    else {
-        return Err(AppError::invalid("body", "invalid delivery"));
-    };
+    let d = Delivery::parse(&input)?;
+    let (lot_number, containers, received_at) = (&d.lot_number, d.containers, d.received_at);
     db::write_tx(conn, |conn| {
         // Two deliveries of one new lot at once: the second waits, then tops it up.
         db::lock_key(
@@ -162,52 +147,8 @@ pub fn receive_scanned(
                 ),
             ));
         }
-        let supplier_id = delivery_supplier(conn, &clinic, &input, &product)?;
         let quantity = delivered_quantity(&product, containers)?;
-        let lot_id = match lots::find_by_number(conn, &clinic, &product.id, &lot_number)? {
-            Some(existing) => {
-                check_top_up(
-                    &lot_number,
-                    &product.sku,
-                    existing.status,
-                    existing.expires_on,
-                    input.expires_on,
-                )
-                .map_err(|e| {
-                    let kind = match e {
-                        TopUpRefusal::OtherExpiry { .. } => ConflictKind::Duplicate,
-                        TopUpRefusal::Recalled { .. } => ConflictKind::LotBlocked,
-                    };
-                    AppError::conflict(kind, e.to_string())
-                })?;
-                lots::add_received(conn, &clinic, &existing.id, containers, quantity)?;
-                // A box of this lot entered as arriving earlier was on the shelf then.
-                if received_at < existing.received_at {
-                    lots::set_received_at(conn, &clinic, &existing.id, received_at)?;
-                }
-                existing.id
-            }
-            None => {
-                let lot = Lot {
-                    id: LotId::generate(),
-                    clinic_id: clinic.clone(),
-                    product_id: product.id.clone(),
-                    lot_number: lot_number.clone(),
-                    expires_on: input.expires_on,
-                    supplier_id,
-                    containers,
-                    received_quantity: quantity,
-                    unit_cost: unit_cost.unwrap_or(product.unit_cost),
-                    status: LotStatus::Available,
-                    status_reason: None,
-                    on_hand: Decimal::ZERO,
-                    received_at,
-                    updated_at: now,
-                };
-                lots::insert(conn, &lot)?;
-                lot.id
-            }
-        };
+        let lot_id = top_up_or_add(conn, &clinic, &product, &input, &d, quantity)?;
         let reason = if input.received_at.is_some() {
             format!(
                 "received {containers} container(s) on {} UTC",
@@ -229,6 +170,100 @@ pub fn receive_scanned(
         )?;
         get_lot_in(conn, &clinic, &lot_id)
     })
+}
+
+/// A delivery's own fields, checked before anything is read.
+struct Delivery {
+    lot_number: String,
+    containers: i64,
+    unit_cost: Option<Decimal>,
+    received_at: chrono::NaiveDateTime,
+    now: chrono::NaiveDateTime,
+}
+
+impl Delivery {
+    fn parse(input: &ReceiveLotInput) -> AppResult<Delivery> {
+        let mut c = Checks::new();
+        let lot_number = c.take("lot_number", parse_lot_number(&input.lot_number));
+        let containers = c.take("containers", quantity::count(input.containers, 1, 100_000));
+        let unit_cost = match input.unit_cost {
+            Some(v) => c.take("unit_cost", quantity::non_negative(v)).map(Some),
+            None => Some(None),
+        };
+        let now = db::now();
+        let received_at = input
+            .received_at
+            .map_or(now, |t| t.naive_utc().trunc_subsecs(6));
+        c.take("received_at", check_back_dating(received_at, now));
+        c.into_result().map_err(AppError::Invalid)?;
+        match (lot_number, containers, unit_cost) {
+            (Some(lot_number), Some(containers), Some(unit_cost)) => Ok(Delivery {
+                lot_number,
+                containers,
+                unit_cost,
+                received_at,
+                now,
+            }),
+            _ => Err(AppError::invalid("body", "invalid delivery")),
+        }
+    }
+}
+
+/// The lot the delivery tops up (same number, same expiry, not recalled), else a new one.
+fn top_up_or_add(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    product: &Product,
+    input: &ReceiveLotInput,
+    d: &Delivery,
+    quantity: Decimal,
+) -> AppResult<LotId> {
+    let supplier_id = delivery_supplier(conn, clinic, input, product)?;
+    let id = match lots::find_by_number(conn, clinic, &product.id, &d.lot_number)? {
+        Some(existing) => {
+            check_top_up(
+                &d.lot_number,
+                &product.sku,
+                existing.status,
+                existing.expires_on,
+                input.expires_on,
+            )
+            .map_err(|e| {
+                let kind = match e {
+                    TopUpRefusal::OtherExpiry { .. } => ConflictKind::Duplicate,
+                    TopUpRefusal::Recalled { .. } => ConflictKind::LotBlocked,
+                };
+                AppError::conflict(kind, e.to_string())
+            })?;
+            lots::add_received(conn, clinic, &existing.id, d.containers, quantity)?;
+            // A box of this lot entered as arriving earlier was on the shelf then.
+            if d.received_at < existing.received_at {
+                lots::set_received_at(conn, clinic, &existing.id, d.received_at)?;
+            }
+            existing.id
+        }
+        None => {
+            let lot = Lot {
+                id: LotId::generate(),
+                clinic_id: clinic.clone(),
+                product_id: product.id.clone(),
+                lot_number: d.lot_number.clone(),
+                expires_on: input.expires_on,
+                supplier_id,
+                containers: d.containers,
+                received_quantity: quantity,
+                unit_cost: d.unit_cost.unwrap_or(product.unit_cost),
+                status: LotStatus::Available,
+                status_reason: None,
+                on_hand: Decimal::ZERO,
+                received_at: d.received_at,
+                updated_at: d.now,
+            };
+            lots::insert(conn, &lot)?;
+            lot.id
+        }
+    };
+    Ok(id)
 }
 
 /// The delivery's supplier: as given, else the product's preferred one.
@@ -673,26 +708,20 @@ pub fn resolve_receipt(
             ));
         }
         product_id = Some(product.id);
-        if let (Some(typed), Some(scanned)) = (&lot_number, &scan.lot_number) {
-            if typed != scanned {
-                return Err(AppError::invalid(
-                    &format!("{field}.lot_number"),
-                    format!(
-                        "{typed} differs from the scanned lot {scanned}; leave it out or fix it"
-                    ),
-                ));
-            }
-        }
-        if let (Some(typed), Some(scanned)) = (expires_on, scan.expires_on) {
-            if typed != scanned {
-                return Err(AppError::invalid(
-                    &format!("{field}.expires_on"),
-                    format!(
-                        "{typed} differs from the scanned expiry {scanned}; leave it out or fix it"
-                    ),
-                ));
-            }
-        }
+        agrees(
+            field,
+            "lot_number",
+            "lot",
+            lot_number.as_ref(),
+            scan.lot_number.as_ref(),
+        )?;
+        agrees(
+            field,
+            "expires_on",
+            "expiry",
+            expires_on.as_ref(),
+            scan.expires_on.as_ref(),
+        )?;
         lot_number = lot_number.or(scan.lot_number);
         expires_on = expires_on.or(scan.expires_on);
     }
@@ -719,5 +748,22 @@ pub fn resolve_receipt(
     match (product_id, lot_number, expires_on) {
         (Some(p), Some(l), Some(e)) => Ok((p, l, e, scanned)),
         _ => Err(AppError::invalid(field, "incomplete delivery line")),
+    }
+}
+
+/// A value typed beside a scanned code must be the one the code carries.
+fn agrees<T: PartialEq + std::fmt::Display>(
+    field: &str,
+    name: &str,
+    what: &str,
+    typed: Option<&T>,
+    scanned: Option<&T>,
+) -> AppResult<()> {
+    match (typed, scanned) {
+        (Some(typed), Some(scanned)) if typed != scanned => Err(AppError::invalid(
+            &format!("{field}.{name}"),
+            format!("{typed} differs from the scanned {what} {scanned}; leave it out or fix it"),
+        )),
+        _ => Ok(()),
     }
 }

@@ -370,52 +370,8 @@ pub fn receive(
             .status
             .can_receive()
             .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
-        for (i, r) in receipt.lines.iter().cloned().enumerate() {
-            let field = format!("lines[{i}]");
-            let lot = super::lots::resolve_receipt(
-                conn,
-                &clinic,
-                &field,
-                r.product_id,
-                r.lot_number,
-                r.expires_on,
-                r.code.as_deref(),
-            )?;
-            let Some(line) = lines.iter_mut().find(|l| l.product_id == lot.0) else {
-                return Err(AppError::invalid(
-                    &format!("{field}.product_id"),
-                    "this product is not on the order",
-                ));
-            };
-            receive_scanned(
-                conn,
-                actor,
-                ReceiveLotInput {
-                    product_id: lot.0.clone(),
-                    lot_number: lot.1,
-                    expires_on: lot.2,
-                    containers: r.containers,
-                    unit_cost: Some(line.unit_cost),
-                    supplier_id: Some(order.supplier_id.clone()),
-                    received_at: receipt.received_at,
-                    fridge_id: r.fridge_id.or_else(|| receipt.fridge_id.clone()),
-                },
-                lot.3,
-            )
-            .map_err(|e| e.within(&field))?;
-            // After the lot's own checks (a bad count is a 422 first); a refusal rolls
-            // the receipt back.
-            check_receipt(
-                &line.sku,
-                line.containers,
-                line.received_containers,
-                r.containers,
-                receipt.confirm_over_receipt,
-            )
-            .map_err(|e| AppError::conflict(ConflictKind::OverReceipt, format!("{field}: {e}")))?;
-            // Two lines of one receipt for one product count together.
-            line.received_containers = line.received_containers.saturating_add(r.containers);
-            repo::add_received(conn, &line.id, r.containers)?;
+        for i in 0..receipt.lines.len() {
+            receive_line(conn, actor, &clinic, &order, &mut lines, &receipt, i)?;
         }
         let after = repo::lines_of(conn, &order.id)?;
         let status = PurchaseOrderStatus::after_receipt(
@@ -431,4 +387,63 @@ pub fn receive(
         )?;
         get(conn, actor, id)
     })
+}
+
+/// Receives line `i` of a receipt into its lot, within the receipt's transaction.
+fn receive_line(
+    conn: &mut Conn,
+    actor: &Actor,
+    clinic: &ClinicId,
+    order: &PurchaseOrder,
+    lines: &mut [OrderLine],
+    receipt: &ReceiptInput,
+    i: usize,
+) -> AppResult<()> {
+    let r = receipt.lines[i].clone();
+    let field = format!("lines[{i}]");
+    let lot = super::lots::resolve_receipt(
+        conn,
+        clinic,
+        &field,
+        r.product_id,
+        r.lot_number,
+        r.expires_on,
+        r.code.as_deref(),
+    )?;
+    let Some(line) = lines.iter_mut().find(|l| l.product_id == lot.0) else {
+        return Err(AppError::invalid(
+            &format!("{field}.product_id"),
+            "this product is not on the order",
+        ));
+    };
+    receive_scanned(
+        conn,
+        actor,
+        ReceiveLotInput {
+            product_id: lot.0.clone(),
+            lot_number: lot.1,
+            expires_on: lot.2,
+            containers: r.containers,
+            unit_cost: Some(line.unit_cost),
+            supplier_id: Some(order.supplier_id.clone()),
+            received_at: receipt.received_at,
+            fridge_id: r.fridge_id.or_else(|| receipt.fridge_id.clone()),
+        },
+        lot.3,
+    )
+    .map_err(|e| e.within(&field))?;
+    // After the lot's own checks (a bad count is a 422 first); a refusal rolls
+    // the receipt back.
+    check_receipt(
+        &line.sku,
+        line.containers,
+        line.received_containers,
+        r.containers,
+        receipt.confirm_over_receipt,
+    )
+    .map_err(|e| AppError::conflict(ConflictKind::OverReceipt, format!("{field}: {e}")))?;
+    // Two lines of one receipt for one product count together.
+    line.received_containers = line.received_containers.saturating_add(r.containers);
+    repo::add_received(conn, &line.id, r.containers)?;
+    Ok(())
 }

@@ -66,43 +66,18 @@ pub(super) fn resolve(
         limits::list_len("conditions", conditions.len())?;
     }
     let mut c = Checks::new();
-    let pattern = patient_code_pattern(conn, clinic)?;
-    let patient_ref = c.take(
-        "patient_ref",
-        parse_patient_code(&input.patient_ref, &pattern),
-    );
-    let area = c.take("area", Area::parse(&input.area));
-    let method = c.take("method", Method::parse(&input.method));
-    let override_reason = c.take(
-        "override_reason",
-        optional_text(input.override_reason.as_deref(), limits::REASON),
-    );
-    let area_override_reason = c.take(
-        "area_override_reason",
-        optional_text(input.area_override_reason.as_deref(), limits::REASON),
-    );
-    if input.conditions.is_none() {
-        c.fail("conditions", SCREENING_REQUIRED);
-    }
-    let now = db::now();
-    let performed_at = input
-        .performed_at
-        .map_or(now, |t| t.naive_utc().trunc_subsecs(6));
-    c.take("performed_at", check_back_dating(performed_at, now));
+    let Header {
+        patient_ref,
+        area,
+        method,
+        override_reason,
+        area_override_reason,
+        performed_at,
+    } = header(conn, clinic, &input, &mut c)?;
     let formulation = cocktail(conn, clinic, &input, method, &mut c)?;
     let given = given_items(conn, clinic, &input, formulation.as_ref(), &mut c)?;
     let items = merge_items(conn, clinic, formulation.as_ref(), given, &mut c)?;
-    // Screening needs valid products; unknown conditions are a field error like any other.
-    let used: Vec<Product> = items.iter().map(|i| i.product.clone()).collect();
-    let conditions = input.conditions.clone().unwrap_or_default();
-    let screening = match screen_products(conn, clinic, &conditions, &used) {
-        Ok(s) => Some(s),
-        Err(AppError::Invalid(errs)) => {
-            c.extend(errs);
-            None
-        }
-        Err(e) => return Err(e),
-    };
+    let screening = screen(conn, clinic, &input, &items, &mut c)?;
     c.into_result().map_err(AppError::Invalid)?;
     let (
         Some(patient_ref),
@@ -148,6 +123,76 @@ pub(super) fn resolve(
         area_override_reason,
         items,
         lines,
+    })
+}
+
+/// Screens the patient's conditions against the products used. Screening needs valid
+/// products; unknown conditions are a field error like any other (into `c`, `None`).
+fn screen(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    input: &SessionInput,
+    items: &[Item],
+    c: &mut Checks,
+) -> AppResult<Option<(Vec<String>, Vec<Contraindication>)>> {
+    let used: Vec<Product> = items.iter().map(|i| i.product.clone()).collect();
+    let conditions = input.conditions.clone().unwrap_or_default();
+    match screen_products(conn, clinic, &conditions, &used) {
+        Ok(s) => Ok(Some(s)),
+        Err(AppError::Invalid(errs)) => {
+            c.extend(errs);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The session's own fields, each checked (its errors go to `c`); `None` where invalid.
+struct Header {
+    patient_ref: Option<String>,
+    area: Option<Area>,
+    method: Option<Method>,
+    override_reason: Option<Option<String>>,
+    area_override_reason: Option<Option<String>>,
+    performed_at: chrono::NaiveDateTime,
+}
+
+fn header(
+    conn: &mut Conn,
+    clinic: &ClinicId,
+    input: &SessionInput,
+    c: &mut Checks,
+) -> AppResult<Header> {
+    let pattern = patient_code_pattern(conn, clinic)?;
+    let patient_ref = c.take(
+        "patient_ref",
+        parse_patient_code(&input.patient_ref, &pattern),
+    );
+    let area = c.take("area", Area::parse(&input.area));
+    let method = c.take("method", Method::parse(&input.method));
+    let override_reason = c.take(
+        "override_reason",
+        optional_text(input.override_reason.as_deref(), limits::REASON),
+    );
+    let area_override_reason = c.take(
+        "area_override_reason",
+        optional_text(input.area_override_reason.as_deref(), limits::REASON),
+    );
+    if input.conditions.is_none() {
+        c.fail("conditions", SCREENING_REQUIRED);
+    }
+    let now = db::now();
+    let performed_at = input
+        .performed_at
+        .map_or(now, |t| t.naive_utc().trunc_subsecs(6));
+    c.take("performed_at", check_back_dating(performed_at, now));
+    Ok(Header {
+        patient_ref,
+        area,
+        method,
+        override_reason,
+        area_override_reason,
+        performed_at,
     })
 }
 
