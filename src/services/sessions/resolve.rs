@@ -66,15 +66,8 @@ pub(super) fn resolve(
         limits::list_len("conditions", conditions.len())?;
     }
     let mut c = Checks::new();
-    let Header {
-        patient_ref,
-        area,
-        method,
-        override_reason,
-        area_override_reason,
-        performed_at,
-    } = header(conn, clinic, &input, &mut c)?;
-    let formulation = cocktail(conn, clinic, &input, method, &mut c)?;
+    let h = header(conn, clinic, &input, &mut c)?;
+    let formulation = cocktail(conn, clinic, &input, h.method, &mut c)?;
     let given = given_items(conn, clinic, &input, formulation.as_ref(), &mut c)?;
     let items = merge_items(conn, clinic, formulation.as_ref(), given, &mut c)?;
     let screening = screen(conn, clinic, &input, &items, &mut c)?;
@@ -87,11 +80,11 @@ pub(super) fn resolve(
         Some(area_override_reason),
         Some((conditions, found)),
     ) = (
-        patient_ref,
-        area,
-        method,
-        override_reason,
-        area_override_reason,
+        h.patient_ref,
+        h.area,
+        h.method,
+        h.override_reason,
+        h.area_override_reason,
         screening,
     )
     else {
@@ -115,7 +108,7 @@ pub(super) fn resolve(
         patient_ref,
         area,
         method,
-        performed_at,
+        performed_at: h.performed_at,
         formulation: formulation.map(|f| (f.formulation_id, f.version)),
         conditions,
         contraindications: found,
