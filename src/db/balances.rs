@@ -245,7 +245,7 @@ pub fn shift_all(
                 .bind::<Text, _>(after.status)
                 .bind::<Bool, _>(true);
         }
-        let shifted: Vec<Shifted> = q.load(conn)?;
+        let shifted: Vec<Shifted> = super::prepared(round.len(), q).load(conn)?;
         for (product_id, _, _) in &round {
             if !shifted.iter().any(|s| &s.product_id == *product_id) {
                 // Only rows written straight to the database (the benchmark seeder) can
@@ -436,7 +436,7 @@ pub fn add_daily_use(
             .bind::<Date, _>(*day)
             .bind::<BigInt, _>(Scaled(*quantity));
     }
-    q.execute(conn)?;
+    super::prepared(uses.len(), q).execute(conn)?;
     // The same use moves the rows' running window sums, when its day is in their window:
     // one statement for all the session's products.
     let terms: Vec<String> = (0..uses.len())
@@ -469,7 +469,7 @@ pub fn add_daily_use(
             .bind::<Date, _>(*day)
             .bind::<BigInt, _>(Scaled(*quantity));
     }
-    q.execute(conn).map(|_| ())
+    super::prepared(uses.len(), q).execute(conn).map(|_| ())
 }
 
 /// Reads the window's days only, through the primary key.

@@ -171,7 +171,7 @@ fn add_on_hand(
             .bind::<BigInt, _>(Scaled(max - *delta))
             .bind::<BigInt, _>(Scaled(-*delta));
     }
-    q.load(conn)
+    super::prepared(deltas.len(), q).load(conn)
 }
 
 /// Records another delivery of a lot that is already known.
@@ -325,12 +325,15 @@ pub fn list_of_products(
     clinic_id: &ClinicId,
     product_ids: &[&ProductId],
 ) -> QueryResult<Vec<Lot>> {
-    lots::table
-        .filter(lots::clinic_id.eq(clinic_id))
-        .filter(lots::product_id.eq_any(product_ids.iter().map(|p| p.as_str())))
-        .order((lots::expires_on, lots::lot_number))
-        .select(Lot::as_select())
-        .load(conn)
+    super::prepared(
+        product_ids.len(),
+        lots::table
+            .filter(lots::clinic_id.eq(clinic_id))
+            .filter(lots::product_id.eq_any(product_ids.iter().map(|p| p.as_str())))
+            .order((lots::expires_on, lots::lot_number))
+            .select(Lot::as_select()),
+    )
+    .load(conn)
 }
 
 /// Filters of `GET /lots`; every one optional.

@@ -61,7 +61,7 @@ pub fn insert_all(conn: &mut Conn, moves: &[Movement]) -> QueryResult<()> {
                 .bind::<Nullable<Text>, _>(&m.gs1_serial)
                 .bind::<Nullable<Text>, _>(&m.gs1_raw);
         }
-        q.execute(conn)?;
+        super::prepared(chunk.len(), q).execute(conn)?;
     }
     Ok(())
 }

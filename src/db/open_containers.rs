@@ -43,13 +43,16 @@ pub fn list_of_products(
     clinic_id: &ClinicId,
     product_ids: &[&ProductId],
 ) -> QueryResult<Vec<OpenContainer>> {
-    open::table
-        .filter(open::clinic_id.eq(clinic_id))
-        .filter(open::product_id.eq_any(product_ids.iter().map(|p| p.as_str())))
-        .filter(open::closed_at.is_null())
-        .order(open::beyond_use_at)
-        .select(OpenContainer::as_select())
-        .load(conn)
+    super::prepared(
+        product_ids.len(),
+        open::table
+            .filter(open::clinic_id.eq(clinic_id))
+            .filter(open::product_id.eq_any(product_ids.iter().map(|p| p.as_str())))
+            .filter(open::closed_at.is_null())
+            .order(open::beyond_use_at)
+            .select(OpenContainer::as_select()),
+    )
+    .load(conn)
 }
 
 /// A vial punctured by a session: what is left in it and until when it may be used.
@@ -77,19 +80,25 @@ pub fn insert(conn: &mut Conn, c: NewOpenContainer<'_>) -> QueryResult<()> {
 /// Draws from an open vial; false when it no longer holds that much. Closes it when empty.
 pub fn draw(conn: &mut Conn, clinic_id: &ClinicId, id: &str, amount: Decimal) -> QueryResult<bool> {
     let a = Scaled(amount);
-    let n = diesel::update(
-        open::table
-            .filter(open::clinic_id.eq(clinic_id))
-            .filter(open::id.eq(id))
-            .filter(open::closed_at.is_null())
-            .filter(open::remaining.ge(a)),
+    let n = super::prepared(
+        1,
+        diesel::update(
+            open::table
+                .filter(open::clinic_id.eq(clinic_id))
+                .filter(open::id.eq(id))
+                .filter(open::closed_at.is_null())
+                .filter(open::remaining.ge(a)),
+        )
+        .set(open::remaining.eq(open::remaining - a)),
     )
-    .set(open::remaining.eq(open::remaining - a))
     .execute(conn)?;
     if n == 1 {
-        diesel::update(open::table.find(id).filter(open::remaining.eq(0)))
-            .set(open::closed_at.eq(super::now()))
-            .execute(conn)?;
+        super::prepared(
+            1,
+            diesel::update(open::table.find(id).filter(open::remaining.eq(0)))
+                .set(open::closed_at.eq(super::now())),
+        )
+        .execute(conn)?;
     }
     Ok(n == 1)
 }

@@ -155,11 +155,14 @@ pub fn get_many(
     clinic_id: &ClinicId,
     ids: &[&ProductId],
 ) -> QueryResult<Vec<Product>> {
-    products::table
-        .filter(products::clinic_id.eq(clinic_id))
-        .filter(products::id.eq_any(ids.iter().map(|p| p.as_str())))
-        .select(Product::as_select())
-        .load(conn)
+    super::prepared(
+        ids.len(),
+        products::table
+            .filter(products::clinic_id.eq(clinic_id))
+            .filter(products::id.eq_any(ids.iter().map(|p| p.as_str())))
+            .select(Product::as_select()),
+    )
+    .load(conn)
 }
 
 pub fn find_by_gtin(

@@ -87,7 +87,7 @@ pub fn insert_usage_all(
             .bind::<Nullable<Text>, _>(&u.gs1_serial)
             .bind::<Nullable<Text>, _>(&u.gs1_raw);
     }
-    q.execute(conn).map(|_| ())
+    super::prepared(used.len(), q).execute(conn).map(|_| ())
 }
 
 /// A session's planned-against-actual lines, in order, with one statement.
@@ -120,7 +120,7 @@ pub fn insert_lines_all(
             .bind::<BigInt, _>(Scaled(l.actual))
             .bind::<BigInt, _>(position);
     }
-    q.execute(conn).map(|_| ())
+    super::prepared(lines.len(), q).execute(conn).map(|_| ())
 }
 
 pub fn usage_of(conn: &mut Conn, session_id: &SessionId) -> QueryResult<Vec<Usage>> {
