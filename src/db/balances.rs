@@ -17,7 +17,9 @@ use super::schema::{product_balances, product_daily_use};
 use super::types::Scaled;
 use super::{portable_sql, Conn};
 use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::ledger::MovementKind;
 use crate::domain::lot::LotStatus;
+use crate::domain::treatment::SessionStatus;
 
 /// What a lot adds to its product's balance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,20 +112,29 @@ fn empty_as_of(today: NaiveDate) -> EmptyRow {
 /// Takes a lot's old contribution out of its product's row and puts its new one in.
 /// The split between expired and available follows the row's own `swept_on`, so a row not
 /// yet swept today stays consistent until its sweep moves what expired since.
-const SHIFT_SET: &str = "\
+fn shift_set() -> String {
+    let (available, quarantined, recalled) = (
+        LotStatus::Available,
+        LotStatus::Quarantined,
+        LotStatus::Recalled,
+    );
+    format!(
+        "\
     on_hand = on_hand + v.a_on - v.b_on, \
     expired = expired + CASE WHEN v.a_exp < swept_on THEN v.a_on ELSE 0 END \
                       - CASE WHEN v.b_exp < swept_on THEN v.b_on ELSE 0 END, \
-    available = available + CASE WHEN v.a_st = 'available' AND v.a_exp >= swept_on THEN v.a_on ELSE 0 END \
-                          - CASE WHEN v.b_st = 'available' AND v.b_exp >= swept_on THEN v.b_on ELSE 0 END, \
-    quarantined = quarantined + CASE WHEN v.a_st = 'quarantined' THEN v.a_on ELSE 0 END \
-                              - CASE WHEN v.b_st = 'quarantined' THEN v.b_on ELSE 0 END, \
-    recalled = recalled + CASE WHEN v.a_st = 'recalled' THEN v.a_on ELSE 0 END \
-                        - CASE WHEN v.b_st = 'recalled' THEN v.b_on ELSE 0 END, \
-    next_expiry = CASE WHEN v.a_on > 0 AND v.a_st = 'available' AND v.a_exp >= swept_on \
+    available = available + CASE WHEN v.a_st = '{available}' AND v.a_exp >= swept_on THEN v.a_on ELSE 0 END \
+                          - CASE WHEN v.b_st = '{available}' AND v.b_exp >= swept_on THEN v.b_on ELSE 0 END, \
+    quarantined = quarantined + CASE WHEN v.a_st = '{quarantined}' THEN v.a_on ELSE 0 END \
+                              - CASE WHEN v.b_st = '{quarantined}' THEN v.b_on ELSE 0 END, \
+    recalled = recalled + CASE WHEN v.a_st = '{recalled}' THEN v.a_on ELSE 0 END \
+                        - CASE WHEN v.b_st = '{recalled}' THEN v.b_on ELSE 0 END, \
+    next_expiry = CASE WHEN v.a_on > 0 AND v.a_st = '{available}' AND v.a_exp >= swept_on \
                         AND (next_expiry IS NULL OR v.a_exp < next_expiry) THEN v.a_exp ELSE next_expiry END, \
-    next_stale = CASE WHEN next_expiry = v.b_exp AND v.b_on > 0 AND v.b_st = 'available' \
-                       AND NOT (v.a_on > 0 AND v.a_st = 'available' AND v.a_exp = v.b_exp) THEN v.stale ELSE next_stale END";
+    next_stale = CASE WHEN next_expiry = v.b_exp AND v.b_on > 0 AND v.b_st = '{available}' \
+                       AND NOT (v.a_on > 0 AND v.a_st = '{available}' AND v.a_exp = v.b_exp) THEN v.stale ELSE next_stale END"
+    )
+}
 
 /// Locks the products' rows, in product order, until the transaction ends. Every writer
 /// of lots takes these first (sessions for all their products at once), so writers of
@@ -226,9 +237,10 @@ pub fn shift_all(
             conn,
             &format!(
                 "WITH v (product, b_on, a_on, b_exp, a_exp, b_st, a_st, stale) AS (VALUES {}) \
-                 UPDATE product_balances SET {SHIFT_SET} FROM v \
+                 UPDATE product_balances SET {} FROM v \
                  WHERE clinic_id = $1 AND product_id = v.product RETURNING product_id",
-                rows.join(", ")
+                rows.join(", "),
+                shift_set()
             ),
         );
         let mut q = diesel::sql_query(sql)
@@ -262,14 +274,23 @@ pub fn shift_all(
 
 /// The rows of a clinic's products as they should be on `today`, from the lots with
 /// stock. The same sums the migration backfilled with.
-pub const REBUILD_SQL: &str = "SELECT product_id, \
+pub fn rebuild_sql() -> String {
+    let (available, quarantined, recalled) = (
+        LotStatus::Available,
+        LotStatus::Quarantined,
+        LotStatus::Recalled,
+    );
+    format!(
+        "SELECT product_id, \
        CAST(SUM(on_hand) AS BIGINT) AS on_hand, \
-       CAST(SUM(CASE WHEN status = 'available' AND expires_on >= $2 THEN on_hand ELSE 0 END) AS BIGINT) AS available, \
+       CAST(SUM(CASE WHEN status = '{available}' AND expires_on >= $2 THEN on_hand ELSE 0 END) AS BIGINT) AS available, \
        CAST(SUM(CASE WHEN expires_on < $2 THEN on_hand ELSE 0 END) AS BIGINT) AS expired, \
-       CAST(SUM(CASE WHEN status = 'quarantined' THEN on_hand ELSE 0 END) AS BIGINT) AS quarantined, \
-       CAST(SUM(CASE WHEN status = 'recalled' THEN on_hand ELSE 0 END) AS BIGINT) AS recalled, \
-       MIN(CASE WHEN status = 'available' AND expires_on >= $2 THEN expires_on END) AS next_expiry \
-     FROM lots WHERE clinic_id = $1 AND on_hand > 0 GROUP BY product_id";
+       CAST(SUM(CASE WHEN status = '{quarantined}' THEN on_hand ELSE 0 END) AS BIGINT) AS quarantined, \
+       CAST(SUM(CASE WHEN status = '{recalled}' THEN on_hand ELSE 0 END) AS BIGINT) AS recalled, \
+       MIN(CASE WHEN status = '{available}' AND expires_on >= $2 THEN expires_on END) AS next_expiry \
+     FROM lots WHERE clinic_id = $1 AND on_hand > 0 GROUP BY product_id"
+    )
+}
 
 /// One product's balance recomputed from its lots.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
@@ -297,7 +318,7 @@ pub fn compute(
     clinic_id: &ClinicId,
     today: NaiveDate,
 ) -> QueryResult<Vec<Computed>> {
-    let sql = portable_sql(conn, REBUILD_SQL);
+    let sql = portable_sql(conn, &rebuild_sql());
     diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)
         .bind::<Date, _>(today)
@@ -327,8 +348,9 @@ pub fn rebuild(conn: &mut Conn, clinic_id: &ClinicId, today: NaiveDate) -> Query
             "UPDATE product_balances SET on_hand = c.on_hand, available = c.available, \
              expired = c.expired, quarantined = c.quarantined, recalled = c.recalled, \
              next_expiry = c.next_expiry \
-             FROM ({REBUILD_SQL}) AS c \
-             WHERE product_balances.clinic_id = $1 AND product_balances.product_id = c.product_id"
+             FROM ({}) AS c \
+             WHERE product_balances.clinic_id = $1 AND product_balances.product_id = c.product_id",
+            rebuild_sql()
         ),
     );
     diesel::sql_query(sql)
@@ -510,14 +532,16 @@ pub fn daily_use_from_movements(
         Conn::Sqlite(_) => "date(m.created_at)",
         Conn::Pg(_) => "CAST(m.created_at AS DATE)",
     };
+    let uses = super::names_sql(MovementKind::ALL.iter().filter(|k| k.is_use()));
+    let voided = SessionStatus::Voided;
     let sql = portable_sql(
         conn,
         &format!(
             "SELECT m.product_id, {day} AS day, CAST(SUM(-m.quantity) AS BIGINT) AS total \
              FROM movements m \
-             WHERE m.clinic_id = $1 AND m.kind IN ('consume', 'waste') AND m.session_id IS NOT NULL \
+             WHERE m.clinic_id = $1 AND m.kind IN ({uses}) AND m.session_id IS NOT NULL \
                AND NOT EXISTS (SELECT 1 FROM course_sessions cs WHERE cs.session_id = m.session_id) \
-               AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.status = 'voided') \
+               AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = m.session_id AND s.status = '{voided}') \
              GROUP BY m.product_id, {day}"
         ),
     );

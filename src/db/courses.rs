@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{course_sessions as planned, courses};
 use super::Conn;
+use crate::domain::course::CourseStatus;
 use crate::domain::ids::{ClinicId, CourseId, FormulationId, SessionId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
@@ -18,7 +19,7 @@ pub struct Course {
     pub start_on: NaiveDate,
     pub sessions: i64,
     pub interval_days: i64,
-    pub status: String,
+    pub status: CourseStatus,
     pub created_by: StaffId,
     #[serde(serialize_with = "crate::db::utc::ser")]
     pub created_at: NaiveDateTime,
@@ -97,7 +98,7 @@ pub fn sessions_of(conn: &mut Conn, course_id: &CourseId) -> QueryResult<Vec<Pla
         .load(conn)
 }
 
-pub fn set_status(conn: &mut Conn, id: &CourseId, status: &str) -> QueryResult<()> {
+pub fn set_status(conn: &mut Conn, id: &CourseId, status: CourseStatus) -> QueryResult<()> {
     diesel::update(courses::table.find(id))
         .set(courses::status.eq(status))
         .execute(conn)
@@ -118,7 +119,7 @@ pub fn mark_next_done(
         .filter(courses::clinic_id.eq(clinic_id))
         .filter(courses::patient_ref.eq(patient_ref))
         .filter(courses::formulation_id.eq(formulation_id))
-        .filter(courses::status.eq("active"))
+        .filter(courses::status.eq(CourseStatus::Active))
         .order(courses::created_at)
         .select(courses::id)
         .load(conn)?;
@@ -144,7 +145,7 @@ pub fn mark_next_done(
         .count()
         .get_result(conn)?;
     if left == 0 {
-        set_status(conn, course_id, "completed")?;
+        set_status(conn, course_id, CourseStatus::Completed)?;
     }
     Ok(true)
 }
@@ -164,9 +165,9 @@ pub fn unmark_session(conn: &mut Conn, session_id: &SessionId) -> QueryResult<bo
         diesel::update(
             courses::table
                 .find(&id)
-                .filter(courses::status.eq("completed")),
+                .filter(courses::status.eq(CourseStatus::Completed)),
         )
-        .set(courses::status.eq("active"))
+        .set(courses::status.eq(CourseStatus::Active))
         .execute(conn)?;
     }
     Ok(linked)

@@ -313,6 +313,17 @@ pub fn values_list(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// Stored names of a vocabulary as an SQL list (`'a', 'b'`), for raw SQL that filters on
+/// what the domain says (`PurchaseOrderStatus::is_open`, …) instead of repeating the
+/// names. Only for enum names, which never hold a quote.
+pub fn names_sql<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) -> String {
+    names
+        .into_iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The backend type of `Conn`, for queries built with a variable number of binds.
 pub type Backend = <Conn as Connection>::Backend;
 

@@ -9,7 +9,10 @@ use rust_decimal::Decimal;
 
 use super::types::Scaled;
 use super::{portable_sql, Conn};
+use crate::domain::course::CourseStatus;
 use crate::domain::ids::{ClinicId, ProductId};
+use crate::domain::lot::LotStatus;
+use crate::domain::order::PurchaseOrderStatus;
 
 #[derive(QueryableByName)]
 struct PlannedRow {
@@ -28,15 +31,16 @@ pub fn planned_use(
     clinic_id: &ClinicId,
     until: NaiveDate,
 ) -> QueryResult<Vec<(NaiveDate, ProductId, Decimal)>> {
+    let active = CourseStatus::Active;
     let sql = portable_sql(
         conn,
-        "SELECT cs.planned_on, fc.product_id, fc.amount \
+        &format!("SELECT cs.planned_on, fc.product_id, fc.amount \
          FROM course_sessions cs \
          JOIN courses c ON c.id = cs.course_id \
          JOIN formulations f ON f.id = c.formulation_id \
          JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version \
          JOIN formulation_components fc ON fc.version_id = fv.id \
-         WHERE cs.clinic_id = $1 AND c.status = 'active' AND cs.session_id IS NULL AND cs.planned_on < $2",
+         WHERE cs.clinic_id = $1 AND c.status = '{active}' AND cs.session_id IS NULL AND cs.planned_on < $2"),
     );
     let rows: Vec<PlannedRow> = diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)
@@ -76,9 +80,10 @@ pub struct Maintained {
 /// Active and completed courses whose maintenance is not turned off, with their last
 /// planned date and the current cocktail's amount per product.
 pub fn maintained_courses(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Maintained>> {
+    let maintained = super::names_sql(CourseStatus::ALL.iter().filter(|s| s.maintained()));
     let sql = portable_sql(
         conn,
-        "SELECT c.area, c.maintenance_every_days,            (SELECT MAX(cs.planned_on) FROM course_sessions cs WHERE cs.course_id = c.id) AS last_on,            fc.product_id, fc.amount          FROM courses c          JOIN formulations f ON f.id = c.formulation_id          JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version          JOIN formulation_components fc ON fc.version_id = fv.id          WHERE c.clinic_id = $1 AND c.status IN ('active', 'completed')            AND (c.maintenance_every_days IS NULL OR c.maintenance_every_days > 0)",
+        &format!("SELECT c.area, c.maintenance_every_days,            (SELECT MAX(cs.planned_on) FROM course_sessions cs WHERE cs.course_id = c.id) AS last_on,            fc.product_id, fc.amount          FROM courses c          JOIN formulations f ON f.id = c.formulation_id          JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version          JOIN formulation_components fc ON fc.version_id = fv.id          WHERE c.clinic_id = $1 AND c.status IN ({maintained})            AND (c.maintenance_every_days IS NULL OR c.maintenance_every_days > 0)"),
     );
     let rows: Vec<MaintenanceRow> = diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)
@@ -110,15 +115,16 @@ pub(super) fn sums(rows: Vec<ProductSum>) -> Vec<(ProductId, Decimal)> {
 
 /// Stock ordered and not yet received, in the stock unit, per product.
 pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(ProductId, Decimal)>> {
+    let open = super::names_sql(PurchaseOrderStatus::ALL.iter().filter(|s| s.is_open()));
     let sql = portable_sql(
         conn,
-        "SELECT l.product_id, CAST(SUM((l.containers - l.received_containers) * p.content) AS BIGINT) AS total \
+        &format!("SELECT l.product_id, CAST(SUM((l.containers - l.received_containers) * p.content) AS BIGINT) AS total \
          FROM purchase_order_lines l \
          JOIN purchase_orders o ON o.id = l.order_id \
          JOIN products p ON p.id = l.product_id \
-         WHERE l.clinic_id = $1 AND o.status IN ('draft', 'sent', 'partially_received') \
+         WHERE l.clinic_id = $1 AND o.status IN ({open}) \
            AND l.containers > l.received_containers \
-         GROUP BY l.product_id",
+         GROUP BY l.product_id"),
     );
     Ok(sums(
         diesel::sql_query(sql)
@@ -138,9 +144,14 @@ struct LotRow {
 }
 
 /// Reads only usable lots with stock, by expiry (`lots_usable`).
-pub const USABLE_LOTS_SQL: &str = "SELECT product_id, expires_on, on_hand FROM lots \
-         WHERE clinic_id = $1 AND status = 'available' AND expires_on >= $2 AND expires_on < $3 \
-           AND on_hand > 0";
+pub fn usable_lots_sql() -> String {
+    format!(
+        "SELECT product_id, expires_on, on_hand FROM lots \
+         WHERE clinic_id = $1 AND status = '{}' AND expires_on >= $2 AND expires_on < $3 \
+           AND on_hand > 0",
+        LotStatus::Available
+    )
+}
 
 /// Usable lots with stock that expire before `until`: (product, expiry, quantity).
 /// Later lots cannot be at risk within the horizon: first-expiry-first-out uses them last.
@@ -150,7 +161,7 @@ pub fn usable_lots(
     today: NaiveDate,
     until: NaiveDate,
 ) -> QueryResult<Vec<(ProductId, NaiveDate, Decimal)>> {
-    let sql = portable_sql(conn, USABLE_LOTS_SQL);
+    let sql = portable_sql(conn, &usable_lots_sql());
     let rows: Vec<LotRow> = diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)
         .bind::<Date, _>(today)

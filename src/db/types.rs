@@ -17,6 +17,7 @@ use diesel::sqlite::Sqlite;
 use rust_decimal::Decimal;
 
 use super::MultiBackend;
+use crate::domain::course::CourseStatus;
 use crate::domain::ids::{
     ClinicId, CourseId, FormulationId, LotId, ProductId, PurchaseOrderId, RecallCaseId, SessionId,
     StaffId, SupplierId,
@@ -80,6 +81,7 @@ text_columns!(
     ProductKind,
     PurchaseOrderStatus,
     RecallCaseStatus,
+    CourseStatus,
     Role,
     SessionStatus,
     StockUnit,

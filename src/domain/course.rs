@@ -3,7 +3,42 @@
 
 use chrono::{Duration, NaiveDate};
 
+use super::product::text_enum;
 use super::treatment::Area;
+
+text_enum!(
+    /// Where a course stands: `active` while planned sessions are left, `completed` once
+    /// the last is done (voiding that session makes it active again), `cancelled` by the
+    /// practitioner, for good.
+    CourseStatus {
+        Active => "active",
+        Completed => "completed",
+        Cancelled => "cancelled",
+    }
+);
+
+/// Why a course cannot move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CourseStateError {
+    #[error("the course is already {0}")]
+    NotActive(CourseStatus),
+}
+
+impl CourseStatus {
+    /// Only an active course can be cancelled.
+    pub fn cancel(self) -> Result<CourseStatus, CourseStateError> {
+        match self {
+            CourseStatus::Active => Ok(CourseStatus::Cancelled),
+            other => Err(CourseStateError::NotActive(other)),
+        }
+    }
+
+    /// Whether the course goes on into maintenance sessions once its own are done
+    /// (a cancelled one does not).
+    pub fn maintained(self) -> bool {
+        self != CourseStatus::Cancelled
+    }
+}
 
 /// (sessions, days between sessions) when the practitioner gives none:
 /// face and nearby areas 4 sessions a week apart; body 7 sessions every 15 days;
@@ -105,6 +140,26 @@ impl ScheduleError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_active_course_is_cancelled_and_a_cancelled_one_has_no_maintenance() {
+        assert_eq!(CourseStatus::Active.cancel(), Ok(CourseStatus::Cancelled));
+        for s in [CourseStatus::Completed, CourseStatus::Cancelled] {
+            assert_eq!(s.cancel(), Err(CourseStateError::NotActive(s)));
+        }
+        assert_eq!(
+            CourseStateError::NotActive(CourseStatus::Completed).to_string(),
+            "the course is already completed"
+        );
+        let maintained: Vec<_> = CourseStatus::ALL
+            .iter()
+            .filter(|s| s.maintained())
+            .collect();
+        assert_eq!(
+            maintained,
+            [&CourseStatus::Active, &CourseStatus::Completed]
+        );
+    }
 
     #[test]
     fn scalp_course_spans_six_months() {

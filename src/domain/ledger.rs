@@ -15,6 +15,14 @@ text_enum!(
     }
 );
 
+impl MovementKind {
+    /// What a session takes from stock (a session's movements of these kinds, outside
+    /// courses, make the forecast's recent rate of use).
+    pub fn is_use(self) -> bool {
+        matches!(self, MovementKind::Consume | MovementKind::Waste)
+    }
+}
+
 /// The kinds a manager records by hand (`POST /movements`).
 pub const MANUAL: &[MovementKind] = &[MovementKind::Waste, MovementKind::Adjust];
 

@@ -1,5 +1,6 @@
 //! Planned treatment courses.
 
+use crate::domain::course::CourseStatus;
 use crate::domain::ids::{CourseId, FormulationId, SessionId};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -36,8 +37,7 @@ pub struct CourseView {
     /// The first maintenance session, the day `maintenance_every_days` after the last
     /// planned one; none without maintenance or once the course is cancelled.
     pub maintenance_from: Option<NaiveDate>,
-    /// `active`, `completed` or `cancelled`.
-    pub status: String,
+    pub status: CourseStatus,
     pub planned: Vec<PlannedView>,
     pub created_at: DateTime<Utc>,
 }
@@ -48,7 +48,7 @@ fn view((c, planned): (Course, Vec<PlannedSession>)) -> CourseView {
         .iter()
         .map(|p| p.planned_on)
         .max()
-        .filter(|_| every > 0 && c.status != "cancelled")
+        .filter(|_| every > 0 && c.status.maintained())
         .map(|last| last + chrono::Duration::days(every));
     CourseView {
         maintenance_every_days: every,

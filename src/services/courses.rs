@@ -10,6 +10,7 @@ use crate::db::courses::{self as repo, Course, PlannedSession};
 use crate::db::{self, Conn};
 use crate::domain::course::{
     check_maintenance, check_schedule, default_maintenance_days, default_schedule, planned_dates,
+    CourseStatus,
 };
 use crate::domain::requests::CourseInput;
 use crate::domain::role::Action;
@@ -69,7 +70,7 @@ pub fn create(
         start_on: input.start_on,
         sessions,
         interval_days,
-        status: "active".into(),
+        status: CourseStatus::Active,
         created_by: actor.staff_id.clone(),
         created_at: db::now(),
         maintenance_every_days: Some(maintenance),
@@ -128,22 +129,20 @@ pub fn cancel(
     db::write_tx(conn, |conn| {
         let course = repo::get(conn, &clinic, id)?
             .ok_or_else(|| AppError::not_found(format!("course {id}")))?;
-        if course.status != "active" {
-            return Err(AppError::conflict(
-                ConflictKind::InvalidState,
-                format!("the course is already {}", course.status),
-            ));
-        }
-        repo::set_status(conn, &course.id, "cancelled")?;
+        let next = course
+            .status
+            .cancel()
+            .map_err(|e| AppError::conflict(ConflictKind::InvalidState, e))?;
+        repo::set_status(conn, &course.id, next)?;
         audit::record(
             conn,
             actor,
             Subject::of(&clinic, "course", &course.id, "cancel"),
             Some(&serde_json::json!({"status": course.status})),
-            Some(&serde_json::json!({"status": "cancelled"})),
+            Some(&serde_json::json!({"status": next})),
         )?;
         let course = Course {
-            status: "cancelled".into(),
+            status: next,
             ..course
         };
         let planned = repo::sessions_of(conn, &course.id)?;

@@ -11,6 +11,7 @@ use crate::db::lots::Lot;
 use crate::db::products::Product;
 use crate::db::sessions::SessionFilter;
 use crate::db::Conn;
+use crate::domain::course::CourseStatus;
 use crate::domain::role::Action;
 use crate::error::AppResult;
 
@@ -39,7 +40,7 @@ pub fn today_of(conn: &mut Conn, actor: &Actor) -> AppResult<Today> {
     let cocktails = formulations::list(conn, actor)?;
     let mut planned = Vec::new();
     for (course, dates) in courses::list(conn, actor, None)? {
-        if course.status != "active" {
+        if course.status != CourseStatus::Active {
             continue;
         }
         // The next date still open, if it is due.

@@ -383,8 +383,8 @@ struct PlanLine {
 /// lots with stock (issue 12).
 #[test]
 fn stock_view_queries_read_only_lots_with_stock_and_the_rate_window() {
-    use mesoledger::db::balances::{REBUILD_SQL, USE_SINCE_SQL};
-    use mesoledger::db::planning::USABLE_LOTS_SQL;
+    use mesoledger::db::balances::{rebuild_sql, USE_SINCE_SQL};
+    use mesoledger::db::planning::usable_lots_sql;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
     let mut lite = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
@@ -401,11 +401,14 @@ fn stock_view_queries_read_only_lots_with_stock_and_the_rate_window() {
             .join("\n")
     };
     for (sql, index) in [
-        (REBUILD_SQL, "COVERING INDEX lots_in_stock"),
-        (USABLE_LOTS_SQL, "COVERING INDEX lots_usable"),
-        (USE_SINCE_SQL, "SEARCH product_daily_use USING PRIMARY KEY"),
+        (rebuild_sql(), "COVERING INDEX lots_in_stock"),
+        (usable_lots_sql(), "COVERING INDEX lots_usable"),
+        (
+            USE_SINCE_SQL.to_string(),
+            "SEARCH product_daily_use USING PRIMARY KEY",
+        ),
     ] {
-        let p = plan(sql);
+        let p = plan(&sql);
         assert!(p.contains(index), "{index} not in the plan of {sql}:\n{p}");
     }
 }

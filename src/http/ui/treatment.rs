@@ -2,6 +2,7 @@
 //! sessions, void one (manager), plan courses. Each page calls the same services as its
 //! API twin; a form is just another request type.
 
+use crate::domain::course::CourseStatus;
 use crate::domain::ids::{CourseId, FormulationId, LotId, ProductId, SessionId};
 use std::collections::HashMap;
 
@@ -1151,7 +1152,7 @@ async fn courses_view(
     }
     let rows = list
         .iter()
-        .filter(|(c, _)| c.status == "active")
+        .filter(|(c, _)| c.status == CourseStatus::Active)
         .map(|(c, dates)| CourseRow {
             patient_ref: c.patient_ref.clone(),
             cocktail: cocktails

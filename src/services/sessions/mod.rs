@@ -308,7 +308,7 @@ pub fn void(
 fn unplanned_use(moves: &[Movement], sign: Decimal) -> Vec<(ProductId, NaiveDate, Decimal)> {
     let mut by_day: BTreeMap<(ProductId, NaiveDate), Decimal> = BTreeMap::new();
     for m in moves {
-        if m.session_id.is_some() && matches!(m.kind, MovementKind::Consume | MovementKind::Waste) {
+        if m.session_id.is_some() && m.kind.is_use() {
             *by_day
                 .entry((m.product_id.clone(), m.created_at.date()))
                 .or_default() -= m.quantity * sign;
