@@ -243,9 +243,7 @@ pub fn shift_all(
                 shift_set()
             ),
         );
-        let mut q = diesel::sql_query(sql)
-            .into_boxed::<super::Backend>()
-            .bind::<Text, _>(clinic_id);
+        let mut q = super::raw(sql, round.len()).bind::<Text, _>(clinic_id);
         for (product_id, before, after) in &round {
             q = q
                 .bind::<Text, _>(*product_id)
@@ -257,7 +255,7 @@ pub fn shift_all(
                 .bind::<Text, _>(after.status)
                 .bind::<Bool, _>(true);
         }
-        let shifted: Vec<Shifted> = super::prepared(round.len(), q).load(conn)?;
+        let shifted: Vec<Shifted> = q.load(conn)?;
         for (product_id, _, _) in &round {
             if !shifted.iter().any(|s| &s.product_id == *product_id) {
                 // Only rows written straight to the database (the benchmark seeder) can
@@ -450,7 +448,7 @@ pub fn add_daily_use(
             super::values_list(uses.len(), 4)
         ),
     );
-    let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+    let mut q = super::raw(sql, uses.len());
     for (product_id, day, quantity) in uses {
         q = q
             .bind::<Text, _>(clinic_id)
@@ -458,7 +456,7 @@ pub fn add_daily_use(
             .bind::<Date, _>(*day)
             .bind::<BigInt, _>(Scaled(*quantity));
     }
-    super::prepared(uses.len(), q).execute(conn)?;
+    q.execute(conn)?;
     // The same use moves the rows' running window sums, when its day is in their window:
     // one statement for all the session's products.
     let terms: Vec<String> = (0..uses.len())
@@ -482,16 +480,14 @@ pub fn add_daily_use(
             ids.join(", ")
         ),
     );
-    let mut q = diesel::sql_query(sql)
-        .into_boxed::<super::Backend>()
-        .bind::<Text, _>(clinic_id);
+    let mut q = super::raw(sql, uses.len()).bind::<Text, _>(clinic_id);
     for (product_id, day, quantity) in uses {
         q = q
             .bind::<Text, _>(product_id)
             .bind::<Date, _>(*day)
             .bind::<BigInt, _>(Scaled(*quantity));
     }
-    super::prepared(uses.len(), q).execute(conn).map(|_| ())
+    q.execute(conn).map(|_| ())
 }
 
 /// Reads the window's days only, through the primary key.

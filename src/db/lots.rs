@@ -160,8 +160,7 @@ fn add_on_hand(
             rows.join(", ")
         ),
     );
-    let mut q = diesel::sql_query(sql)
-        .into_boxed::<super::Backend>()
+    let mut q = super::raw(sql, deltas.len())
         .bind::<Text, _>(clinic_id)
         .bind::<Timestamp, _>(super::now());
     for (lot_id, delta) in deltas {
@@ -171,7 +170,7 @@ fn add_on_hand(
             .bind::<BigInt, _>(Scaled(max - *delta))
             .bind::<BigInt, _>(Scaled(-*delta));
     }
-    super::prepared(deltas.len(), q).load(conn)
+    q.load(conn)
 }
 
 /// Records another delivery of a lot that is already known.

@@ -15,6 +15,7 @@ pub mod movements;
 pub mod open_containers;
 pub mod orders;
 pub mod planning;
+pub mod prepared;
 pub mod products;
 pub mod recalls;
 pub mod rules;
@@ -37,6 +38,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use diesel::result::Error as DbError;
 pub use diesel::QueryResult;
+pub use prepared::{prepared, raw};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -349,48 +351,3 @@ pub fn portable_sql(conn: &Conn, sql: &str) -> String {
         Conn::Pg(_) => sql.to_string(),
     }
 }
-
-/// A query the connection keeps prepared, keyed by its SQL text. Diesel prepares raw SQL,
-/// `IN` lists, multi-row inserts and updates anew each time (their text may vary without
-/// bound); the session path's statements vary only with the number of rows or ids (at
-/// most the request limits), so keeping them saves SQLite's parser and PostgreSQL's
-/// parse and plan on every session.
-#[derive(Debug, Clone)]
-pub struct Prepared<Q>(Q, bool);
-
-/// The most rows (or ids) of a statement kept prepared: a session's few; an import's
-/// thousand-row chunks are prepared once each and let go.
-const KEPT_ROWS: usize = 64;
-
-/// Keeps `query`, a statement over `rows` rows or ids, prepared on the connection when
-/// it is small (see `Prepared`). Only for SQL whose text depends on nothing but `rows`:
-/// never text built from values.
-pub fn prepared<Q>(rows: usize, query: Q) -> Prepared<Q> {
-    Prepared(query, rows <= KEPT_ROWS)
-}
-
-impl<Q> diesel::query_builder::QueryId for Prepared<Q> {
-    type QueryId = ();
-    // No static id: the cache key is the SQL text.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<Q> {
-    type SqlType = Q::SqlType;
-}
-
-impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Prepared<Q>
-where
-    DB: diesel::backend::Backend,
-    Q: diesel::query_builder::QueryFragment<DB>,
-{
-    fn walk_ast<'b>(&'b self, pass: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.0.walk_ast(pass)
-    }
-
-    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
-        Ok(self.1)
-    }
-}
-
-impl<Q, C> RunQueryDsl<C> for Prepared<Q> {}

@@ -44,7 +44,7 @@ pub fn insert_all(conn: &mut Conn, moves: &[Movement]) -> QueryResult<()> {
                 super::values_list(chunk.len(), 13)
             ),
         );
-        let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+        let mut q = super::raw(sql, chunk.len());
         for m in chunk {
             q = q
                 .bind::<Text, _>(&m.id)
@@ -61,7 +61,7 @@ pub fn insert_all(conn: &mut Conn, moves: &[Movement]) -> QueryResult<()> {
                 .bind::<Nullable<Text>, _>(&m.gs1_serial)
                 .bind::<Nullable<Text>, _>(&m.gs1_raw);
         }
-        super::prepared(chunk.len(), q).execute(conn)?;
+        q.execute(conn)?;
     }
     Ok(())
 }

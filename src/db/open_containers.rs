@@ -80,25 +80,19 @@ pub fn insert(conn: &mut Conn, c: NewOpenContainer<'_>) -> QueryResult<()> {
 /// Draws from an open vial; false when it no longer holds that much. Closes it when empty.
 pub fn draw(conn: &mut Conn, clinic_id: &ClinicId, id: &str, amount: Decimal) -> QueryResult<bool> {
     let a = Scaled(amount);
-    let n = super::prepared(
-        1,
-        diesel::update(
-            open::table
-                .filter(open::clinic_id.eq(clinic_id))
-                .filter(open::id.eq(id))
-                .filter(open::closed_at.is_null())
-                .filter(open::remaining.ge(a)),
-        )
-        .set(open::remaining.eq(open::remaining - a)),
+    let n = diesel::update(
+        open::table
+            .filter(open::clinic_id.eq(clinic_id))
+            .filter(open::id.eq(id))
+            .filter(open::closed_at.is_null())
+            .filter(open::remaining.ge(a)),
     )
+    .set(open::remaining.eq(open::remaining - a))
     .execute(conn)?;
     if n == 1 {
-        super::prepared(
-            1,
-            diesel::update(open::table.find(id).filter(open::remaining.eq(0)))
-                .set(open::closed_at.eq(super::now())),
-        )
-        .execute(conn)?;
+        diesel::update(open::table.find(id).filter(open::remaining.eq(0)))
+            .set(open::closed_at.eq(super::now()))
+            .execute(conn)?;
     }
     Ok(n == 1)
 }

@@ -73,7 +73,7 @@ pub fn insert_usage_all(
             super::values_list(used.len(), 10)
         ),
     );
-    let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+    let mut q = super::raw(sql, used.len());
     for (position, u) in (0_i64..).zip(used) {
         q = q
             .bind::<Text, _>(super::new_id())
@@ -87,7 +87,7 @@ pub fn insert_usage_all(
             .bind::<Nullable<Text>, _>(&u.gs1_serial)
             .bind::<Nullable<Text>, _>(&u.gs1_raw);
     }
-    super::prepared(used.len(), q).execute(conn).map(|_| ())
+    q.execute(conn).map(|_| ())
 }
 
 /// A session's planned-against-actual lines, in order, with one statement.
@@ -109,7 +109,7 @@ pub fn insert_lines_all(
             super::values_list(lines.len(), 7)
         ),
     );
-    let mut q = diesel::sql_query(sql).into_boxed::<super::Backend>();
+    let mut q = super::raw(sql, lines.len());
     for (position, l) in (0_i64..).zip(lines) {
         q = q
             .bind::<Text, _>(super::new_id())
@@ -120,7 +120,7 @@ pub fn insert_lines_all(
             .bind::<BigInt, _>(Scaled(l.actual))
             .bind::<BigInt, _>(position);
     }
-    super::prepared(lines.len(), q).execute(conn).map(|_| ())
+    q.execute(conn).map(|_| ())
 }
 
 pub fn usage_of(conn: &mut Conn, session_id: &SessionId) -> QueryResult<Vec<Usage>> {
