@@ -27,7 +27,9 @@ pub struct RawSql<'f, DB: Backend> {
 }
 
 /// SQL whose text depends on nothing but `rows` (never text built from values), over
-/// `rows` rows or ids; bind its values with `bind` as with `sql_query`.
+/// `rows` rows or ids; bind its values with `bind` as with `sql_query`, one per number.
+/// Every `$` or `?` in the text is a numbered placeholder (`$3`, or `?3` after
+/// `portable_sql`): the SQL holds no literal one.
 pub fn raw<'f>(sql: String, rows: usize) -> RawSql<'f, super::Backend> {
     RawSql {
         sql,
