@@ -435,10 +435,15 @@ pub fn import_products(
 /// What checking a lots file needs beyond one row: the clinic's catalog and suppliers,
 /// and the expiry each lot number had higher up in the file.
 struct LotFile<'a> {
-    clinic: &'a ClinicId,
     products_by_sku: HashMap<String, products::Product>,
     supplier_ids: HashMap<String, SupplierId>,
     fridge_ids: HashMap<String, String>,
+    lots: SeenLots<'a>,
+}
+
+/// The lot numbers met so far in the file, and the clinic's lots they may top up.
+struct SeenLots<'a> {
+    clinic: &'a ClinicId,
     expiry_in_file: HashMap<(ProductId, String), NaiveDate>,
 }
 
@@ -452,8 +457,7 @@ impl LotFile<'_> {
         report: &mut Report,
     ) -> AppResult<Option<ReceiveLotInput>> {
         let before = report.0.len();
-        // A copy, so the lot checks below may update what the file has seen so far.
-        let product = self.products_by_sku.get(r.sku.trim()).cloned();
+        let product = self.products_by_sku.get(r.sku.trim());
         if product.is_none() {
             report.fail(line, "sku", format!("no product with sku {:?}", r.sku));
         }
@@ -490,8 +494,8 @@ impl LotFile<'_> {
                 check_back_dating(at.naive_utc(), crate::db::now()).map(|()| at),
             )
         });
-        if let (Some(p), Some(n), Some(e)) = (&product, &lot_number, expires_on) {
-            self.check_lot(conn, line, p, n, e, report)?;
+        if let (Some(p), Some(n), Some(e)) = (product, &lot_number, expires_on) {
+            self.lots.check(conn, line, p, n, e, report)?;
         }
         if report.0.len() != before {
             return Ok(None);
@@ -512,10 +516,12 @@ impl LotFile<'_> {
             _ => None,
         })
     }
+}
 
+impl SeenLots<'_> {
     /// A lot number seen above with another expiry, or one already here that cannot be
     /// topped up, is an error of this row.
-    fn check_lot(
+    fn check(
         &mut self,
         conn: &mut Conn,
         line: u64,
@@ -558,7 +564,6 @@ pub fn import_lots(
     let mut report = Report(Vec::new());
     let rows: Vec<(u64, LotRow)> = read(bytes, &LOT_COLUMNS, &LOT_REQUIRED, &mut report);
     let mut file = LotFile {
-        clinic: &clinic,
         products_by_sku: products::list(conn, &clinic, None)?
             .into_iter()
             .map(|p| (p.sku.clone(), p))
@@ -571,7 +576,10 @@ pub fn import_lots(
             .into_iter()
             .map(|(name, f)| (name, f.id))
             .collect(),
-        expiry_in_file: HashMap::new(),
+        lots: SeenLots {
+            clinic: &clinic,
+            expiry_in_file: HashMap::new(),
+        },
     };
     let mut valid = Vec::new();
     for (line, r) in rows {
