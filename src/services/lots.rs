@@ -125,12 +125,11 @@ pub fn receive_scanned(
 ) -> AppResult<Lot> {
     let clinic = actor.clinic_for(Action::ManageStock)?.clone();
     let d = Delivery::parse(&input)?;
-    let (lot_number, containers, received_at) = (&d.lot_number, d.containers, d.received_at);
     db::write_tx(conn, |conn| {
         // Two deliveries of one new lot at once: the second waits, then tops it up.
         db::lock_key(
             conn,
-            &format!("lot:{clinic}:{}:{lot_number}", input.product_id),
+            &format!("lot:{clinic}:{}:{}", input.product_id, d.lot_number),
         )?;
         let product = products::get(conn, &clinic, &input.product_id)?.ok_or_else(|| {
             AppError::invalid(
@@ -147,15 +146,16 @@ pub fn receive_scanned(
                 ),
             ));
         }
-        let quantity = delivered_quantity(&product, containers)?;
+        let quantity = delivered_quantity(&product, d.containers)?;
         let lot_id = top_up_or_add(conn, &clinic, &product, &input, &d, quantity)?;
         let reason = if input.received_at.is_some() {
             format!(
-                "received {containers} container(s) on {} UTC",
-                received_at.format("%Y-%m-%d %H:%M")
+                "received {} container(s) on {} UTC",
+                d.containers,
+                d.received_at.format("%Y-%m-%d %H:%M")
             )
         } else {
-            format!("received {containers} container(s)")
+            format!("received {} container(s)", d.containers)
         };
         let entry = Entry::new(MovementKind::Receive, quantity, reason).scanned(scanned);
         record(conn, actor, &clinic, &product, &lot_id, entry)?;
@@ -166,7 +166,7 @@ pub fn receive_scanned(
             &product,
             &lot_id,
             input.fridge_id.as_deref(),
-            received_at,
+            d.received_at,
         )?;
         get_lot_in(conn, &clinic, &lot_id)
     })
