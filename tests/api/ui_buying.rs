@@ -165,11 +165,19 @@ pub(crate) fn with(form: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(St
     f
 }
 
-/// Scans `code` on the current `/receive` page and answers the page with its new line.
-async fn scan(app: &TestApp, cookie: &str, current: &Page, code: &str) -> Page {
-    let mut f = fields(current, "/receive");
+/// Scans `code` into the receiving form posted to `at` (`/receive`, or an order's
+/// `/purchase-orders/{id}/receive`) on the current page, and answers the page with its
+/// new line.
+pub(crate) async fn scan(
+    app: &TestApp,
+    cookie: &str,
+    current: &Page,
+    at: &str,
+    code: &str,
+) -> Page {
+    let mut f = fields(current, at);
     set(&mut f, "scan", code);
-    post_form(app, cookie, "/receive", &with(&f, &[("action", "scan")])).await
+    post_form(app, cookie, at, &with(&f, &[("action", "scan")])).await
 }
 
 async fn lots_numbered(app: &TestApp, token: &str, number: &str) -> Vec<Value> {
@@ -205,6 +213,7 @@ async fn a_manager_receives_two_scanned_codes_in_one_go() {
         &app,
         &d.manager,
         &empty,
+        "/receive",
         "(01)04006381333948(17)301231(10)X-1",
     )
     .await;
@@ -224,6 +233,7 @@ async fn a_manager_receives_two_scanned_codes_in_one_go() {
         &app,
         &d.manager,
         &unknown,
+        "/receive",
         "(01)09520123456795(17)301231(10)HA-RCV",
     )
     .await;
@@ -232,6 +242,7 @@ async fn a_manager_receives_two_scanned_codes_in_one_go() {
         &app,
         &d.manager,
         &one,
+        "/receive",
         &format!("https://id.example.com/01/{GTIN_SI}/10/SI-RCV?17=310630"),
     )
     .await;
@@ -295,6 +306,7 @@ async fn a_bad_line_refuses_the_whole_delivery() {
         &app,
         &d.manager,
         &empty,
+        "/receive",
         "(01)09520123456795(17)301231(10)HA-ALL",
     )
     .await;
@@ -302,6 +314,7 @@ async fn a_bad_line_refuses_the_whole_delivery() {
         &app,
         &d.manager,
         &one,
+        "/receive",
         "(01)04006381333931(17)301231(10)SI-ALL",
     )
     .await;
@@ -552,13 +565,12 @@ async fn suggestions_become_an_order_that_is_sent_downloaded_and_received() {
     // Receiving against the order by scanning the delivered box.
     let page = get_page(&app, &to, &d.manager).await;
     let receive_at = format!("/purchase-orders/{oid}/receive");
-    let mut f = fields(&page, &receive_at);
-    set(&mut f, "scan", "(01)09520123456795(17)301231(10)HA-PO");
-    let scanned = post_form(
+    let scanned = scan(
         &app,
         &d.manager,
+        &page,
         &receive_at,
-        &with(&f, &[("action", "scan")]),
+        "(01)09520123456795(17)301231(10)HA-PO",
     )
     .await;
     assert_eq!(scanned.status, 200, "{scanned:?}");
@@ -606,13 +618,12 @@ async fn a_product_not_on_the_order_is_refused_next_to_its_line() {
     let oid = s(&order.body["id"]).to_string();
     let receive_at = format!("/purchase-orders/{oid}/receive");
     let page = get_page(&app, &format!("/purchase-orders/{oid}"), &d.manager).await;
-    let mut f = fields(&page, &receive_at);
-    set(&mut f, "scan", "(01)04006381333931(17)301231(10)SI-PO");
-    let scanned = post_form(
+    let scanned = scan(
         &app,
         &d.manager,
+        &page,
         &receive_at,
-        &with(&f, &[("action", "scan")]),
+        "(01)04006381333931(17)301231(10)SI-PO",
     )
     .await;
     let mut f = fields(&scanned, &receive_at);
@@ -804,6 +815,7 @@ async fn a_delivery_entered_late_keeps_the_time_it_arrived() {
         &app,
         &d.manager,
         &empty,
+        "/receive",
         "(01)09520123456795(17)301231(10)HA-LATE",
     )
     .await;
@@ -857,8 +869,8 @@ async fn deliveries_naming_the_same_products_in_opposite_orders_take_turns() {
     let empty = get_page(&app, "/receive", &d.manager).await;
     let mut forms = Vec::new();
     for order in [[ha, si.as_str()], [si.as_str(), ha]] {
-        let one = scan(&app, &d.manager, &empty, order[0]).await;
-        let two = scan(&app, &d.manager, &one, order[1]).await;
+        let one = scan(&app, &d.manager, &empty, "/receive", order[0]).await;
+        let two = scan(&app, &d.manager, &one, "/receive", order[1]).await;
         let mut f = fields(&two, "/receive");
         set_nth(&mut f, "containers", 0, "1");
         set_nth(&mut f, "containers", 1, "1");

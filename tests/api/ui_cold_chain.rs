@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::accounts::{assert_sends_to_sign_in, get_page, Page};
 use crate::cold_chain::reading;
 use crate::helpers::{day, s, spawn_app, TestApp};
-use crate::ui_buying::{desk, fields, post_form, set, with, Desk};
+use crate::ui_buying::{desk, fields, post_form, scan, set, with, Desk};
 use crate::ui_manager::post_page;
 
 /// A GTIN of a refrigerated product for the receive page.
@@ -427,17 +427,12 @@ async fn the_receive_page_puts_a_refrigerated_delivery_into_a_fridge() {
         &format!("<option value=\"{fridge}\">Vaccine fridge</option>"),
     );
 
-    let mut f = fields(&page, "/receive");
-    set(
-        &mut f,
-        "scan",
-        &format!("(01){GTIN_COLD}(17)301231(10)HA-FRIDGE"),
-    );
-    let one = post_form(
+    let one = scan(
         &app,
         &d.manager,
+        &page,
         "/receive",
-        &with(&f, &[("action", "scan")]),
+        &format!("(01){GTIN_COLD}(17)301231(10)HA-FRIDGE"),
     )
     .await;
     assert_eq!(one.status, 200, "{one:?}");
@@ -533,17 +528,12 @@ async fn the_order_page_receives_a_refrigerated_line_into_a_fridge() {
         &page,
         &format!("<option value=\"{fridge}\">Order fridge</option>"),
     );
-    let mut f = fields(&page, &receive_at);
-    set(
-        &mut f,
-        "scan",
-        &format!("(01){GTIN_COLD}(17)301231(10)HA-PO-COLD"),
-    );
-    let scanned = post_form(
+    let scanned = scan(
         &app,
         &d.manager,
+        &page,
         &receive_at,
-        &with(&f, &[("action", "scan")]),
+        &format!("(01){GTIN_COLD}(17)301231(10)HA-PO-COLD"),
     )
     .await;
     assert_eq!(scanned.status, 200, "{scanned:?}");
