@@ -29,7 +29,7 @@ use awc::http::Method;
 use clap::{Parser, ValueEnum};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::future::join_all;
-use mesoledger::db::Pool;
+use mesoledger::db::{Pool, Writer};
 use mesoledger::error::AppResult;
 use mesoledger::services::{auth, sessions, Actor};
 use mesoledger::startup::{Application, Settings};
@@ -566,6 +566,7 @@ async fn run_http(address: &str, args: &Args, seeds: &[Seed]) -> (Duration, Outc
 
 async fn run_direct(
     pool: Pool,
+    url: &str,
     args: &Args,
     seeds: &[Seed],
 ) -> anyhow::Result<(Duration, Outcome)> {
@@ -598,6 +599,8 @@ async fn run_direct(
         })
         .collect();
     let like_handler = args.direct_like_handler;
+    // The service's writer, as the handlers use it (grouped on SQLite).
+    let writer = Writer::start(url).context("writer")?;
     let joined = actix_web::rt::task::spawn_blocking(move || {
         let start = Instant::now();
         let outcomes: Vec<Outcome> = std::thread::scope(|s| {
@@ -605,8 +608,9 @@ async fn run_direct(
                 .into_iter()
                 .map(|(clinic, token, actor, bodies)| {
                     let pool = pool.clone();
+                    let writer = &writer;
                     s.spawn(move || {
-                        direct_client(&pool, clinic, &token, &actor, bodies, like_handler)
+                        direct_client(&pool, writer, clinic, &token, &actor, bodies, like_handler)
                     })
                 })
                 .collect();
@@ -629,6 +633,7 @@ async fn run_direct(
 
 fn direct_client(
     pool: &Pool,
+    writer: &Writer,
     clinic: usize,
     token: &str,
     actor: &Actor,
@@ -650,10 +655,10 @@ fn direct_client(
                     auth::authenticate(&mut conn, token)?
                 };
                 let mut conn = pool.get()?;
-                sessions::log(&mut conn, &actor, input, None).map(|_| ())
+                sessions::log(&mut conn, writer, &actor, input, None).map(|_| ())
             } else {
                 let mut conn = pool.get()?;
-                sessions::log(&mut conn, actor, input, None).map(|_| ())
+                sessions::log(&mut conn, writer, actor, input, None).map(|_| ())
             }
         })();
         out.latencies.push(start.elapsed());
@@ -771,7 +776,7 @@ async fn bench(args: Args, url: String, backend: &'static str) -> anyhow::Result
     let before = server_metrics(&api).await;
     let (wall, mut out) = match args.mode {
         Mode::Http => run_http(&address, &args, &seeds).await,
-        Mode::Direct => run_direct(pool.clone(), &args, &seeds).await?,
+        Mode::Direct => run_direct(pool.clone(), &settings.database_url, &args, &seeds).await?,
     };
     let after = server_metrics(&api).await;
 

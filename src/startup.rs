@@ -93,6 +93,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(
             pool.clone(),
+            db::Writer::start(&settings.database_url)?,
             accounts_rules::token_failures(settings.auth_failures_per_minute),
         ));
         let metrics = web::Data::new(meta::Metrics::new());

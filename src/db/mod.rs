@@ -9,6 +9,7 @@ pub mod cold_chain;
 pub mod courses;
 pub mod exports;
 pub mod formulations;
+pub mod group;
 pub mod idempotency;
 pub mod lots;
 pub mod movements;
@@ -38,6 +39,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use diesel::result::Error as DbError;
 pub use diesel::QueryResult;
+pub use group::Writer;
 pub use prepared::{prepared, raw};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::db::{Conn, Pool};
+use crate::db::{Conn, Pool, Writer};
 use crate::domain::accounts::RateLimit;
 use crate::domain::{limits, no_control, ControlCharError, FieldError};
 use crate::error::{AppError, AppResult, TooLarge};
@@ -22,14 +22,17 @@ use crate::services::{auth, Actor};
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// Takes the session path's write transactions (grouped on SQLite).
+    pub writer: std::sync::Arc<Writer>,
     pub tokens: std::sync::Arc<TokenCache>,
     pub auth_failures: std::sync::Arc<AuthThrottle>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, auth_limit: RateLimit) -> Self {
+    pub fn new(pool: Pool, writer: Writer, auth_limit: RateLimit) -> Self {
         AppState {
             pool,
+            writer: std::sync::Arc::new(writer),
             tokens: std::sync::Arc::new(TokenCache::default()),
             auth_failures: std::sync::Arc::new(AuthThrottle::new(auth_limit)),
         }

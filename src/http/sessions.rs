@@ -158,8 +158,9 @@ pub async fn create(
         }));
     }
     let idempotency = key.0.map(|k| Idempotency::new(k, &body.value));
+    let writer = state.writer.clone();
     let logged = run(&state, move |conn| {
-        sessions::log(conn, &actor, body.body, idempotency)
+        sessions::log(conn, &writer, &actor, body.body, idempotency)
     })
     .await?;
     let mut res = HttpResponse::Created();

@@ -725,8 +725,9 @@ pub async fn new_session(
     let actor = session.actor.clone();
     if form.action == "log" {
         let key = Idempotency::new(form.idempotency_key.clone(), &request);
+        let writer = state.writer.clone();
         let result = run(&state, move |conn| {
-            sessions::log(conn, &actor, input, Some(key)).map(|l| l.detail.session.id)
+            sessions::log(conn, &writer, &actor, input, Some(key)).map(|l| l.detail.session.id)
         })
         .await;
         return match result {

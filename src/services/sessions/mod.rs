@@ -27,7 +27,7 @@ use crate::db::movements::Movement;
 use crate::db::products::Product;
 use crate::db::sessions::{self as repo, Session, SessionFilter};
 use crate::db::usage::{self, Line, Usage};
-use crate::db::{self, Conn};
+use crate::db::{self, Conn, Writer};
 use crate::domain::ids::{ClinicId, ProductId, SessionId};
 use crate::domain::ledger::MovementKind;
 use crate::domain::requests::SessionInput;
@@ -73,8 +73,11 @@ pub struct Logged {
     pub replayed: bool,
 }
 
+/// Logs a session. `writer` takes the write transaction (on SQLite, grouped with other
+/// sessions logged at the same time); the reads before it run on `conn`.
 pub fn log(
     conn: &mut Conn,
+    writer: &Writer,
     actor: &Actor,
     input: SessionInput,
     idempotency: Option<Idempotency>,
@@ -86,9 +89,11 @@ pub fn log(
         }
     }
     let resolved = resolve::resolve(conn, &clinic, input)?;
-    let result = db::write_tx(conn, |conn| {
+    let (by, at, key) = (actor.clone(), clinic.clone(), idempotency.clone());
+    let result = writer.write(conn, move |conn| {
+        let (actor, clinic) = (&by, &at);
         let session_id = SessionId::generate();
-        if let Some(idem) = &idempotency {
+        if let Some(idem) = &key {
             idempotency::insert(
                 conn,
                 &IdempotencyRecord {
@@ -102,7 +107,7 @@ pub fn log(
                 },
             )?;
         }
-        write_session(conn, actor, &clinic, &session_id, resolved)
+        write_session(conn, actor, clinic, &session_id, resolved)
     });
     match (result, &idempotency) {
         (Ok(detail), _) => Ok(Logged {
