@@ -46,11 +46,11 @@ pub struct Balance {
     pub recalled: Decimal,
     pub next_expiry: Option<NaiveDate>,
     pub next_stale: bool,
-    pub swept_on: NaiveDate,
-    /// Used by sessions outside courses since `use_since`: the forecast's window.
+    /// Used by sessions outside courses over the forecast's window (`use_since` to the
+    /// row's `swept_on`, neither read here: every read sweeps first, and parsing two
+    /// dates per product was a tenth of a stock view).
     #[diesel(deserialize_as = Scaled)]
     pub recent_use: Decimal,
-    pub use_since: NaiveDate,
 }
 
 /// The first day of the forecast's rate window for a row swept on `day`.
@@ -409,7 +409,7 @@ pub fn read(conn: &mut Conn, clinic_id: &ClinicId, today: NaiveDate) -> QueryRes
         .collect();
     if !stale.is_empty() {
         use super::schema::lots;
-        let firsts: Vec<(ProductId, Option<NaiveDate>)> = lots::table
+        let firsts: std::collections::HashMap<ProductId, Option<NaiveDate>> = lots::table
             .filter(lots::clinic_id.eq(clinic_id))
             .filter(lots::product_id.eq_any(&stale))
             .filter(lots::status.eq(LotStatus::Available))
@@ -417,12 +417,11 @@ pub fn read(conn: &mut Conn, clinic_id: &ClinicId, today: NaiveDate) -> QueryRes
             .filter(lots::expires_on.ge(today))
             .group_by(lots::product_id)
             .select((lots::product_id, diesel::dsl::min(lots::expires_on)))
-            .load(conn)?;
+            .load::<(ProductId, Option<NaiveDate>)>(conn)?
+            .into_iter()
+            .collect();
         for b in rows.iter_mut().filter(|b| b.next_stale) {
-            b.next_expiry = firsts
-                .iter()
-                .find(|(p, _)| p == &b.product_id)
-                .and_then(|(_, d)| *d);
+            b.next_expiry = firsts.get(&b.product_id).copied().flatten();
         }
     }
     Ok(rows)

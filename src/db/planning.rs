@@ -22,33 +22,59 @@ struct PlannedRow {
     product_id: ProductId,
     #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
     amount: Decimal,
+    #[diesel(sql_type = BigInt)]
+    sessions: i64,
+}
+
+/// Planned use on one day: that many sessions each using `amount` of the product.
+pub struct PlannedUse {
+    pub on: NaiveDate,
+    pub product_id: ProductId,
+    pub amount: Decimal,
+    pub sessions: i64,
 }
 
 /// Not-yet-done sessions of active courses planned before `until`, with the current
-/// cocktail's amount per product: (date, product, amount per session).
+/// cocktail's amount per product, counted per (day, product, amount). An overdue session
+/// is still expected: it counts on `today`. Counted in SQL because a busy clinic has
+/// thousands of planned sessions and the stock views read them on every request.
 pub fn planned_use(
     conn: &mut Conn,
     clinic_id: &ClinicId,
+    today: NaiveDate,
     until: NaiveDate,
-) -> QueryResult<Vec<(NaiveDate, ProductId, Decimal)>> {
+) -> QueryResult<Vec<PlannedUse>> {
     let active = CourseStatus::Active;
     let sql = portable_sql(
         conn,
-        &format!("SELECT cs.planned_on, fc.product_id, fc.amount \
-         FROM course_sessions cs \
-         JOIN courses c ON c.id = cs.course_id \
-         JOIN formulations f ON f.id = c.formulation_id \
+        // Sessions are counted per (cocktail, day) before the cocktail's components are
+        // joined: thousands of planned sessions share a handful of cocktails.
+        &format!("SELECT d.planned_on, fc.product_id, fc.amount, CAST(SUM(d.n) AS BIGINT) AS sessions \
+         FROM (SELECT c.formulation_id, \
+                 CASE WHEN cs.planned_on < $2 THEN $2 ELSE cs.planned_on END AS planned_on, \
+                 COUNT(*) AS n \
+               FROM course_sessions cs JOIN courses c ON c.id = cs.course_id \
+               WHERE cs.clinic_id = $1 AND c.status = '{active}' AND cs.session_id IS NULL \
+                 AND cs.planned_on < $3 \
+               GROUP BY c.formulation_id, 2) d \
+         JOIN formulations f ON f.id = d.formulation_id \
          JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version \
          JOIN formulation_components fc ON fc.version_id = fv.id \
-         WHERE cs.clinic_id = $1 AND c.status = '{active}' AND cs.session_id IS NULL AND cs.planned_on < $2"),
+         GROUP BY d.planned_on, fc.product_id, fc.amount"),
     );
-    let rows: Vec<PlannedRow> = diesel::sql_query(sql)
+    let rows: Vec<PlannedRow> = super::raw(sql, 1)
         .bind::<Text, _>(clinic_id)
+        .bind::<Date, _>(today)
         .bind::<Date, _>(until)
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.planned_on, r.product_id, r.amount))
+        .map(|r| PlannedUse {
+            on: r.planned_on,
+            product_id: r.product_id,
+            amount: r.amount,
+            sessions: r.sessions,
+        })
         .collect())
 }
 
@@ -83,7 +109,16 @@ pub fn maintained_courses(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<
     let maintained = super::names_sql(CourseStatus::ALL.iter().filter(|s| s.maintained()));
     let sql = portable_sql(
         conn,
-        &format!("SELECT c.area, c.maintenance_every_days,            (SELECT MAX(cs.planned_on) FROM course_sessions cs WHERE cs.course_id = c.id) AS last_on,            fc.product_id, fc.amount          FROM courses c          JOIN formulations f ON f.id = c.formulation_id          JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version          JOIN formulation_components fc ON fc.version_id = fv.id          WHERE c.clinic_id = $1 AND c.status IN ({maintained})            AND (c.maintenance_every_days IS NULL OR c.maintenance_every_days > 0)"),
+        // Each course's last date from one grouped pass, not a sub-query per course.
+        &format!("SELECT c.area, c.maintenance_every_days, m.last_on, fc.product_id, fc.amount \
+         FROM (SELECT course_id, MAX(planned_on) AS last_on FROM course_sessions \
+               WHERE clinic_id = $1 GROUP BY course_id) m \
+         JOIN courses c ON c.id = m.course_id \
+         JOIN formulations f ON f.id = c.formulation_id \
+         JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version \
+         JOIN formulation_components fc ON fc.version_id = fv.id \
+         WHERE c.status IN ({maintained}) \
+           AND (c.maintenance_every_days IS NULL OR c.maintenance_every_days > 0)"),
     );
     let rows: Vec<MaintenanceRow> = diesel::sql_query(sql)
         .bind::<Text, _>(clinic_id)

@@ -8,6 +8,7 @@ diesel::table! {
         expiry_warning_days -> BigInt,
         created_at -> Timestamp,
         patient_code_pattern -> Nullable<Text>,
+        catalog_version -> Text,
     }
 }
 

@@ -81,16 +81,15 @@ pub fn daily_use(
     today: NaiveDate,
     days: i64,
 ) -> Vec<Decimal> {
-    (0..days)
-        .map(|i| {
-            let d = today + Duration::days(i);
-            rate + planned
-                .iter()
-                .filter(|(p, _)| *p == d)
-                .map(|(_, q)| *q)
-                .sum::<Decimal>()
-        })
-        .collect()
+    let mut by_day = vec![rate; usize::try_from(days).unwrap_or(0)];
+    // One pass over the plan: a cocktail's product has an entry per planned session.
+    for (on, q) in planned {
+        let day = usize::try_from((*on - today).num_days()).ok();
+        if let Some(u) = day.and_then(|i| by_day.get_mut(i)) {
+            *u += *q;
+        }
+    }
+    by_day
 }
 
 /// Stock left at the end of each day of `by_day`, starting from `available`; negative

@@ -3,6 +3,7 @@
 //! are in `domain::forecast`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -27,7 +28,8 @@ pub const DEFAULT_LEAD_TIME_DAYS: i64 = 7;
 /// Everything the forecast needs, for every product of one clinic.
 pub struct Outlook {
     pub today: NaiveDate,
-    pub products: Vec<Product>,
+    /// The whole catalogue, archived products included (shared: see `products::catalogue`).
+    pub products: Arc<Vec<Product>>,
     lead_times: HashMap<ProductId, (SupplierId, String, i64)>,
     planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
     rate: HashMap<ProductId, Decimal>,
@@ -69,12 +71,12 @@ impl Outlook {
     /// supplier's lead time).
     pub fn load(conn: &mut Conn, clinic: &ClinicId, days: i64) -> AppResult<Outlook> {
         let today = today();
-        let products = products::list(conn, clinic, None)?;
+        let products = products::catalogue(conn, clinic)?;
         let mut lead_times = HashMap::new();
         // An archived supplier is no one to order from: its products count as having none.
         let suppliers = suppliers::list(conn, clinic, Some(false))?;
         let mut longest = days;
-        for p in &products {
+        for p in products.iter() {
             if let Some(s) = p
                 .supplier_id
                 .as_ref()
@@ -89,19 +91,17 @@ impl Outlook {
         }
         let by_id: HashMap<&str, &Product> = products.iter().map(|p| (p.id.as_str(), p)).collect();
         let mut planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
-        for (on, product_id, amount) in
-            planning::planned_use(conn, clinic, today + Duration::days(longest))?
-        {
-            let Some(p) = by_id.get(product_id.as_str()) else {
+        for u in planning::planned_use(conn, clinic, today, today + Duration::days(longest))? {
+            let Some(p) = by_id.get(u.product_id.as_str()) else {
                 continue;
             };
-            let unit = p.stock_unit;
-            // An overdue planned session is still expected: count it today.
-            let on = on.max(today);
+            let use_per_session = per_session_use(u.amount, p.stock_unit, p.content, p.single_use);
+            // One entry per session: the forecast page counts and lists them.
+            let sessions = usize::try_from(u.sessions).unwrap_or(0);
             planned
-                .entry(product_id)
+                .entry(u.product_id)
                 .or_default()
-                .push((on, per_session_use(amount, unit, p.content, p.single_use)));
+                .extend(std::iter::repeat_n((u.on, use_per_session), sessions));
         }
         // Courses go on into maintenance: those sessions use the cocktail too.
         let until = today + Duration::days(longest);
@@ -234,6 +234,11 @@ impl Outlook {
         let incoming = self.incoming.get(&product.id).copied().unwrap_or_default();
         let coming = available + incoming;
         let low = coming <= product.reorder_point;
+        // Nothing planned and no recent use: stock above the reorder point cannot run out,
+        // and most of a big catalogue is such (no per-day projection to build for it).
+        if !low && self.planned_of(product).is_empty() && !self.rate.contains_key(&product.id) {
+            return None;
+        }
         let by_day = self.use_by_day(product, horizon);
         let projection = project(coming, &by_day, self.today).rounded(product.stock_unit);
         let runs_out = projection.stock_out_on;

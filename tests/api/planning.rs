@@ -562,3 +562,83 @@ async fn forecast_figures_are_rounded_to_the_unit() {
     let week = line(7).await;
     assert_eq!(week["projected_use"], "11.67", "{week}");
 }
+
+/// Overdue planned sessions are still expected: each counts today, once per session
+/// (the forecast counts them per cocktail and day in SQL).
+#[actix_web::test]
+async fn overdue_planned_sessions_count_today_each_one() {
+    let app = spawn_app().await;
+    let c = app.clinic("Overdue").await;
+    let ha = app.product(&c.manager, json!({"sku": "LATE"})).await;
+    app.receive(&c.manager, s(&ha["id"]), "L1", &day(300), 50)
+        .await;
+    let f = cocktail(&app, &c, &ha, "2").await;
+    // Face courses: 4 sessions a week apart, from 14 days ago: two overdue, one today,
+    // one in a week.
+    for p in ["P-1", "P-2"] {
+        let course = app.post("/api/v1/courses", &c.practitioner, json!({"patient_ref": p, "formulation_id": f, "area": "face", "start_on": day(-14)})).await;
+        assert_eq!(course.status, 201, "{course:?}");
+    }
+    let forecast = app.get("/api/v1/forecast?days=5", &c.manager).await;
+    assert_eq!(forecast.status, 200, "{forecast:?}");
+    let line = forecast
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == "LATE")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        line["planned_use"], "12",
+        "six sessions of 2 ml today: {line}"
+    );
+    assert_eq!(line["stock_out_on"], serde_json::Value::Null, "{line}");
+    let tight = app.get("/api/v1/forecast?days=10", &c.manager).await;
+    let line = tight
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == "LATE")
+        .cloned()
+        .unwrap();
+    assert_eq!(line["planned_use"], "16", "and two more in a week: {line}");
+}
+
+/// The stock view keeps the catalogue in memory; a change to a product, even one made
+/// in the database by hand, shows on the next request.
+#[actix_web::test]
+async fn stock_view_follows_catalogue_changes_made_anywhere() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let c = app.clinic("Catalogue").await;
+    let ha = app.product(&c.manager, json!({"sku": "KEPT"})).await;
+    app.receive(&c.manager, s(&ha["id"]), "K1", &day(300), 5)
+        .await;
+    assert!(!flags_of(&app, &c, "KEPT").await.contains(&"low".into()));
+
+    // Through the API.
+    let renamed = app
+        .patch(
+            &format!("/api/v1/products/{}", s(&ha["id"])),
+            &c.manager,
+            json!({"name": "Renamed by API"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{renamed:?}");
+    let stock = app.get("/api/v1/stock", &c.manager).await;
+    assert_eq!(stock.body[0]["name"], "Renamed by API", "{stock:?}");
+
+    // By hand: a reorder point of 100 ml (stored × 10^6) makes 10 ml low.
+    let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(app.db.url())).unwrap();
+    diesel::sql_query(format!(
+        "UPDATE products SET name = 'Renamed by hand', reorder_point = 100000000 WHERE id = '{}'",
+        s(&ha["id"])
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let stock = app.get("/api/v1/stock", &c.manager).await;
+    assert_eq!(stock.body[0]["name"], "Renamed by hand", "{stock:?}");
+    assert!(flags_of(&app, &c, "KEPT").await.contains(&"low".into()));
+}

@@ -1,0 +1,3 @@
+DROP TRIGGER products_catalog_version ON products;
+DROP FUNCTION bump_catalog_version();
+ALTER TABLE clinics DROP COLUMN catalog_version;

@@ -1,0 +1,4 @@
+DROP TRIGGER products_catalog_delete;
+DROP TRIGGER products_catalog_update;
+DROP TRIGGER products_catalog_insert;
+ALTER TABLE clinics DROP COLUMN catalog_version;
