@@ -156,9 +156,10 @@ pub fn list(
 /// and reloaded as asked for.
 const CATALOGUES_KEPT: usize = 64;
 
-/// Catalogues in memory: clinic → (its `catalog_version` when read, its products).
-static CATALOGUES: LazyLock<Mutex<HashMap<ClinicId, (String, Arc<Vec<Product>>)>>> =
-    LazyLock::new(Default::default);
+/// A clinic's catalogue in memory: its `catalog_version` when read, and its products.
+type Kept = (String, Arc<Vec<Product>>);
+
+static CATALOGUES: LazyLock<Mutex<HashMap<ClinicId, Kept>>> = LazyLock::new(Default::default);
 
 /// The clinic's whole catalogue (archived products too), by sku, as `list` reads it; from
 /// memory while the clinic's `catalog_version` is unchanged. The stock views need every
