@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod balances;
+pub mod catalogue;
 pub mod cold_chain;
 pub mod courses;
 pub mod exports;

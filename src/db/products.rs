@@ -4,10 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-
-use super::schema::{clinics, products};
+use super::schema::products;
 use super::types::{Scaled, TextList};
 use super::Conn;
 use crate::domain::ids::{ClinicId, ProductId, SupplierId};
@@ -150,46 +147,6 @@ pub fn list(
         q = q.filter(products::archived.eq(a));
     }
     q.load(conn)
-}
-
-/// Clinics whose catalogue is kept in memory at most; past it, the kept ones are dropped
-/// and reloaded as asked for.
-const CATALOGUES_KEPT: usize = 64;
-
-/// A clinic's catalogue in memory: its `catalog_version` when read, and its products.
-type Kept = (String, Arc<Vec<Product>>);
-
-static CATALOGUES: LazyLock<Mutex<HashMap<ClinicId, Kept>>> = LazyLock::new(Default::default);
-
-/// The clinic's whole catalogue (archived products too), by sku, as `list` reads it; from
-/// memory while the clinic's `catalog_version` is unchanged. The stock views need every
-/// product on every request, and the catalogue rarely changes; triggers move the version
-/// on any write to `products`, whoever makes it. The version is read before the products,
-/// so a catalogue kept under a version is never older than that version.
-pub fn catalogue(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Arc<Vec<Product>>> {
-    let version: Option<String> = clinics::table
-        .find(clinic_id)
-        .select(clinics::catalog_version)
-        .first(conn)
-        .optional()?;
-    let Some(version) = version else {
-        return Ok(Arc::new(Vec::new()));
-    };
-    let kept = CATALOGUES
-        .lock()
-        .ok()
-        .and_then(|m| m.get(clinic_id).filter(|(v, _)| *v == version).cloned());
-    if let Some((_, products)) = kept {
-        return Ok(products);
-    }
-    let products = Arc::new(list(conn, clinic_id, None)?);
-    if let Ok(mut m) = CATALOGUES.lock() {
-        if m.len() >= CATALOGUES_KEPT && !m.contains_key(clinic_id) {
-            m.clear();
-        }
-        m.insert(clinic_id.clone(), (version, products.clone()));
-    }
-    Ok(products)
 }
 
 /// The clinic's products with these ids, in one statement.

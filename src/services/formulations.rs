@@ -166,30 +166,35 @@ pub fn list(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<FormulationVersion>
 /// switched-off rule's condition stays known (a practitioner may still declare it; it
 /// just warns of nothing), so turning a rule off never makes sessions fail with 422.
 pub fn rules_of(conn: &mut Conn, clinic: &ClinicId) -> AppResult<(Vec<Rule>, Vec<String>)> {
+    Ok(rules_from(&rules::list(conn, clinic)?))
+}
+
+/// The built-in rules and conditions with the clinic's own (`clinic`, as stored).
+fn rules_from(clinic: &[ClinicRule]) -> (Vec<Rule>, Vec<String>) {
     let mut all = builtin_rules();
     let mut known: Vec<String> = BUILTIN_CONDITIONS
         .iter()
         .map(|k| k.code.to_string())
         .collect();
-    for r in rules::list(conn, clinic)? {
+    for r in clinic {
         if !known.contains(&r.condition) {
             known.push(r.condition.clone());
         }
         if !r.active {
             continue;
         }
-        let target = match (r.ingredient, r.product_id) {
-            (Some(i), _) => Target::Ingredient(i),
-            (None, Some(p)) => Target::Product(p),
+        let target = match (&r.ingredient, &r.product_id) {
+            (Some(i), _) => Target::Ingredient(i.clone()),
+            (None, Some(p)) => Target::Product(p.clone()),
             (None, None) => Target::Any,
         };
         all.push(Rule {
             target,
-            condition: r.condition,
-            message: r.message,
+            condition: r.condition.clone(),
+            message: r.message.clone(),
         });
     }
-    Ok((all, known))
+    (all, known)
 }
 
 /// A condition screening knows, as `GET /conditions` lists it.
@@ -245,7 +250,16 @@ pub fn screen_products(
     conditions: &[String],
     products: &[Product],
 ) -> AppResult<(Vec<String>, Vec<Contraindication>)> {
-    let (rules, known) = rules_of(conn, clinic)?;
+    screen_with(&rules::list(conn, clinic)?, conditions, products)
+}
+
+/// `screen_products` with the clinic's own rules already read (`db::catalogue`).
+pub fn screen_with(
+    clinic_rules: &[ClinicRule],
+    conditions: &[String],
+    products: &[Product],
+) -> AppResult<(Vec<String>, Vec<Contraindication>)> {
+    let (rules, known) = rules_from(clinic_rules);
     let conditions =
         parse_conditions(conditions, &known).map_err(|e| AppError::invalid("conditions", e))?;
     let screened: Vec<Screened<'_>> = products

@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 
 use super::{today, Actor};
 use crate::db::balances::{self, Balance};
-use crate::db::products::{self, Product};
-use crate::db::{planning, suppliers, Conn};
+use crate::db::products::Product;
+use crate::db::{catalogue, planning, suppliers, Conn};
 use crate::domain::course::{maintenance_dates, maintenance_days};
 use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, in_unit, per_session_use, project,
@@ -28,7 +28,7 @@ pub const DEFAULT_LEAD_TIME_DAYS: i64 = 7;
 /// Everything the forecast needs, for every product of one clinic.
 pub struct Outlook {
     pub today: NaiveDate,
-    /// The whole catalogue, archived products included (shared: see `products::catalogue`).
+    /// The whole catalogue, archived products included (shared: see `db::catalogue`).
     pub products: Arc<Vec<Product>>,
     lead_times: HashMap<ProductId, (SupplierId, String, i64)>,
     planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
@@ -71,7 +71,7 @@ impl Outlook {
     /// supplier's lead time).
     pub fn load(conn: &mut Conn, clinic: &ClinicId, days: i64) -> AppResult<Outlook> {
         let today = today();
-        let products = products::catalogue(conn, clinic)?;
+        let products = catalogue::of(conn, clinic)?.products.clone();
         let mut lead_times = HashMap::new();
         // An archived supplier is no one to order from: its products count as having none.
         let suppliers = suppliers::list(conn, clinic, Some(false))?;

@@ -891,3 +891,47 @@ async fn recall_and_trace_list_the_affected_sessions() {
         .await;
     assert_eq!(blocked.status, 409);
 }
+
+/// Sessions screen against the clinic's rules as they are now, though each session takes
+/// its products and rules from the catalogue kept in memory (`db::catalogue`): a rule
+/// added, or turned off, counts from the next session on.
+#[actix_web::test]
+async fn a_rule_changed_between_sessions_counts_from_the_next_one() {
+    let app = spawn_app().await;
+    let c = app.clinic("Rules between sessions").await;
+    let ha = app.product(&c.manager, json!({"sku": "HA-R"})).await;
+    app.receive(&c.manager, s(&ha["id"]), "R1", &day(300), 10)
+        .await;
+    let session = |conditions: Value| {
+        json!({"patient_ref": "P-1", "area": "face", "method": "injectable",
+            "conditions": conditions, "items": [{"product_id": ha["id"], "quantity": "2"}]})
+    };
+    let first = app.log_session(&c.practitioner, session(json!([]))).await;
+    assert_eq!(first.status, 201, "{first:?}");
+
+    let rule = app
+        .post("/api/v1/contraindication-rules", &c.manager, json!({"ingredient": "Hyaluronic Acid", "condition": "hyaluronic_acid_allergy", "message": "known allergy to HA"}))
+        .await;
+    assert_eq!(rule.status, 201, "{rule:?}");
+    let refused = app
+        .log_session(&c.practitioner, session(json!(["hyaluronic_acid_allergy"])))
+        .await;
+    assert_eq!(refused.status, 409, "the new rule applies: {refused:?}");
+    assert_eq!(
+        refused.body["contraindications"][0]["message"],
+        "known allergy to HA"
+    );
+
+    let off = app
+        .patch(
+            &format!("/api/v1/contraindication-rules/{}", s(&rule.body["id"])),
+            &c.manager,
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{off:?}");
+    let logged = app
+        .log_session(&c.practitioner, session(json!(["hyaluronic_acid_allergy"])))
+        .await;
+    assert_eq!(logged.status, 201, "the rule is off: {logged:?}");
+}

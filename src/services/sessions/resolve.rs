@@ -7,9 +7,10 @@
 use chrono::SubsecRound;
 use rust_decimal::Decimal;
 
+use crate::db::catalogue::{self, Catalogue};
 use crate::db::formulations::FormulationVersion;
 use crate::db::lots;
-use crate::db::products::{self, Product};
+use crate::db::products::Product;
 use crate::db::{self, Conn};
 use crate::domain::gs1::ScanDetail;
 use crate::domain::ids::{ClinicId, FormulationId, LotId, ProductId};
@@ -17,12 +18,13 @@ use crate::domain::limits;
 use crate::domain::lot::check_expiry_matches;
 use crate::domain::requests::{ItemInput, SessionInput};
 use crate::domain::screening::Contraindication;
-use crate::domain::treatment::{check_back_dating, parse_patient_code, Area, Method};
+use crate::domain::treatment::{
+    check_back_dating, parse_patient_code, Area, Method, PatientCodePattern,
+};
 use crate::domain::usage::{variance, Variance};
 use crate::domain::{optional_text, quantity, Checks, FieldError};
 use crate::error::{AppError, AppResult, ConflictKind};
-use crate::services::auth::patient_code_pattern;
-use crate::services::formulations::{get_in as get_formulation, screen_products};
+use crate::services::formulations::{get_in as get_formulation, screen_with};
 use crate::services::scan::scan_in;
 
 /// A session request that passed every check that needs no stock.
@@ -65,12 +67,21 @@ pub(super) fn resolve(
     if let Some(conditions) = &input.conditions {
         limits::list_len("conditions", conditions.len())?;
     }
+    // One read of the clinic's row; its products and rules come from memory while its
+    // catalogue version is unchanged (`db::catalogue`).
+    let (pattern, version) =
+        catalogue::head(conn, clinic)?.ok_or_else(|| AppError::not_found("clinic"))?;
+    let cat = catalogue::at(conn, clinic, version)?;
     let mut c = Checks::new();
-    let h = header(conn, clinic, &input, &mut c)?;
+    let h = header(
+        &PatientCodePattern::of_clinic(pattern.as_deref()),
+        &input,
+        &mut c,
+    );
     let formulation = cocktail(conn, clinic, &input, h.method, &mut c)?;
-    let given = given_items(conn, clinic, &input, formulation.as_ref(), &mut c)?;
-    let items = merge_items(conn, clinic, formulation.as_ref(), given, &mut c)?;
-    let screening = screen(conn, clinic, &input, &items, &mut c)?;
+    let given = given_items(conn, clinic, &cat, &input, formulation.as_ref(), &mut c)?;
+    let items = merge_items(&cat, formulation.as_ref(), given, &mut c)?;
+    let screening = screen(&cat, &input, &items, &mut c)?;
     c.into_result().map_err(AppError::Invalid)?;
     let (
         Some(patient_ref),
@@ -122,15 +133,14 @@ pub(super) fn resolve(
 /// Screens the patient's conditions against the products used. Screening needs valid
 /// products; unknown conditions are a field error like any other (into `c`, `None`).
 fn screen(
-    conn: &mut Conn,
-    clinic: &ClinicId,
+    cat: &Catalogue,
     input: &SessionInput,
     items: &[Item],
     c: &mut Checks,
 ) -> AppResult<Option<(Vec<String>, Vec<Contraindication>)>> {
     let used: Vec<Product> = items.iter().map(|i| i.product.clone()).collect();
     let conditions = input.conditions.clone().unwrap_or_default();
-    match screen_products(conn, clinic, &conditions, &used) {
+    match screen_with(&cat.rules, &conditions, &used) {
         Ok(s) => Ok(Some(s)),
         Err(AppError::Invalid(errs)) => {
             c.extend(errs);
@@ -150,16 +160,10 @@ struct Header {
     performed_at: chrono::NaiveDateTime,
 }
 
-fn header(
-    conn: &mut Conn,
-    clinic: &ClinicId,
-    input: &SessionInput,
-    c: &mut Checks,
-) -> AppResult<Header> {
-    let pattern = patient_code_pattern(conn, clinic)?;
+fn header(pattern: &PatientCodePattern, input: &SessionInput, c: &mut Checks) -> Header {
     let patient_ref = c.take(
         "patient_ref",
-        parse_patient_code(&input.patient_ref, &pattern),
+        parse_patient_code(&input.patient_ref, pattern),
     );
     let area = c.take("area", Area::parse(&input.area));
     let method = c.take("method", Method::parse(&input.method));
@@ -179,14 +183,14 @@ fn header(
         .performed_at
         .map_or(now, |t| t.naive_utc().trunc_subsecs(6));
     c.take("performed_at", check_back_dating(performed_at, now));
-    Ok(Header {
+    Header {
         patient_ref,
         area,
         method,
         override_reason,
         area_override_reason,
         performed_at,
-    })
+    }
 }
 
 /// The cocktail named by the request, which must be for the session's method.
@@ -235,6 +239,7 @@ struct Given {
 fn given_items(
     conn: &mut Conn,
     clinic: &ClinicId,
+    cat: &Catalogue,
     input: &SessionInput,
     formulation: Option<&FormulationVersion>,
     c: &mut Checks,
@@ -249,21 +254,10 @@ fn given_items(
     let component_amount = |p: &ProductId| {
         formulation.and_then(|f| f.components.iter().find(|(id, _)| id == p).map(|(_, a)| *a))
     };
-    // The products named by id are read in one statement; a scanned code names its own.
-    let named: Vec<&ProductId> = items
-        .iter()
-        .filter(|i| i.code.is_none())
-        .map(|i| &i.product_id)
-        .collect();
-    let known = if named.is_empty() {
-        Vec::new()
-    } else {
-        products::get_many(conn, clinic, &named)?
-    };
     let mut out = Vec::new();
     for (i, raw) in items.into_iter().enumerate() {
         let field = format!("items[{i}]");
-        match item(conn, clinic, &field, raw, &known)? {
+        match item(conn, clinic, cat, &field, raw)? {
             Ok(g) => {
                 let component = component_amount(&g.product.id);
                 let errs = check_given(&g, component.is_some(), formulation);
@@ -311,8 +305,7 @@ fn check_given(
 /// each replaced by the given items of its product (left out when omitted), then the
 /// given items of other products: one item never drops the rest of the cocktail.
 fn merge_items(
-    conn: &mut Conn,
-    clinic: &ClinicId,
+    cat: &Catalogue,
     formulation: Option<&FormulationVersion>,
     given: Vec<Given>,
     c: &mut Checks,
@@ -333,11 +326,7 @@ fn merge_items(
         .map(|(p, _)| p)
         .filter(|p| !given.iter().any(|g| g.product.id == **p))
         .collect();
-    let mut components = if missing.is_empty() {
-        Vec::new()
-    } else {
-        products::get_many(conn, clinic, &missing)?
-    };
+    let mut components = cat.get_many(&missing);
     let mut items = Vec::new();
     for (product_id, amount) in &f.components {
         let mine: Vec<&Given> = given
@@ -389,9 +378,9 @@ fn merge_items(
 fn item(
     conn: &mut Conn,
     clinic: &ClinicId,
+    cat: &Catalogue,
     field: &str,
     mut raw: ItemInput,
-    known: &[Product],
 ) -> AppResult<Result<Given, Vec<FieldError>>> {
     let mut detail = None;
     if let Some(code) = raw.code.take() {
@@ -404,11 +393,8 @@ fn item(
             Err(errs) => return Ok(Err(errs)),
         }
     }
-    let read = match known.iter().find(|p| p.id == raw.product_id) {
-        Some(p) => Some(p.clone()),
-        None => products::get(conn, clinic, &raw.product_id)?,
-    };
-    let Some(product) = read else {
+    // Named by id or by a scanned code, the product comes from the clinic's catalogue.
+    let Some(product) = cat.get(&raw.product_id).cloned() else {
         return Ok(Err(vec![FieldError::new(
             &format!("{field}.product_id"),
             format!("no product {} in this clinic", raw.product_id),
