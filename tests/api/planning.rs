@@ -22,6 +22,22 @@ async fn flags_of(app: &TestApp, c: &Clinic, sku: &str) -> Vec<String> {
         .collect()
 }
 
+/// The forecast's line for `sku` over `days` days.
+async fn forecast_line(app: &TestApp, c: &Clinic, days: i64, sku: &str) -> Value {
+    let forecast = app
+        .get(&format!("/api/v1/forecast?days={days}"), &c.manager)
+        .await;
+    assert_eq!(forecast.status, 200, "{forecast:?}");
+    forecast
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == sku)
+        .cloned()
+        .unwrap()
+}
+
 async fn cocktail(app: &TestApp, c: &Clinic, product: &Value, amount: &str) -> String {
     let f = app
         .post("/api/v1/formulations", &c.manager, json!({"name": format!("F-{}", s(&product["sku"])), "method": "injectable", "areas": ["face", "belly", "scalp"],
@@ -146,16 +162,7 @@ async fn courses_go_on_into_maintenance_and_the_forecast_counts_it() {
 
     // Within 100 days: face on day 0 and 91; scalp on day 0, 30, 60 and 90; belly on
     // day 0 only. Seven sessions of 2 ml.
-    let forecast = app.get("/api/v1/forecast?days=100", &c.manager).await;
-    assert_eq!(forecast.status, 200, "{forecast:?}");
-    let line = forecast
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["sku"] == "HA-M")
-        .cloned()
-        .unwrap();
+    let line = forecast_line(&app, &c, 100, "HA-M").await;
     assert_eq!(line["planned_use"], "14", "{line}");
     // A cancelled course has no maintenance.
     let cancelled = app
@@ -166,15 +173,7 @@ async fn courses_go_on_into_maintenance_and_the_forecast_counts_it() {
         )
         .await;
     assert!(cancelled.body["maintenance_from"].is_null());
-    let forecast = app.get("/api/v1/forecast?days=100", &c.manager).await;
-    let line = forecast
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["sku"] == "HA-M")
-        .cloned()
-        .unwrap();
+    let line = forecast_line(&app, &c, 100, "HA-M").await;
     assert_eq!(line["planned_use"], "6", "{line}");
 }
 
@@ -579,30 +578,13 @@ async fn overdue_planned_sessions_count_today_each_one() {
         let course = app.post("/api/v1/courses", &c.practitioner, json!({"patient_ref": p, "formulation_id": f, "area": "face", "start_on": day(-14)})).await;
         assert_eq!(course.status, 201, "{course:?}");
     }
-    let forecast = app.get("/api/v1/forecast?days=5", &c.manager).await;
-    assert_eq!(forecast.status, 200, "{forecast:?}");
-    let line = forecast
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["sku"] == "LATE")
-        .cloned()
-        .unwrap();
+    let line = forecast_line(&app, &c, 5, "LATE").await;
     assert_eq!(
         line["planned_use"], "12",
         "six sessions of 2 ml today: {line}"
     );
-    assert_eq!(line["stock_out_on"], serde_json::Value::Null, "{line}");
-    let tight = app.get("/api/v1/forecast?days=10", &c.manager).await;
-    let line = tight
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["sku"] == "LATE")
-        .cloned()
-        .unwrap();
+    assert_eq!(line["stock_out_on"], Value::Null, "{line}");
+    let line = forecast_line(&app, &c, 10, "LATE").await;
     assert_eq!(line["planned_use"], "16", "and two more in a week: {line}");
 }
 
