@@ -25,7 +25,7 @@ const KEPT: usize = 64;
 
 pub struct Catalogue {
     /// By sku, as `products::list` reads them.
-    pub products: Arc<Vec<Product>>,
+    pub products: Vec<Product>,
     index: HashMap<ProductId, usize>,
     /// The clinic's own rules, oldest first, as `rules::list` reads them.
     pub rules: Vec<ClinicRule>,
@@ -65,7 +65,7 @@ pub fn of(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Arc<Catalogue>> 
     match head(conn, clinic_id)? {
         Some((_, version)) => at(conn, clinic_id, version),
         None => Ok(Arc::new(Catalogue {
-            products: Arc::new(Vec::new()),
+            products: Vec::new(),
             index: HashMap::new(),
             rules: Vec::new(),
         })),
@@ -88,7 +88,7 @@ pub fn at(conn: &mut Conn, clinic_id: &ClinicId, version: String) -> QueryResult
         .map(|(i, p)| (p.id.clone(), i))
         .collect();
     let catalogue = Arc::new(Catalogue {
-        products: Arc::new(products),
+        products,
         index,
         rules: rules::list(conn, clinic_id)?,
     });

@@ -10,8 +10,9 @@ use rust_decimal::Decimal;
 
 use super::{today, Actor};
 use crate::db::balances::{self, Balance};
+use crate::db::catalogue::{self, Catalogue};
 use crate::db::products::Product;
-use crate::db::{catalogue, planning, suppliers, Conn};
+use crate::db::{planning, suppliers, Conn};
 use crate::domain::course::{maintenance_dates, maintenance_days};
 use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, in_unit, per_session_use, project,
@@ -28,8 +29,8 @@ pub const DEFAULT_LEAD_TIME_DAYS: i64 = 7;
 /// Everything the forecast needs, for every product of one clinic.
 pub struct Outlook {
     pub today: NaiveDate,
-    /// The whole catalogue, archived products included (shared: see `db::catalogue`).
-    pub products: Arc<Vec<Product>>,
+    /// The clinic's catalogue, archived products included (shared: see `db::catalogue`).
+    pub catalogue: Arc<Catalogue>,
     lead_times: HashMap<ProductId, (SupplierId, String, i64)>,
     planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
     rate: HashMap<ProductId, Decimal>,
@@ -71,12 +72,12 @@ impl Outlook {
     /// supplier's lead time).
     pub fn load(conn: &mut Conn, clinic: &ClinicId, days: i64) -> AppResult<Outlook> {
         let today = today();
-        let products = catalogue::of(conn, clinic)?.products.clone();
+        let catalogue = catalogue::of(conn, clinic)?;
         let mut lead_times = HashMap::new();
         // An archived supplier is no one to order from: its products count as having none.
         let suppliers = suppliers::list(conn, clinic, Some(false))?;
         let mut longest = days;
-        for p in products.iter() {
+        for p in catalogue.products.iter() {
             if let Some(s) = p
                 .supplier_id
                 .as_ref()
@@ -89,10 +90,9 @@ impl Outlook {
                 longest = longest.max(s.lead_time_days + SAFETY_DAYS);
             }
         }
-        let by_id: HashMap<&str, &Product> = products.iter().map(|p| (p.id.as_str(), p)).collect();
         let mut planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
         for u in planning::planned_use(conn, clinic, today, today + Duration::days(longest))? {
-            let Some(p) = by_id.get(u.product_id.as_str()) else {
+            let Some(p) = catalogue.get(&u.product_id) else {
                 continue;
             };
             let use_per_session = per_session_use(u.amount, p.stock_unit, p.content, p.single_use);
@@ -106,7 +106,7 @@ impl Outlook {
         // Courses go on into maintenance: those sessions use the cocktail too.
         let until = today + Duration::days(longest);
         for m in planning::maintained_courses(conn, clinic)? {
-            let Some(p) = by_id.get(m.product_id.as_str()) else {
+            let Some(p) = catalogue.get(&m.product_id) else {
                 continue;
             };
             let every = maintenance_days(m.every, &m.area);
@@ -135,7 +135,7 @@ impl Outlook {
         }
         Ok(Outlook {
             today,
-            products,
+            catalogue,
             lead_times,
             planned,
             rate,
@@ -211,7 +211,7 @@ impl Outlook {
     /// The products the forecast and the suggestions plan for: archived ones are no longer
     /// bought (the stock view still shows their stock).
     pub fn planned_products(&self) -> impl Iterator<Item = &Product> {
-        self.products.iter().filter(|p| !p.archived)
+        self.catalogue.products.iter().filter(|p| !p.archived)
     }
 
     /// (supplier id, supplier name, lead time days) of the product's preferred supplier.

@@ -33,6 +33,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
     let horizon = clinic.expiry_warning_days.max(30);
     let outlook = super::planning::Outlook::load(conn, clinic_id, horizon)?;
     let lines = outlook
+        .catalogue
         .products
         .iter()
         // An archived product stays while it still has stock to use up.
