@@ -12,6 +12,7 @@ pub mod exports;
 pub mod formulations;
 pub mod group;
 pub mod idempotency;
+pub mod kept;
 pub mod lots;
 pub mod movements;
 pub mod open_containers;

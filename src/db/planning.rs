@@ -2,12 +2,16 @@
 //! sessions, stock on open purchase orders and usable lots, each in one query for the
 //! whole clinic.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use rust_decimal::Decimal;
 
-use super::types::Scaled;
+use super::kept::Kept;
+use super::schema::clinics;
+use super::types::{Day, Scaled};
 use super::{portable_sql, Conn};
 use crate::domain::course::CourseStatus;
 use crate::domain::ids::{ClinicId, ProductId};
@@ -16,7 +20,7 @@ use crate::domain::order::PurchaseOrderStatus;
 
 #[derive(QueryableByName)]
 struct PlannedRow {
-    #[diesel(sql_type = Date)]
+    #[diesel(sql_type = Date, deserialize_as = Day)]
     planned_on: NaiveDate,
     #[diesel(sql_type = Text)]
     product_id: ProductId,
@@ -34,15 +38,47 @@ pub struct PlannedUse {
     pub sessions: i64,
 }
 
-/// Not-yet-done sessions of active courses planned before `until`, with the current
-/// cocktail's amount per product, counted per (day, product, amount). An overdue session
-/// is still expected: it counts on `today`. Counted in SQL because a busy clinic has
-/// thousands of planned sessions and the stock views read them on every request.
-pub fn planned_use(
+/// What the stock views plan with: every not-yet-done session of active courses (see
+/// `planned_use`) and the courses that go on into maintenance.
+pub struct Plan {
+    pub planned: Vec<PlannedUse>,
+    pub maintained: Vec<Maintained>,
+}
+
+static KEPT_PLANS: Kept<Plan> = Kept::new();
+
+/// The clinic's plan as of `today`, kept in memory while its `plan_version` (renewed by
+/// triggers on courses, their sessions and cocktails) and the day are unchanged: the views
+/// read it on every request, and it changes with course writes, not with stock.
+pub fn plan(conn: &mut Conn, clinic_id: &ClinicId, today: NaiveDate) -> QueryResult<Arc<Plan>> {
+    let version: Option<String> = clinics::table
+        .find(clinic_id)
+        .select(clinics::plan_version)
+        .first(conn)
+        .optional()?;
+    let Some(version) = version else {
+        return Ok(Arc::new(Plan {
+            planned: Vec::new(),
+            maintained: Vec::new(),
+        }));
+    };
+    // Overdue sessions count on today, so what is kept holds for one day.
+    KEPT_PLANS.get_or_load(clinic_id, format!("{version} {today}"), || {
+        Ok(Plan {
+            planned: planned_use(conn, clinic_id, today)?,
+            maintained: maintained_courses(conn, clinic_id)?,
+        })
+    })
+}
+
+/// Not-yet-done sessions of active courses, with the current cocktail's amount per
+/// product, counted per (day, product, amount). An overdue session is still expected: it
+/// counts on `today`. Counted in SQL because a busy clinic has thousands of planned
+/// sessions.
+fn planned_use(
     conn: &mut Conn,
     clinic_id: &ClinicId,
     today: NaiveDate,
-    until: NaiveDate,
 ) -> QueryResult<Vec<PlannedUse>> {
     let active = CourseStatus::Active;
     let sql = portable_sql(
@@ -55,7 +91,6 @@ pub fn planned_use(
                  COUNT(*) AS n \
                FROM course_sessions cs JOIN courses c ON c.id = cs.course_id \
                WHERE cs.clinic_id = $1 AND c.status = '{active}' AND cs.session_id IS NULL \
-                 AND cs.planned_on < $3 \
                GROUP BY c.formulation_id, 2) d \
          JOIN formulations f ON f.id = d.formulation_id \
          JOIN formulation_versions fv ON fv.formulation_id = f.id AND fv.version = f.current_version \
@@ -65,7 +100,6 @@ pub fn planned_use(
     let rows: Vec<PlannedRow> = super::raw(sql, 1)
         .bind::<Text, _>(clinic_id)
         .bind::<Date, _>(today)
-        .bind::<Date, _>(until)
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -84,7 +118,7 @@ struct MaintenanceRow {
     area: String,
     #[diesel(sql_type = Nullable<BigInt>)]
     maintenance_every_days: Option<i64>,
-    #[diesel(sql_type = Date)]
+    #[diesel(sql_type = Date, deserialize_as = Day)]
     last_on: NaiveDate,
     #[diesel(sql_type = Text)]
     product_id: ProductId,
@@ -105,7 +139,7 @@ pub struct Maintained {
 
 /// Active and completed courses whose maintenance is not turned off, with their last
 /// planned date and the current cocktail's amount per product.
-pub fn maintained_courses(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Maintained>> {
+fn maintained_courses(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<Maintained>> {
     let maintained = super::names_sql(CourseStatus::ALL.iter().filter(|s| s.maintained()));
     let sql = portable_sql(
         conn,
@@ -172,7 +206,7 @@ pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(Produ
 struct LotRow {
     #[diesel(sql_type = Text)]
     product_id: ProductId,
-    #[diesel(sql_type = Date)]
+    #[diesel(sql_type = Date, deserialize_as = Day)]
     expires_on: NaiveDate,
     #[diesel(sql_type = BigInt, deserialize_as = Scaled)]
     on_hand: Decimal,

@@ -9,6 +9,7 @@ diesel::table! {
         created_at -> Timestamp,
         patient_code_pattern -> Nullable<Text>,
         catalog_version -> Text,
+        plan_version -> Text,
     }
 }
 

@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use awc::http::header::HeaderMap;
-use diesel::RunQueryDsl;
 use mesoledger::startup::{Application, Settings};
 use serde_json::{json, Value};
 
@@ -479,12 +478,9 @@ async fn invitations_set_a_password_once_within_72_hours() {
         .request("POST", &invite_path, Some(&c.manager), None)
         .await;
     assert_eq!(get_page(&app, "/", &cookie).await.status, 303);
-    let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(app.db.url())).unwrap();
-    diesel::sql_query(format!(
+    app.db.execute(&format!(
         "UPDATE invitations SET expires_at = '2000-01-01 00:00:00' WHERE staff_id = '{id}'"
-    ))
-    .execute(&mut conn)
-    .unwrap();
+    ));
     let expired = accept(s(&third.body["code"]).to_string(), "a brand new password").await;
     assert_eq!(expired.status, 422, "{expired:?}");
     assert_eq!(expired.body["errors"][0]["field"], "code");
@@ -950,10 +946,8 @@ async fn the_sixth_failure_is_429_and_unknown_emails_look_like_wrong_passwords()
     assert_eq!(there.status, 429);
 
     // When the window has passed, the right password works again.
-    let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(app.db.url())).unwrap();
-    diesel::sql_query("UPDATE sign_in_failures SET at = '2000-01-01 00:00:00'")
-        .execute(&mut conn)
-        .unwrap();
+    app.db
+        .execute("UPDATE sign_in_failures SET at = '2000-01-01 00:00:00'");
     assert_eq!(
         sign_in(&app, "nina@iris.example", PASSWORD).await.status,
         303

@@ -61,6 +61,14 @@ impl TestDb {
             TestDb::Sqlite { url, .. } | TestDb::Pg { url, .. } => url,
         }
     }
+
+    /// Runs one statement by hand, as someone fixing data in the database would.
+    pub fn execute(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(self.url()))
+            .expect("connect to the test database");
+        diesel::sql_query(sql).execute(&mut conn).expect(sql)
+    }
 }
 
 impl Drop for TestDb {

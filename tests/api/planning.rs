@@ -592,7 +592,6 @@ async fn overdue_planned_sessions_count_today_each_one() {
 /// in the database by hand, shows on the next request.
 #[actix_web::test]
 async fn stock_view_follows_catalogue_changes_made_anywhere() {
-    use diesel::RunQueryDsl;
     let app = spawn_app().await;
     let c = app.clinic("Catalogue").await;
     let ha = app.product(&c.manager, json!({"sku": "KEPT"})).await;
@@ -613,14 +612,89 @@ async fn stock_view_follows_catalogue_changes_made_anywhere() {
     assert_eq!(stock.body[0]["name"], "Renamed by API", "{stock:?}");
 
     // By hand: a reorder point of 100 ml (stored × 10^6) makes 10 ml low.
-    let mut conn = mesoledger::db::establish(&mesoledger::db::DbUrl::parse(app.db.url())).unwrap();
-    diesel::sql_query(format!(
+    app.db.execute(&format!(
         "UPDATE products SET name = 'Renamed by hand', reorder_point = 100000000 WHERE id = '{}'",
         s(&ha["id"])
-    ))
-    .execute(&mut conn)
-    .unwrap();
+    ));
     let stock = app.get("/api/v1/stock", &c.manager).await;
     assert_eq!(stock.body[0]["name"], "Renamed by hand", "{stock:?}");
     assert!(flags_of(&app, &c, "KEPT").await.contains(&"low".into()));
+}
+
+/// The views keep the clinic's planned use in memory; a session done, a cocktail edited,
+/// a course cancelled or a planned date moved in the database by hand shows on the next
+/// request.
+#[actix_web::test]
+async fn forecast_follows_plan_changes_made_anywhere() {
+    let app = spawn_app().await;
+    let c = app.clinic("Plan").await;
+    let ha = app.product(&c.manager, json!({"sku": "PLAN"})).await;
+    app.receive(&c.manager, s(&ha["id"]), "P1", &day(300), 50)
+        .await;
+    let f = cocktail(&app, &c, &ha, "2").await;
+    // Face: 4 sessions a week apart from today, all within 30 days.
+    let course = app
+        .post(
+            "/api/v1/courses",
+            &c.practitioner,
+            json!({"patient_ref": "P-1", "formulation_id": f, "area": "face", "start_on": day(0)}),
+        )
+        .await;
+    assert_eq!(course.status, 201, "{course:?}");
+    assert_eq!(
+        forecast_line(&app, &c, 30, "PLAN").await["planned_use"],
+        "8"
+    );
+
+    // A session done for the course leaves three planned.
+    let logged = app.log_session(&c.practitioner, json!({"patient_ref": "P-1", "area": "face", "method": "injectable", "conditions": [], "formulation_id": f})).await;
+    assert_eq!(logged.status, 201, "{logged:?}");
+    assert_eq!(
+        forecast_line(&app, &c, 30, "PLAN").await["planned_use"],
+        "6"
+    );
+
+    // A new version of the cocktail: 4 ml a session, two of the 2 ml vials.
+    let edited = app
+        .request(
+            "PUT",
+            &format!("/api/v1/formulations/{f}"),
+            Some(&c.manager),
+            Some(
+                json!({"name": "F-PLAN", "method": "injectable", "areas": ["face"],
+                        "components": [{"product_id": ha["id"], "amount": "4"}]})
+                .to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{edited:?}");
+    assert_eq!(
+        forecast_line(&app, &c, 30, "PLAN").await["planned_use"],
+        "12"
+    );
+
+    // By hand: the last planned session moved past the horizon.
+    let moved = app.db.execute(&format!(
+        "UPDATE course_sessions SET planned_on = '{}' WHERE course_id = '{}' AND seq = 4",
+        day(60),
+        s(&course.body["id"])
+    ));
+    assert_eq!(moved, 1);
+    assert_eq!(
+        forecast_line(&app, &c, 30, "PLAN").await["planned_use"],
+        "8"
+    );
+
+    let cancelled = app
+        .post(
+            &format!("/api/v1/courses/{}/cancel", s(&course.body["id"])),
+            &c.practitioner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{cancelled:?}");
+    assert_eq!(
+        forecast_line(&app, &c, 30, "PLAN").await["planned_use"],
+        "0"
+    );
 }

@@ -1,0 +1,16 @@
+DROP TRIGGER formulation_components_plan_delete;
+DROP TRIGGER formulation_components_plan_update;
+DROP TRIGGER formulation_components_plan_insert;
+DROP TRIGGER formulation_versions_plan_delete;
+DROP TRIGGER formulation_versions_plan_update;
+DROP TRIGGER formulation_versions_plan_insert;
+DROP TRIGGER formulations_plan_delete;
+DROP TRIGGER formulations_plan_update;
+DROP TRIGGER formulations_plan_insert;
+DROP TRIGGER course_sessions_plan_delete;
+DROP TRIGGER course_sessions_plan_update;
+DROP TRIGGER course_sessions_plan_insert;
+DROP TRIGGER courses_plan_delete;
+DROP TRIGGER courses_plan_update;
+DROP TRIGGER courses_plan_insert;
+ALTER TABLE clinics DROP COLUMN plan_version;
