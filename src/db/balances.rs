@@ -14,7 +14,7 @@ use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text};
 use rust_decimal::Decimal;
 
 use super::schema::{product_balances, product_daily_use};
-use super::types::Scaled;
+use super::types::{DayOpt, Scaled};
 use super::{portable_sql, Conn};
 use crate::domain::ids::{ClinicId, ProductId};
 use crate::domain::ledger::MovementKind;
@@ -44,6 +44,7 @@ pub struct Balance {
     pub quarantined: Decimal,
     #[diesel(deserialize_as = Scaled)]
     pub recalled: Decimal,
+    #[diesel(deserialize_as = DayOpt)]
     pub next_expiry: Option<NaiveDate>,
     pub next_stale: bool,
     /// Used by sessions outside courses over the forecast's window (`use_since` to the

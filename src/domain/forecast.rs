@@ -105,13 +105,17 @@ pub fn stock_by_day(available: Decimal, by_day: &[Decimal]) -> Vec<Decimal> {
 }
 
 pub fn project(available: Decimal, by_day: &[Decimal], today: NaiveDate) -> Projection {
-    let use_ahead: Decimal = by_day.iter().copied().sum();
+    // One pass, no per-day vector: the views project every product of the catalogue.
+    let mut use_ahead = Decimal::ZERO;
+    let mut stock_out_on = None;
+    for (i, u) in by_day.iter().enumerate() {
+        use_ahead += *u;
+        if stock_out_on.is_none() && available - use_ahead < Decimal::ZERO {
+            stock_out_on = Some(today + Duration::days(i as i64));
+        }
+    }
     let days = Decimal::from(by_day.len().max(1) as i64);
     let daily_use = (use_ahead / days).round_dp(6);
-    let stock_out_on = stock_by_day(available, by_day)
-        .iter()
-        .position(|left| *left < Decimal::ZERO)
-        .map(|i| today + Duration::days(i as i64));
     Projection {
         use_ahead: use_ahead.normalize(),
         daily_use: daily_use.normalize(),

@@ -56,6 +56,7 @@ pub async fn forecast(
     let (outlook, lines) = run(&state, move |conn| planning::forecast(conn, &actor, days)).await?;
     let view: Vec<ForecastLine> = outlook
         .planned_products()
+        .map(|p| p.product)
         .zip(lines)
         .map(|(p, f)| ForecastLine {
             product_id: p.id.clone(),

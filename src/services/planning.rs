@@ -2,7 +2,6 @@
 //! The data is read once per request for the whole clinic (`Outlook::load`); the rules
 //! are in `domain::forecast`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
@@ -31,14 +30,27 @@ pub struct Outlook {
     pub today: NaiveDate,
     /// The clinic's catalogue, archived products included (shared: see `db::catalogue`).
     pub catalogue: Arc<Catalogue>,
-    lead_times: HashMap<ProductId, (SupplierId, String, i64)>,
-    planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
-    rate: HashMap<ProductId, Decimal>,
-    incoming: HashMap<ProductId, Decimal>,
-    /// On hand, usable, expired and next expiry per product (products with stock only).
-    pub levels: HashMap<ProductId, Balance>,
-    /// Usable lots expiring within the horizon, per product.
-    lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>>,
+    /// The clinic's suppliers that are not archived: (id, name, lead time in days).
+    suppliers: Vec<(SupplierId, String, i64)>,
+    /// Per product, in the catalogue's order: the views ask every product, so its data
+    /// sits beside it instead of in a map per kind of figure.
+    ahead: Vec<Ahead>,
+}
+
+/// What the forecast knows of one product.
+#[derive(Default)]
+struct Ahead {
+    /// Its preferred supplier, in `Outlook::suppliers`.
+    supplier: Option<usize>,
+    /// Planned course and maintenance sessions: (date, use), one entry per session.
+    planned: Vec<(NaiveDate, Decimal)>,
+    /// Unplanned use per day over the rate window (zero: none).
+    rate: Decimal,
+    incoming: Decimal,
+    /// On hand, usable, expired and next expiry (products with stock only).
+    level: Option<Balance>,
+    /// Usable lots expiring within the horizon: (expiry, quantity).
+    lots: Vec<(NaiveDate, Decimal)>,
 }
 
 /// One product's forecast.
@@ -54,10 +66,22 @@ pub struct ProductForecast {
     pub projection: Projection,
     /// Usable stock the forecast will not use before it expires: (expiry, quantity).
     pub expiring_unused: Vec<(NaiveDate, Decimal)>,
-    /// Projected stock at the end of each day of the horizon (negative: the shortfall).
-    pub stock_by_day: Vec<Decimal>,
     /// Planned course sessions within the horizon: (date, use).
     pub planned: Vec<(NaiveDate, Decimal)>,
+    /// Expected use on each day of the horizon, exact.
+    use_by_day: Vec<Decimal>,
+    unit: StockUnit,
+}
+
+impl ProductForecast {
+    /// Projected stock at the end of each day of the horizon (negative: the shortfall), as
+    /// reported. Computed when asked: the API does not list it, the forecast page plots it.
+    pub fn stock_by_day(&self) -> Vec<Decimal> {
+        stock_by_day(self.available, &self.use_by_day)
+            .into_iter()
+            .map(|q| in_unit(q, self.unit))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -73,174 +97,206 @@ impl Outlook {
     pub fn load(conn: &mut Conn, clinic: &ClinicId, days: i64) -> AppResult<Outlook> {
         let today = today();
         let catalogue = catalogue::of(conn, clinic)?;
-        let mut lead_times = HashMap::new();
+        let mut ahead: Vec<Ahead> = std::iter::repeat_with(Ahead::default)
+            .take(catalogue.products.len())
+            .collect();
         // An archived supplier is no one to order from: its products count as having none.
-        let suppliers = suppliers::list(conn, clinic, Some(false))?;
+        let suppliers: Vec<(SupplierId, String, i64)> = suppliers::list(conn, clinic, Some(false))?
+            .into_iter()
+            .map(|s| (s.id, s.name, s.lead_time_days))
+            .collect();
+        let supplier_at: std::collections::HashMap<&SupplierId, usize> = suppliers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&s.0, i))
+            .collect();
         let mut longest = days;
-        for p in catalogue.products.iter() {
-            if let Some(s) = p
+        for (p, a) in catalogue.products.iter().zip(ahead.iter_mut()) {
+            a.supplier = p
                 .supplier_id
                 .as_ref()
-                .and_then(|id| suppliers.iter().find(|s| &s.id == id))
-            {
-                lead_times.insert(
-                    p.id.clone(),
-                    (s.id.clone(), s.name.clone(), s.lead_time_days),
-                );
-                longest = longest.max(s.lead_time_days + SAFETY_DAYS);
+                .and_then(|id| supplier_at.get(id).copied());
+            if let Some(s) = a.supplier.and_then(|i| suppliers.get(i)) {
+                longest = longest.max(s.2 + SAFETY_DAYS);
             }
         }
-        let mut planned: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
-        for u in planning::planned_use(conn, clinic, today, today + Duration::days(longest))? {
-            let Some(p) = catalogue.get(&u.product_id) else {
+        let until = today + Duration::days(longest);
+        // A product's row of `ahead`, with the product, by the catalogue's index.
+        fn row<'a>(
+            catalogue: &'a Catalogue,
+            ahead: &'a mut [Ahead],
+            id: &ProductId,
+        ) -> Option<(&'a Product, &'a mut Ahead)> {
+            let i = catalogue.position(id)?;
+            Some((catalogue.products.get(i)?, ahead.get_mut(i)?))
+        }
+        let plan = planning::plan(conn, clinic, today)?;
+        for u in plan.planned.iter().filter(|u| u.on < until) {
+            let Some((p, a)) = row(&catalogue, &mut ahead, &u.product_id) else {
                 continue;
             };
             let use_per_session = per_session_use(u.amount, p.stock_unit, p.content, p.single_use);
             // One entry per session: the forecast page counts and lists them.
             let sessions = usize::try_from(u.sessions).unwrap_or(0);
-            planned
-                .entry(u.product_id)
-                .or_default()
+            a.planned
                 .extend(std::iter::repeat_n((u.on, use_per_session), sessions));
         }
         // Courses go on into maintenance: those sessions use the cocktail too.
-        let until = today + Duration::days(longest);
-        for m in planning::maintained_courses(conn, clinic)? {
-            let Some(p) = catalogue.get(&m.product_id) else {
+        for m in &plan.maintained {
+            let Some((p, a)) = row(&catalogue, &mut ahead, &m.product_id) else {
                 continue;
             };
             let every = maintenance_days(m.every, &m.area);
             let use_per_session = per_session_use(m.amount, p.stock_unit, p.content, p.single_use);
             let dates = maintenance_dates(m.last_on, every, today, until);
-            planned
-                .entry(m.product_id)
-                .or_default()
+            a.planned
                 .extend(dates.into_iter().map(|on| (on, use_per_session)));
         }
-        let incoming = planning::incoming(conn, clinic)?.into_iter().collect();
-        let mut lots: HashMap<ProductId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        for (product_id, q) in planning::incoming(conn, clinic)? {
+            if let Some((_, a)) = row(&catalogue, &mut ahead, &product_id) {
+                a.incoming = q;
+            }
+        }
         // One row per product serves both the stock view and the forecast.
-        let levels: HashMap<ProductId, Balance> = balances::read(conn, clinic, today)?
-            .into_iter()
-            .map(|r| (r.product_id.clone(), r))
-            .collect();
         let window = Decimal::from(RATE_WINDOW_DAYS);
-        let rate = levels
-            .iter()
-            .filter(|(_, b)| !b.recent_use.is_zero())
-            .map(|(p, b)| (p.clone(), (b.recent_use / window).round_dp(6)))
-            .collect();
+        for b in balances::read(conn, clinic, today)? {
+            if let Some((_, a)) = row(&catalogue, &mut ahead, &b.product_id) {
+                if !b.recent_use.is_zero() {
+                    a.rate = (b.recent_use / window).round_dp(6);
+                }
+                a.level = Some(b);
+            }
+        }
         for (product_id, expires_on, q) in planning::usable_lots(conn, clinic, today, until)? {
-            lots.entry(product_id).or_default().push((expires_on, q));
+            if let Some((_, a)) = row(&catalogue, &mut ahead, &product_id) {
+                a.lots.push((expires_on, q));
+            }
         }
         Ok(Outlook {
             today,
             catalogue,
-            lead_times,
-            planned,
-            rate,
-            incoming,
-            levels,
-            lots,
+            suppliers,
+            ahead,
         })
     }
 
-    fn planned_of(&self, product: &Product) -> &[(NaiveDate, Decimal)] {
-        self.planned
-            .get(&product.id)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    /// Every product of the catalogue (archived too) with what the forecast knows of it.
+    pub fn products(&self) -> impl Iterator<Item = ProductOutlook<'_>> {
+        self.catalogue
+            .products
+            .iter()
+            .zip(&self.ahead)
+            .map(move |(product, ahead)| ProductOutlook {
+                outlook: self,
+                product,
+                ahead,
+            })
     }
 
-    fn available(&self, product: &Product) -> Decimal {
-        self.levels
-            .get(&product.id)
-            .map_or(Decimal::ZERO, |l| l.available)
+    /// The products the forecast and the suggestions plan for: archived ones are no longer
+    /// bought (the stock view still shows their stock).
+    pub fn planned_products(&self) -> impl Iterator<Item = ProductOutlook<'_>> {
+        self.products().filter(|p| !p.product.archived)
+    }
+}
+
+/// One product of an `Outlook`.
+#[derive(Clone, Copy)]
+pub struct ProductOutlook<'a> {
+    outlook: &'a Outlook,
+    pub product: &'a Product,
+    ahead: &'a Ahead,
+}
+
+impl<'a> ProductOutlook<'a> {
+    /// On hand, usable, expired and next expiry; none for a product without stock.
+    pub fn level(&self) -> Option<&'a Balance> {
+        self.ahead.level.as_ref()
+    }
+
+    fn available(&self) -> Decimal {
+        self.level().map_or(Decimal::ZERO, |l| l.available)
+    }
+
+    /// (supplier id, supplier name, lead time days) of the product's preferred supplier.
+    pub fn supplier(&self) -> Option<&'a (SupplierId, String, i64)> {
+        self.ahead
+            .supplier
+            .and_then(|i| self.outlook.suppliers.get(i))
     }
 
     /// Expected use on each of the next `days` days.
-    fn use_by_day(&self, product: &Product, days: i64) -> Vec<Decimal> {
-        let rate = self.rate.get(&product.id).copied().unwrap_or_default();
-        daily_use(self.planned_of(product), rate, self.today, days)
+    fn use_by_day(&self, days: i64) -> Vec<Decimal> {
+        daily_use(
+            &self.ahead.planned,
+            self.ahead.rate,
+            self.outlook.today,
+            days,
+        )
     }
 
     /// Usable stock the forecast will not use before it expires, within `days`: the
     /// stock view's `at_risk` without the rest of the forecast.
-    pub fn expiring_unused(&self, product: &Product, days: i64) -> Vec<(NaiveDate, Decimal)> {
-        let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
-        if lots.is_empty() {
+    pub fn expiring_unused(&self, days: i64) -> Vec<(NaiveDate, Decimal)> {
+        if self.ahead.lots.is_empty() {
             return Vec::new();
         }
         at_risk(
-            lots,
-            &self.use_by_day(product, days),
-            self.today,
-            product.stock_unit,
+            &self.ahead.lots,
+            &self.use_by_day(days),
+            self.outlook.today,
+            self.product.stock_unit,
         )
     }
 
-    pub fn forecast(&self, product: &Product, days: i64) -> ProductForecast {
-        let planned = self.planned_of(product);
-        let rate = self.rate.get(&product.id).copied().unwrap_or_default();
-        let lots = self.lots.get(&product.id).map(Vec::as_slice).unwrap_or(&[]);
-        let available = self.available(product);
-        let by_day = self.use_by_day(product, days);
-        let horizon_end = self.today + Duration::days(days);
-        let mut within: Vec<(NaiveDate, Decimal)> = planned
+    pub fn forecast(&self, days: i64) -> ProductForecast {
+        let today = self.outlook.today;
+        let available = self.available();
+        let by_day = self.use_by_day(days);
+        let horizon_end = today + Duration::days(days);
+        let mut within: Vec<(NaiveDate, Decimal)> = self
+            .ahead
+            .planned
             .iter()
             .filter(|(d, _)| *d < horizon_end)
             .copied()
             .collect();
         within.sort_by_key(|(d, _)| *d);
-        let unit = product.stock_unit;
+        let unit = self.product.stock_unit;
         ProductForecast {
             available,
-            incoming: self.incoming.get(&product.id).copied().unwrap_or_default(),
+            incoming: self.ahead.incoming,
             planned_use: in_unit(within.iter().map(|(_, q)| *q).sum::<Decimal>(), unit),
-            recent_daily_use: rate_of(rate),
-            projection: project(available, &by_day, self.today).rounded(unit),
-            expiring_unused: at_risk(lots, &by_day, self.today, unit),
-            stock_by_day: stock_by_day(available, &by_day)
-                .into_iter()
-                .map(|q| in_unit(q, unit))
-                .collect(),
+            recent_daily_use: rate_of(self.ahead.rate),
+            projection: project(available, &by_day, today).rounded(unit),
+            expiring_unused: at_risk(&self.ahead.lots, &by_day, today, unit),
             planned: within,
+            use_by_day: by_day,
+            unit,
         }
     }
 
-    /// The products the forecast and the suggestions plan for: archived ones are no longer
-    /// bought (the stock view still shows their stock).
-    pub fn planned_products(&self) -> impl Iterator<Item = &Product> {
-        self.catalogue.products.iter().filter(|p| !p.archived)
-    }
-
-    /// (supplier id, supplier name, lead time days) of the product's preferred supplier.
-    pub fn supplier_of(&self, product: &Product) -> Option<&(SupplierId, String, i64)> {
-        self.lead_times.get(&product.id)
-    }
-
-    /// What to order of a product now, and why; none when nothing is needed.
-    pub fn suggestion(&self, product: &Product) -> Option<Suggestion> {
+    /// What to order of the product now, and why; none when nothing is needed.
+    pub fn suggestion(&self) -> Option<Suggestion> {
+        let product = self.product;
         if product.archived {
             return None;
         }
-        let lead = self
-            .supplier_of(product)
-            .map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
+        let lead = self.supplier().map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
         let horizon = lead + SAFETY_DAYS;
         // Only what the rule needs: no per-day stock or expiry projection here, since the
         // views ask this of every product.
-        let available = self.available(product);
-        let incoming = self.incoming.get(&product.id).copied().unwrap_or_default();
+        let available = self.available();
+        let incoming = self.ahead.incoming;
         let coming = available + incoming;
         let low = coming <= product.reorder_point;
         // Nothing planned and no recent use: stock above the reorder point cannot run out,
         // and most of a big catalogue is such (no per-day projection to build for it).
-        if !low && self.planned_of(product).is_empty() && !self.rate.contains_key(&product.id) {
+        if !low && self.ahead.planned.is_empty() && self.ahead.rate.is_zero() {
             return None;
         }
-        let by_day = self.use_by_day(product, horizon);
-        let projection = project(coming, &by_day, self.today).rounded(product.stock_unit);
+        let by_day = self.use_by_day(horizon);
+        let projection = project(coming, &by_day, self.outlook.today).rounded(product.stock_unit);
         let runs_out = projection.stock_out_on;
         if !low && runs_out.is_none() {
             return None;
@@ -312,7 +368,7 @@ pub fn forecast(
     let outlook = Outlook::load(conn, clinic, days)?;
     let lines = outlook
         .planned_products()
-        .map(|p| outlook.forecast(p, days))
+        .map(|p| p.forecast(days))
         .collect();
     Ok((outlook, lines))
 }
@@ -324,19 +380,27 @@ pub type SupplierGroup = (Option<(SupplierId, String)>, Vec<Suggestion>);
 pub fn suggestions(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<SupplierGroup>> {
     let clinic = actor.clinic_for(Action::ManageStock)?;
     let outlook = Outlook::load(conn, clinic, 1)?;
-    let mut groups: Vec<SupplierGroup> = Vec::new();
+    // Grouped by the supplier's place in the outlook's list (none last), named after.
+    let mut by_supplier: Vec<(Option<usize>, Vec<Suggestion>)> = Vec::new();
     for p in outlook.planned_products() {
-        let Some(s) = outlook.suggestion(p) else {
+        let Some(s) = p.suggestion() else {
             continue;
         };
-        let key = outlook
-            .supplier_of(p)
-            .map(|(id, name, _)| (id.clone(), name.clone()));
-        match groups.iter_mut().find(|(k, _)| *k == key) {
+        let key = p.ahead.supplier;
+        match by_supplier.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(s),
-            None => groups.push((key, vec![s])),
+            None => by_supplier.push((key, vec![s])),
         }
     }
+    let mut groups: Vec<SupplierGroup> = by_supplier
+        .into_iter()
+        .map(|(key, list)| {
+            let supplier = key
+                .and_then(|i| outlook.suppliers.get(i))
+                .map(|(id, name, _)| (id.clone(), name.clone()));
+            (supplier, list)
+        })
+        .collect();
     groups.sort_by_key(|(k, _)| {
         k.as_ref()
             .map_or((1, String::new()), |(_, name)| (0, name.clone()))

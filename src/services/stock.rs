@@ -33,25 +33,18 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
     let horizon = clinic.expiry_warning_days.max(30);
     let outlook = super::planning::Outlook::load(conn, clinic_id, horizon)?;
     let lines = outlook
-        .catalogue
-        .products
-        .iter()
+        .products()
         // An archived product stays while it still has stock to use up.
-        .filter(|p| {
-            !p.archived
-                || outlook
-                    .levels
-                    .get(&p.id)
-                    .is_some_and(|b| !b.on_hand.is_zero())
-        })
-        .map(|product| {
-            let s = outlook.levels.get(&product.id);
-            let at_risk = outlook
-                .expiring_unused(product, horizon)
+        .filter(|p| !p.product.archived || p.level().is_some_and(|b| !b.on_hand.is_zero()))
+        .map(|p| {
+            let s = p.level();
+            let at_risk = p
+                .expiring_unused(horizon)
                 .iter()
                 .map(|l| l.1)
                 .sum::<Decimal>()
                 .normalize();
+            let product = p.product;
             let levels = StockLevels {
                 on_hand: s.map_or(Decimal::ZERO, |s| s.on_hand),
                 available: s.map_or(Decimal::ZERO, |s| s.available),
@@ -59,7 +52,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
                 next_expiry: s.and_then(|s| s.next_expiry),
                 expired_on_hand: s.map_or(Decimal::ZERO, |s| s.expired),
                 recalled_on_hand: s.map_or(Decimal::ZERO, |s| s.recalled),
-                reorder: outlook.suggestion(product).is_some(),
+                reorder: p.suggestion().is_some(),
                 at_risk,
             };
             StockLine {

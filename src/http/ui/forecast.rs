@@ -85,9 +85,10 @@ fn quantity(d: Decimal, unit: StockUnit) -> String {
 
 fn line(p: &Product, f: ProductForecast, days: i64, today: chrono::NaiveDate) -> Line {
     let unit = p.stock_unit;
+    let stock_by_day = f.stock_by_day();
     let plot = Plot::new(
         days,
-        f.stock_by_day
+        stock_by_day
             .iter()
             .copied()
             .chain([f.available, p.reorder_point]),
@@ -97,7 +98,7 @@ fn line(p: &Product, f: ProductForecast, days: i64, today: chrono::NaiveDate) ->
         .iter()
         .map(|(d, _)| (*d - today).num_days())
         .collect();
-    let end = f.stock_by_day.last().copied().unwrap_or(f.available);
+    let end = stock_by_day.last().copied().unwrap_or(f.available);
     let until = today + chrono::Duration::days(days);
     let stock_out = f.projection.stock_out_on.map(|d| d.to_string());
     let planned_dates: Vec<String> = f.planned.iter().map(|(d, _)| d.to_string()).collect();
@@ -142,7 +143,7 @@ fn line(p: &Product, f: ProductForecast, days: i64, today: chrono::NaiveDate) ->
                 .join("; ")
         },
         summary,
-        stock_path: plot.steps(f.available, &f.stock_by_day),
+        stock_path: plot.steps(f.available, &stock_by_day),
         reorder_path: plot.level(p.reorder_point),
         planned_path: plot.marks(&planned_days),
         top: quantity(plot.top(), unit),
@@ -180,6 +181,7 @@ pub async fn forecast_page(
         Ok((days, (outlook, forecasts))) => (
             outlook
                 .planned_products()
+                .map(|p| p.product)
                 .zip(forecasts)
                 .map(|(p, f)| line(p, f, days, outlook.today))
                 .collect(),
