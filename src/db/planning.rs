@@ -182,24 +182,34 @@ pub(super) fn sums(rows: Vec<ProductSum>) -> Vec<(ProductId, Decimal)> {
     rows.into_iter().map(|r| (r.product_id, r.total)).collect()
 }
 
-/// Stock ordered and not yet received, in the stock unit, per product.
-pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(ProductId, Decimal)>> {
+/// Containers ordered and not yet received, per product (the caller knows each product's
+/// content from the catalogue it keeps, so no join with every product row).
+pub fn incoming(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Vec<(ProductId, i64)>> {
     let open = super::names_sql(PurchaseOrderStatus::ALL.iter().filter(|s| s.is_open()));
     let sql = portable_sql(
         conn,
-        &format!("SELECT l.product_id, CAST(SUM((l.containers - l.received_containers) * p.content) AS BIGINT) AS total \
+        &format!("SELECT l.product_id, CAST(SUM(l.containers - l.received_containers) AS BIGINT) AS containers \
          FROM purchase_order_lines l \
          JOIN purchase_orders o ON o.id = l.order_id \
-         JOIN products p ON p.id = l.product_id \
          WHERE l.clinic_id = $1 AND o.status IN ({open}) \
            AND l.containers > l.received_containers \
          GROUP BY l.product_id"),
     );
-    Ok(sums(
-        diesel::sql_query(sql)
-            .bind::<Text, _>(clinic_id)
-            .load(conn)?,
-    ))
+    let rows: Vec<Outstanding> = diesel::sql_query(sql)
+        .bind::<Text, _>(clinic_id)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.product_id, r.containers))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct Outstanding {
+    #[diesel(sql_type = Text)]
+    product_id: ProductId,
+    #[diesel(sql_type = BigInt)]
+    containers: i64,
 }
 
 #[derive(QueryableByName)]

@@ -152,9 +152,10 @@ impl Outlook {
             a.planned
                 .extend(dates.into_iter().map(|on| (on, use_per_session)));
         }
-        for (product_id, q) in planning::incoming(conn, clinic)? {
-            if let Some((_, a)) = row(&catalogue, &mut ahead, &product_id) {
-                a.incoming = q;
+        // In the stock unit: what each container holds.
+        for (product_id, containers) in planning::incoming(conn, clinic)? {
+            if let Some((p, a)) = row(&catalogue, &mut ahead, &product_id) {
+                a.incoming = Decimal::from(containers) * p.content;
             }
         }
         // One row per product serves both the stock view and the forecast.
@@ -235,20 +236,6 @@ impl<'a> ProductOutlook<'a> {
         )
     }
 
-    /// Usable stock the forecast will not use before it expires, within `days`: the
-    /// stock view's `at_risk` without the rest of the forecast.
-    pub fn expiring_unused(&self, days: i64) -> Vec<(NaiveDate, Decimal)> {
-        if self.ahead.lots.is_empty() {
-            return Vec::new();
-        }
-        at_risk(
-            &self.ahead.lots,
-            &self.use_by_day(days),
-            self.outlook.today,
-            self.product.stock_unit,
-        )
-    }
-
     pub fn forecast(&self, days: i64) -> ProductForecast {
         let today = self.outlook.today;
         let available = self.available();
@@ -276,31 +263,71 @@ impl<'a> ProductOutlook<'a> {
         }
     }
 
-    /// What to order of the product now, and why; none when nothing is needed.
-    pub fn suggestion(&self) -> Option<Suggestion> {
+    /// What the stock view flags: the usable stock that will expire unused within `days`,
+    /// and whether the product needs ordering now. One per-day projection serves both.
+    pub fn attention(&self, days: i64) -> (Vec<(NaiveDate, Decimal)>, bool) {
+        let lead = self.lead_time();
+        let by_day = self.use_by_day(days.max(lead + SAFETY_DAYS));
+        let at_risk = if self.ahead.lots.is_empty() {
+            Vec::new()
+        } else {
+            let within = by_day
+                .get(..usize::try_from(days).unwrap_or(0))
+                .unwrap_or(&by_day);
+            at_risk(
+                &self.ahead.lots,
+                within,
+                self.outlook.today,
+                self.product.stock_unit,
+            )
+        };
+        (at_risk, self.need(&by_day).is_some())
+    }
+
+    fn lead_time(&self) -> i64 {
+        self.supplier().map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2)
+    }
+
+    /// Why the product must be ordered now, from its use per day (at least the lead time
+    /// and the margin): none when it need not be.
+    fn need(&self, by_day: &[Decimal]) -> Option<Need> {
         let product = self.product;
         if product.archived {
             return None;
         }
-        let lead = self.supplier().map_or(DEFAULT_LEAD_TIME_DAYS, |s| s.2);
-        let horizon = lead + SAFETY_DAYS;
-        // Only what the rule needs: no per-day stock or expiry projection here, since the
-        // views ask this of every product.
+        let lead = self.lead_time();
         let available = self.available();
         let incoming = self.ahead.incoming;
         let coming = available + incoming;
         let low = coming <= product.reorder_point;
         // Nothing planned and no recent use: stock above the reorder point cannot run out,
-        // and most of a big catalogue is such (no per-day projection to build for it).
+        // and most of a big catalogue is such (no projection to make for it).
         if !low && self.ahead.planned.is_empty() && self.ahead.rate.is_zero() {
             return None;
         }
-        let by_day = self.use_by_day(horizon);
-        let projection = project(coming, &by_day, self.outlook.today).rounded(product.stock_unit);
-        let runs_out = projection.stock_out_on;
-        if !low && runs_out.is_none() {
+        let horizon = usize::try_from(lead + SAFETY_DAYS).unwrap_or(0);
+        let by_day = by_day.get(..horizon).unwrap_or(by_day);
+        let projection = project(coming, by_day, self.outlook.today).rounded(product.stock_unit);
+        if !low && projection.stock_out_on.is_none() {
             return None;
         }
+        Some(Need {
+            lead,
+            available,
+            incoming,
+            projection,
+        })
+    }
+
+    /// What to order of the product now, and why; none when nothing is needed.
+    pub fn suggestion(&self) -> Option<Suggestion> {
+        let product = self.product;
+        let Need {
+            lead,
+            available,
+            incoming,
+            projection,
+        } = self.need(&self.use_by_day(self.lead_time() + SAFETY_DAYS))?;
         let use_ahead = projection.use_ahead;
         // "ml" reads well after a number; "piece" does not.
         let unit = if product.stock_unit == StockUnit::Piece {
@@ -308,7 +335,7 @@ impl<'a> ProductOutlook<'a> {
         } else {
             product.stock_unit.as_str()
         };
-        let reason = match runs_out {
+        let reason = match projection.stock_out_on {
             Some(day) => format!(
                 "runs out on {day}: {use_ahead} {unit} needed within the {lead}-day lead time and {SAFETY_DAYS} days' margin, {available} {unit} available{}",
                 incoming_note(incoming, unit)
@@ -333,6 +360,15 @@ impl<'a> ProductOutlook<'a> {
             reason,
         })
     }
+}
+
+/// A product that must be ordered now: its lead time, stock, what is on order, and the
+/// projection over the lead time and margin that says so.
+struct Need {
+    lead: i64,
+    available: Decimal,
+    incoming: Decimal,
+    projection: Projection,
 }
 
 /// `domain::forecast::expiring_unused`, quantities as reported.

@@ -38,8 +38,8 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
         .filter(|p| !p.product.archived || p.level().is_some_and(|b| !b.on_hand.is_zero()))
         .map(|p| {
             let s = p.level();
-            let at_risk = p
-                .expiring_unused(horizon)
+            let (expiring_unused, reorder) = p.attention(horizon);
+            let at_risk = expiring_unused
                 .iter()
                 .map(|l| l.1)
                 .sum::<Decimal>()
@@ -52,7 +52,7 @@ pub fn stock(conn: &mut Conn, actor: &Actor) -> AppResult<Vec<StockLine>> {
                 next_expiry: s.and_then(|s| s.next_expiry),
                 expired_on_hand: s.map_or(Decimal::ZERO, |s| s.expired),
                 recalled_on_hand: s.map_or(Decimal::ZERO, |s| s.recalled),
-                reorder: p.suggestion().is_some(),
+                reorder,
                 at_risk,
             };
             StockLine {
