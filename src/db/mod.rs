@@ -106,9 +106,12 @@ pub fn establish(url: &DbUrl) -> Result<Conn, ConnError> {
         DbUrl::Postgres(u) => Ok(Conn::Pg(PgConnection::establish(u)?)),
         DbUrl::Sqlite(path) => {
             let mut c = SqliteConnection::establish(path)?;
+            // temp_store: the group writer runs each session in a savepoint, whose
+            // sub-journal would otherwise be a temporary file opened, written and closed
+            // per session.
             c.batch_execute(&format!(
                 "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON;"
+                 PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
             ))?;
             // Switching a new file to WAL does not wait on the busy handler when another
             // starting process holds the lock, so retry it for as long as a writer waits.
@@ -333,10 +336,7 @@ pub fn names_sql<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) -> St
 /// The backend type of `Conn`, for queries built with a variable number of binds.
 pub type Backend = <Conn as Connection>::Backend;
 
-/// A new random id, stored as text in both databases.
-pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
+pub use crate::domain::ids::new_id;
 
 /// The current time, truncated to microseconds: PostgreSQL keeps microseconds and SQLite
 /// nanoseconds, and values read back must compare equal on both.
