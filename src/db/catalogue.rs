@@ -26,6 +26,15 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// An unknown clinic's: nothing.
+    pub fn empty() -> Catalogue {
+        Catalogue {
+            products: Vec::new(),
+            index: HashMap::new(),
+            rules: Vec::new(),
+        }
+    }
+
     pub fn get(&self, id: &ProductId) -> Option<&Product> {
         self.position(id).and_then(|i| self.products.get(i))
     }
@@ -61,11 +70,7 @@ pub fn head(
 pub fn of(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Arc<Catalogue>> {
     match head(conn, clinic_id)? {
         Some((_, version)) => at(conn, clinic_id, version),
-        None => Ok(Arc::new(Catalogue {
-            products: Vec::new(),
-            index: HashMap::new(),
-            rules: Vec::new(),
-        })),
+        None => Ok(Arc::new(Catalogue::empty())),
     }
 }
 

@@ -6,7 +6,21 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use diesel::prelude::*;
+
+use super::schema::clinics;
+use super::Conn;
 use crate::domain::ids::ClinicId;
+
+/// The clinic's (`catalog_version`, `plan_version`) in one read, for a reader that needs
+/// both (the stock views); none for an unknown clinic.
+pub fn versions(conn: &mut Conn, clinic_id: &ClinicId) -> QueryResult<Option<(String, String)>> {
+    clinics::table
+        .find(clinic_id)
+        .select((clinics::catalog_version, clinics::plan_version))
+        .first(conn)
+        .optional()
+}
 
 /// Clinics kept at most; past it, the kept ones are dropped and reloaded as asked for.
 const KEPT: usize = 64;

@@ -10,7 +10,6 @@ use diesel::sql_types::{BigInt, Date, Nullable, Text};
 use rust_decimal::Decimal;
 
 use super::kept::Kept;
-use super::schema::clinics;
 use super::types::{Day, Scaled};
 use super::{portable_sql, Conn};
 use crate::domain::course::CourseStatus;
@@ -40,6 +39,7 @@ pub struct PlannedUse {
 
 /// What the stock views plan with: every not-yet-done session of active courses (see
 /// `planned_use`) and the courses that go on into maintenance.
+#[derive(Default)]
 pub struct Plan {
     pub planned: Vec<PlannedUse>,
     pub maintained: Vec<Maintained>,
@@ -47,21 +47,16 @@ pub struct Plan {
 
 static KEPT_PLANS: Kept<Plan> = Kept::new();
 
-/// The clinic's plan as of `today`, kept in memory while its `plan_version` (renewed by
-/// triggers on courses, their sessions and cocktails) and the day are unchanged: the views
-/// read it on every request, and it changes with course writes, not with stock.
-pub fn plan(conn: &mut Conn, clinic_id: &ClinicId, today: NaiveDate) -> QueryResult<Arc<Plan>> {
-    let version: Option<String> = clinics::table
-        .find(clinic_id)
-        .select(clinics::plan_version)
-        .first(conn)
-        .optional()?;
-    let Some(version) = version else {
-        return Ok(Arc::new(Plan {
-            planned: Vec::new(),
-            maintained: Vec::new(),
-        }));
-    };
+/// The clinic's plan as of `today` and `version` (its `plan_version`, read just before),
+/// kept in memory while the version (renewed by triggers on courses, their sessions and
+/// cocktails) and the day are unchanged: the views read it on every request, and it
+/// changes with course writes, not with stock.
+pub fn plan_at(
+    conn: &mut Conn,
+    clinic_id: &ClinicId,
+    version: String,
+    today: NaiveDate,
+) -> QueryResult<Arc<Plan>> {
     // Overdue sessions count on today, so what is kept holds for one day.
     KEPT_PLANS.get_or_load(clinic_id, format!("{version} {today}"), || {
         Ok(Plan {

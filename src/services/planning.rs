@@ -11,7 +11,7 @@ use super::{today, Actor};
 use crate::db::balances::{self, Balance};
 use crate::db::catalogue::{self, Catalogue};
 use crate::db::products::Product;
-use crate::db::{planning, suppliers, Conn};
+use crate::db::{kept, planning, suppliers, Conn};
 use crate::domain::course::{maintenance_dates, maintenance_days};
 use crate::domain::forecast::{
     containers_to_order, daily_use, expiring_unused, in_unit, per_session_use, project,
@@ -96,7 +96,14 @@ impl Outlook {
     /// supplier's lead time).
     pub fn load(conn: &mut Conn, clinic: &ClinicId, days: i64) -> AppResult<Outlook> {
         let today = today();
-        let catalogue = catalogue::of(conn, clinic)?;
+        // Both kept parts under one read of the clinic's tokens.
+        let (catalogue, plan) = match kept::versions(conn, clinic)? {
+            Some((catalog_version, plan_version)) => (
+                catalogue::at(conn, clinic, catalog_version)?,
+                planning::plan_at(conn, clinic, plan_version, today)?,
+            ),
+            None => (Arc::new(Catalogue::empty()), Arc::default()),
+        };
         let mut ahead: Vec<Ahead> = std::iter::repeat_with(Ahead::default)
             .take(catalogue.products.len())
             .collect();
@@ -130,7 +137,6 @@ impl Outlook {
             let i = catalogue.position(id)?;
             Some((catalogue.products.get(i)?, ahead.get_mut(i)?))
         }
-        let plan = planning::plan(conn, clinic, today)?;
         for u in plan.planned.iter().filter(|u| u.on < until) {
             let Some((p, a)) = row(&catalogue, &mut ahead, &u.product_id) else {
                 continue;
